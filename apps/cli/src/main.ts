@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { registerOnnxCommands } from './commands/onnx';
+import { registerBenchCommands } from './commands/bench';
+import { registerDataCommands } from './commands/data';
+import { registerMetricsCommands } from './commands/metrics';
+
+export function buildProgram(): Command {
+  const program = new Command('strata')
+    .description('Knowledge distillation with intermediate-layer matching on ONNX Runtime')
+    .showHelpAfterError()
+    .version('0.1.0');
+  registerOnnxCommands(program);
+  registerBenchCommands(program);
+  registerDataCommands(program);
+  registerMetricsCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}
