@@ -1,1 +1,15 @@
-export const placeholder = 1;
+export { DataType, isFloat, bytesPerElement, allocate, ortTypeName } from './dtype';
+export type { TensorArray } from './dtype';
+export { toFloat16, fromFloat16, toBfloat16, fromBfloat16, float32ToFloat16Bits, float16BitsToFloat32, float32ToBfloat16Bits, bfloat16BitsToFloat32 } from './half';
+export { attr, attrInt, attrFloat, attrInts, numel, OPSET, IR_VERSION } from './ir';
+export type { Attribute, Node, Graph, Model, Tensor, ValueInfo, Dim } from './ir';
+export { encodeModel, decodeModel } from './proto';
+export { readModel, writeModel } from './io';
+export { GraphBuilder } from './builder';
+export type { OpOptions } from './builder';
+export { inferNode, broadcastShapes, normalizeAxis, sliceParams, constInts, supportedOps, ShapeError } from './shapes';
+export type { TypeInfo, SliceParams } from './shapes';
+export { validateModel, assertValidModel } from './validate';
+export { makeTensor, floatValues, castFloat } from './tensor';
+export { createSession, toOrt, fromOrt, defaultThreads, ort } from './session';
+export type { SessionOptions, Feeds } from './session';
