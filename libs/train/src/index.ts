@@ -1,0 +1,13 @@
+export { Trainer } from './trainer';
+export type { TrainerOptions, TrainGraph, StepResult } from './trainer';
+export { adamwUpdate, globalNorm, ADAMW_DEFAULTS } from './adamw';
+export type { AdamWConfig, AdamWSlot } from './adamw';
+export { learningRate } from './schedule';
+export type { ScheduleConfig } from './schedule';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint';
+export type { CheckpointState } from './checkpoint';
+export { Rng, fillDropoutMask } from './rng';
+export { weightedCrossEntropy, declareLabelInputs } from './losses';
+export { exportInference } from './export';
+export { bertTrainGraph, bertInferenceModel, batchFeeds, argmaxRows, BertEvaluator, bucketKey, parseBucketKey } from './bert-classifier';
+export type { ClassifierBatch } from './bert-classifier';

@@ -1,0 +1,161 @@
+import { appendGradients, gradName } from '@strata/autodiff';
+import { GraphBuilder, SessionOptions, createSession, numel, ort } from '@strata/onnx';
+import type { DropoutSite, ParamSpec } from '@strata/nn';
+import { ADAMW_DEFAULTS, AdamWConfig, AdamWSlot, adamwUpdate, globalNorm } from './adamw';
+import { CheckpointState, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { Rng, fillDropoutMask } from './rng';
+import { ScheduleConfig, learningRate } from './schedule';
+
+/** A forward graph for one static shape, with its scalar loss declared (gradients are appended by the trainer). */
+export interface TrainGraph {
+  g: GraphBuilder;
+  loss: string;
+  dropoutSites: DropoutSite[];
+  /** Other tensors to return from each step (e.g. logits for running accuracy). */
+  fetch?: string[];
+}
+
+export interface TrainerOptions {
+  params: ParamSpec[];
+  initial: Map<string, Float32Array>;
+  /** Builds the graph for a shape bucket key (e.g. "32x128"); called once per key. */
+  buildGraph: (key: string) => TrainGraph;
+  schedule: ScheduleConfig;
+  adamw?: Partial<AdamWConfig>;
+  /** Global gradient-norm clipping threshold; 0 disables (default 1). */
+  clipNorm?: number;
+  seed: number;
+  /** Parameters left out are frozen (no gradient computed). */
+  trainable?: (name: string) => boolean;
+  session?: SessionOptions;
+}
+
+export interface StepResult {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  fetched: Record<string, ort.Tensor>;
+}
+
+interface Bucket {
+  session: ort.InferenceSession;
+  masks: { site: DropoutSite; data: Float32Array; tensor: ort.Tensor }[];
+  loss: string;
+  fetch: string[];
+  gradNames: [string, string][];
+}
+
+/** Trains parameters fed as graph inputs: one ONNX Runtime run per step for loss and gradients, AdamW in JS. */
+export class Trainer {
+  step = 0;
+  rng: Rng;
+  readonly params: Map<string, Float32Array>;
+  private readonly slots = new Map<string, AdamWSlot>();
+  private readonly paramTensors = new Map<string, ort.Tensor>();
+  private readonly buckets = new Map<string, Promise<Bucket>>();
+  private readonly cfg: AdamWConfig;
+
+  constructor(private readonly opts: TrainerOptions) {
+    this.cfg = { ...ADAMW_DEFAULTS, ...opts.adamw };
+    this.rng = new Rng(opts.seed);
+    this.params = new Map();
+    for (const spec of opts.params) {
+      const init = opts.initial.get(spec.name);
+      if (!init) throw new Error(`no initial value for parameter '${spec.name}'`);
+      if (init.length !== numel(spec.shape)) throw new Error(`parameter '${spec.name}': ${init.length} values for shape [${spec.shape}]`);
+      const param = Float32Array.from(init);
+      this.params.set(spec.name, param);
+      this.paramTensors.set(spec.name, new ort.Tensor('float32', param, spec.shape));
+      if (this.isTrainable(spec.name)) this.slots.set(spec.name, { param, m: new Float32Array(param.length), v: new Float32Array(param.length), decay: spec.decay });
+    }
+  }
+
+  private isTrainable(name: string): boolean {
+    return this.opts.trainable ? this.opts.trainable(name) : true;
+  }
+
+  private bucket(key: string): Promise<Bucket> {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = (async () => {
+        const graph = this.opts.buildGraph(key);
+        const wrt = this.opts.params.map((p) => p.name).filter((n) => this.isTrainable(n));
+        const grads = appendGradients(graph.g, { loss: graph.loss, wrt });
+        if (!graph.g.outputs.some((o) => o.name === graph.loss)) graph.g.output(graph.loss);
+        const fetch = graph.fetch ?? [];
+        for (const f of fetch) if (!graph.g.outputs.some((o) => o.name === f)) graph.g.output(f);
+        const session = await createSession(graph.g.build(), this.opts.session);
+        const masks = graph.dropoutSites.map((site) => {
+          const data = new Float32Array(numel(site.shape));
+          return { site, data, tensor: new ort.Tensor('float32', data, site.shape) };
+        });
+        return { session, masks, loss: graph.loss, fetch, gradNames: Object.entries(grads) };
+      })();
+      this.buckets.set(key, b);
+    }
+    return b;
+  }
+
+  /** Runs forward + backward on one batch and applies one AdamW update. */
+  async trainStep(key: string, batch: Record<string, ort.Tensor>): Promise<StepResult> {
+    const b = await this.bucket(key);
+    const feeds: Record<string, ort.Tensor> = { ...batch };
+    for (const [name, t] of this.paramTensors) feeds[name] = t;
+    for (const m of b.masks) {
+      fillDropoutMask(m.data, m.site.rate, this.rng);
+      feeds[m.site.name] = m.tensor;
+    }
+    const out = await b.session.run(feeds);
+    const loss = Number(out[b.loss].data[0]);
+    if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${this.step}; lower the learning rate or check the inputs`);
+    const grads = b.gradNames.map(([p, gname]) => [p, out[gname].data as Float32Array] as const);
+    const norm = globalNorm(grads.map(([, g]) => g));
+    const clip = this.opts.clipNorm ?? 1;
+    const scale = clip > 0 && norm > clip ? clip / norm : 1;
+    const lr = learningRate(this.step, this.opts.schedule);
+    this.step++;
+    for (const [p, g] of grads) adamwUpdate(this.slots.get(p)!, g, lr, this.step, this.cfg, scale);
+    const fetched: Record<string, ort.Tensor> = {};
+    for (const f of b.fetch) fetched[f] = out[f];
+    return { step: this.step, loss, gradNorm: norm, lr, fetched };
+  }
+
+  saveCheckpoint(file: string, dataPosition: unknown, meta?: Record<string, unknown>): void {
+    const m = new Map<string, Float32Array>();
+    const v = new Map<string, Float32Array>();
+    for (const [name, s] of this.slots) {
+      m.set(name, s.m as Float32Array);
+      v.set(name, s.v as Float32Array);
+    }
+    saveCheckpoint(file, { step: this.step, rng: this.rng.state(), dataPosition, meta, params: this.params, m, v });
+  }
+
+  /** Restores parameters, optimizer moments, step and RNG state; returns the caller's data position and meta. */
+  restore(file: string): Pick<CheckpointState, 'dataPosition' | 'meta' | 'step'> {
+    const state = loadCheckpoint(file);
+    for (const [name, values] of state.params) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`${file}: checkpoint has parameter '${name}', which this model lacks`);
+      if (p.length !== values.length) throw new Error(`${file}: parameter '${name}' has ${values.length} values, the model expects ${p.length}`);
+      p.set(values);
+    }
+    for (const [name, s] of this.slots) {
+      const m = state.m.get(name);
+      const v = state.v.get(name);
+      if (!m || !v) throw new Error(`${file}: no optimizer state for '${name}'`);
+      s.m.set(m);
+      s.v.set(v);
+    }
+    this.step = state.step;
+    this.rng = new Rng(state.rng);
+    return { dataPosition: state.dataPosition, meta: state.meta, step: state.step };
+  }
+
+  async release(): Promise<void> {
+    for (const b of this.buckets.values()) await (await b).session.release();
+    this.buckets.clear();
+  }
+}
+
+export { gradName };
