@@ -62,6 +62,7 @@ export function loadCheckpoint(file: string): CheckpointState {
   const version = buf.readUInt32LE(8);
   if (version !== VERSION) throw new Error(`${file}: checkpoint version ${version} is not supported (expected ${VERSION})`);
   const headerLen = buf.readUInt32LE(12);
+  if (16 + headerLen > buf.length) throw new Error(`${file}: truncated checkpoint (header needs ${headerLen} bytes, file has ${buf.length - 16})`);
   const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLen));
   let offset = 16 + headerLen;
   offset += (4 - (offset % 4)) % 4;
