@@ -1,5 +1,50 @@
 import type { Command } from 'commander';
+import { benchTrainStep, measureMatMulPeak } from '@strata/bench';
+
+const BENCHES: Record<string, { description: string; run: (json: boolean) => Promise<void> }> = {
+  'matmul-peak': {
+    description: 'ONNX Runtime float32 MatMul throughput (1024x1024x1024)',
+    run: async (json) => {
+      const peak = await measureMatMulPeak();
+      process.stdout.write(json ? `${JSON.stringify({ peak_gflops: peak.gflops, ms: peak.ms, size: peak.size })}\n` : `MatMul ${peak.size}^3: ${peak.ms.toFixed(1)} ms, ${peak.gflops.toFixed(1)} GFLOP/s\n`);
+    },
+  },
+  'train-step': {
+    description: 'training step of a 3-layer student vs the MatMul peak, and an online vs cached 12-layer teacher',
+    run: async (json) => {
+      const r = await benchTrainStep({ log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      if (json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `student ${r.config.layers} layers, hidden ${r.config.hidden}, ${r.config.heads} heads, FFN ${r.config.ffn}, seq ${r.config.seq_len}, batch ${r.config.batch}, vocab ${r.config.vocab}, dropout ${r.config.dropout}`,
+          `training step (cached teacher): ${r.step_ms.toFixed(0)} ms, ${r.examples_per_s.toFixed(1)} examples/s`,
+          `achieved ${r.achieved_gflops.toFixed(1)} GFLOP/s of ${(r.flops_per_step / 1e9).toFixed(1)} GFLOP per step`,
+          `ONNX Runtime MatMul peak: ${r.peak_gflops.toFixed(1)} GFLOP/s`,
+          `ratio achieved/peak: ${r.ratio.toFixed(3)} (target >= 0.35)`,
+          `online ${r.config.teacher_layers}-layer teacher: ${r.online_teacher_step_ms.toFixed(0)} ms per step, ${r.online_over_cached.toFixed(2)}x the cached-teacher step`,
+          `FLOPs counted as: ${r.flop_count}`,
+        ].join('\n') + '\n',
+      );
+    },
+  },
+};
 
 export function registerBenchCommands(program: Command): void {
-  program.command('bench').description('(placeholder)');
+  program
+    .command('bench')
+    .description(`run a benchmark: ${Object.keys(BENCHES).join(', ')}, or all`)
+    .argument('<name>', 'benchmark name, or "all"')
+    .option('--json', 'print one JSON object per benchmark')
+    .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(12)} ${b.description}`).join('\n')}\n`)
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const names = name === 'all' ? Object.keys(BENCHES) : [name];
+      for (const n of names) {
+        const bench = BENCHES[n];
+        if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
+        await bench.run(!!opts.json);
+      }
+    });
 }

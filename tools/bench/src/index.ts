@@ -1,0 +1,4 @@
+export { benchTrainStep } from './train-step';
+export type { TrainStepReport } from './train-step';
+export { measureMatMulPeak } from './matmul-peak';
+export type { MatMulPeak } from './matmul-peak';
