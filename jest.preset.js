@@ -5,4 +5,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.test.ts'],
   testTimeout: 120000,
+  reporters: ['default', require.resolve('./tools/test/summary-reporter.js')],
 };
