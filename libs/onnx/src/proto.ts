@@ -234,30 +234,26 @@ class Reader {
     else if (wire === 5) this.pos += 4;
     else this.fail(`unsupported wire type ${wire}`);
   }
-  /** Reads a repeated varint field in packed (wire 2) or unpacked (wire 0) form. */
+  /** Reads one element of a repeated scalar field, or all of them when the field is packed (wire type 2). */
+  repeated<T>(wire: number, read: (r: Reader) => T, out: T[]): void {
+    if (wire !== 2) {
+      out.push(read(this));
+      return;
+    }
+    const sub = new Reader(this.bytes(), this.what);
+    while (!sub.done) out.push(read(sub));
+  }
   ints(wire: number, out: number[]): void {
-    if (wire === 2) {
-      const sub = new Reader(this.bytes(), this.what);
-      while (!sub.done) out.push(sub.int64());
-    } else out.push(this.int64());
+    this.repeated(wire, (r) => r.int64(), out);
   }
   bigints(wire: number, out: bigint[]): void {
-    if (wire === 2) {
-      const sub = new Reader(this.bytes(), this.what);
-      while (!sub.done) out.push(BigInt.asIntN(64, sub.varint()));
-    } else out.push(BigInt.asIntN(64, this.varint()));
+    this.repeated(wire, (r) => BigInt.asIntN(64, r.varint()), out);
   }
   floats(wire: number, out: number[]): void {
-    if (wire === 2) {
-      const sub = new Reader(this.bytes(), this.what);
-      while (!sub.done) out.push(sub.float());
-    } else out.push(this.float());
+    this.repeated(wire, (r) => r.float(), out);
   }
   doubles(wire: number, out: number[]): void {
-    if (wire === 2) {
-      const sub = new Reader(this.bytes(), this.what);
-      while (!sub.done) out.push(sub.double());
-    } else out.push(this.double());
+    this.repeated(wire, (r) => r.double(), out);
   }
 }
 
