@@ -40,12 +40,12 @@ describe('describeShared', () => {
   });
 
   it('warns and skips when it does not', () => {
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(sharedDataAvailable('absent')).toBe(false);
       describeShared('absent', 'absent tests', () => undefined);
       expect(calls).toEqual(['skip absent tests']);
-      expect(warn).toHaveBeenCalledWith(`skipping absent tests: ${path.join(root, 'absent')} not found (set STRATA_DATA_ROOT)`);
+      expect(warn).toHaveBeenCalledWith(`skipping absent tests: ${path.join(root, 'absent')} not found (set STRATA_DATA_ROOT)\n`);
     } finally {
       warn.mockRestore();
     }

@@ -29,6 +29,7 @@ export function describeShared(task: string, name: string, fn: () => void): void
     });
     return;
   }
-  console.warn(`skipping ${message}`);
+  // Straight to stderr: Jest swallows console output of a file whose tests are all skipped.
+  process.stderr.write(`skipping ${message}\n`);
   describe.skip(name, fn);
 }
