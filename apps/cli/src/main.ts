@@ -3,6 +3,7 @@ import { registerOnnxCommands } from './commands/onnx';
 import { registerBenchCommands } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerMetricsCommands } from './commands/metrics';
+import { registerKdCommands } from './commands/kd';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerBenchCommands(program);
   registerDataCommands(program);
   registerMetricsCommands(program);
+  registerKdCommands(program);
   return program;
 }
 
