@@ -4,11 +4,16 @@ import { BertConfig, ParamSource, bertParamSpecs, buildBert } from '@strata/nn';
 import { weightedCrossEntropy } from './losses';
 import type { TrainGraph } from './trainer';
 
-/** One static-shape batch; rows past `real` are padding (weight 0). */
+/**
+ * One static-shape batch; rows from `size` on are padding (weight 0). Field names match @strata/data's Batch,
+ * so its batches feed the trainer as they are.
+ */
 export interface ClassifierBatch {
-  batch: number;
-  seqLen: number;
-  real: number;
+  batchSize: number;
+  /** Sequence length (the length bucket). */
+  length: number;
+  /** Real rows. */
+  size: number;
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
   tokenTypeIds: BigInt64Array;
@@ -41,17 +46,17 @@ export function bertInferenceModel(cfg: BertConfig, batch: number, seqLen: numbe
 }
 
 export function batchFeeds(b: ClassifierBatch, withLabels: boolean): Record<string, ort.Tensor> {
-  const shape = [b.batch, b.seqLen];
+  const shape = [b.batchSize, b.length];
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', b.inputIds, shape),
     attention_mask: new ort.Tensor('int64', b.attentionMask, shape),
     token_type_ids: new ort.Tensor('int64', b.tokenTypeIds, shape),
   };
   if (withLabels) {
-    const w = new Float32Array(b.batch);
-    w.fill(1 / b.real, 0, b.real);
-    feeds.labels = new ort.Tensor('int64', b.labels, [b.batch]);
-    feeds.example_weights = new ort.Tensor('float32', w, [b.batch]);
+    const w = new Float32Array(b.batchSize);
+    w.fill(1 / b.size, 0, b.size);
+    feeds.labels = new ort.Tensor('int64', b.labels, [b.batchSize]);
+    feeds.example_weights = new ort.Tensor('float32', w, [b.batchSize]);
   }
   return feeds;
 }
@@ -75,10 +80,10 @@ export class BertEvaluator {
   }
 
   private session(b: ClassifierBatch): Promise<ort.InferenceSession> {
-    const key = bucketKey(b.batch, b.seqLen);
+    const key = bucketKey(b.batchSize, b.length);
     let s = this.sessions.get(key);
     if (!s) {
-      s = createSession(bertInferenceModel(this.cfg, b.batch, b.seqLen));
+      s = createSession(bertInferenceModel(this.cfg, b.batchSize, b.length));
       this.sessions.set(key, s);
     }
     return s;
@@ -96,7 +101,7 @@ export class BertEvaluator {
         feeds[name] = new ort.Tensor('float32', p, this.shapes.get(name)!);
       }
       const out = await session.run(feeds, ['logits']);
-      preds.push(...argmaxRows(out.logits.data as Float32Array, b.real, this.cfg.numLabels));
+      preds.push(...argmaxRows(out.logits.data as Float32Array, b.size, this.cfg.numLabels));
     }
     return preds;
   }

@@ -33,7 +33,7 @@ function toBatches(examples: { ids: number[]; label: number }[], batch: number, 
   for (let i = 0; i < examples.length; i += batch) {
     const rows = examples.slice(i, i + batch);
     const b: ClassifierBatch = {
-      batch, seqLen, real: rows.length,
+      batchSize: batch, length: seqLen, size: rows.length,
       inputIds: new BigInt64Array(batch * seqLen), attentionMask: new BigInt64Array(batch * seqLen), tokenTypeIds: new BigInt64Array(batch * seqLen), labels: new BigInt64Array(batch),
     };
     rows.forEach((r, k) => {

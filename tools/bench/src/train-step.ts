@@ -26,7 +26,7 @@ function median(xs: number[]): number {
 function randomBatch(batch: number, seqLen: number, vocab: number, rng: Rng): ClassifierBatch {
   const n = batch * seqLen;
   const b: ClassifierBatch = {
-    batch, seqLen, real: batch,
+    batchSize: batch, length: seqLen, size: batch,
     inputIds: new BigInt64Array(n), attentionMask: new BigInt64Array(n).fill(1n), tokenTypeIds: new BigInt64Array(n), labels: new BigInt64Array(batch),
   };
   for (let i = 0; i < n; i++) b.inputIds[i] = BigInt(rng.nextInt(vocab));
