@@ -1,0 +1,11 @@
+export { ActivationError } from './errors';
+export type { ActivationErrorCode, RecordPosition } from './errors';
+export { crc32c } from './crc32c';
+export { encodeRecord, decodeRecord, readRecordHeader, RECORD_VERSION, RECORD_MAGIC } from './record';
+export type { ActivationRecord, ActivationRecordInput, ActivationDtype, TeacherLogits, FullLogits, TopKLogits, RecordHeader } from './record';
+export { recordsFromBatch } from './extract';
+export type { TeacherBatch, BatchLogits } from './extract';
+export { cacheKey, canonicalJson, CACHE_KEY_LENGTH } from './cache-key';
+export type { CacheKeyInput } from './cache-key';
+export { FileStore, DEFAULT_SEGMENT_BYTES, segmentName } from './file-store';
+export type { FileStoreOptions, CacheManifest, CompletionInfo, IndexEntry } from './file-store';
