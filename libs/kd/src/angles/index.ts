@@ -1,0 +1,3 @@
+// Angle analysis (docs METHOD.md §5).
+export { ANGLE_EPSILON, angleCosine } from './angle-cosine';
+export { AngleAccumulator, type AngleBatch, type HistogramBin, type StudentLayerAngles } from './angle-accumulator';
