@@ -4,6 +4,7 @@ import { registerBenchCommands } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerKdCommands } from './commands/kd';
+import { registerTeacherCommands } from './commands/teacher';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerMetricsCommands(program);
   registerKdCommands(program);
+  registerTeacherCommands(program);
   return program;
 }
 

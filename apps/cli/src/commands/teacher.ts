@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { TEACHER_TRAIN_DEFAULTS, trainTeacher } from '@strata/experiment';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got '${v}'`);
+  return n;
+};
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got '${v}'`);
+  return n;
+};
+
+export function registerTeacherCommands(program: Command): void {
+  const teacher = program.command('teacher').description('teacher stages: train (from scratch)');
+  const d = TEACHER_TRAIN_DEFAULTS;
+  teacher
+    .command('train')
+    .description('train a BERT-style teacher on a classification task, resumably; writes teacher.onnx, tokenizer.json, teacher.json')
+    .requiredOption('--task <id>', 'task id (e.g. spam, sst2, qnli, qqp, mnli)')
+    .requiredOption('--out <dir>', 'output directory (re-running resumes from its checkpoint)')
+    .option('--layers <n>', 'encoder layers', int, d.layers)
+    .option('--hidden <n>', 'hidden size', int, d.hidden)
+    .option('--heads <n>', 'attention heads', int, d.heads)
+    .option('--ffn <n>', 'feed-forward size', int, d.intermediate)
+    .option('--max-length <n>', 'maximum tokens per example', int, d.maxLength)
+    .option('--vocab <n>', 'tokenizer vocabulary size', int, d.vocabSize)
+    .option('--epochs <n>', 'training epochs', int, d.epochs)
+    .option('--batch-size <n>', 'batch size', int, d.batchSize)
+    .option('--lr <x>', 'peak learning rate', num, d.lr)
+    .option('--seed <n>', 'seed', int, d.seed)
+    .option('--eval-split <name>', 'split to report accuracy on', 'dev')
+    .option('--max-train <n>', 'use only the first n training examples', int)
+    .option('--max-eval <n>', 'use only the first n evaluation examples', int)
+    .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const result = await trainTeacher({
+        task: o.task,
+        outDir: o.out,
+        evalSplit: o.evalSplit,
+        dataRoot: o.dataRoot,
+        maxTrainExamples: o.maxTrain,
+        maxEvalExamples: o.maxEval,
+        config: { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed },
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify({ onnx: result.onnx, tokenizer: result.tokenizer, metrics: result.metrics, evalSplit: result.evalSplit })}\n`);
+      else process.stdout.write(`teacher: ${result.onnx}\n${result.evalSplit} accuracy: ${(result.metrics.accuracy * 100).toFixed(2)}%\n`);
+    });
+}

@@ -1,0 +1,24 @@
+// @strata/experiment: the experiment manifest (schema, validation), grid planning and reports, as pure functions;
+// `checkFiles` is the one function here that touches the file system.
+export { ManifestError, formatProblem, type ManifestProblem } from './errors';
+export {
+  API_VERSION,
+  KIND,
+  TABLE1_STRATEGIES,
+  experimentManifestSchema,
+  type ExperimentManifest,
+  type ExperimentManifestInput,
+  type LossConfig,
+  type StrategyEntry,
+  type StrategyWithOptions,
+  type StudentInit,
+  type TeacherTrainSpec,
+} from './schema';
+export { checkFiles, explicitFor, parseManifest, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
+export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
+export { renderReport, seedStats, type AngleSummary, type ExperimentResults, type ResultCell, type SeedStats } from './report';
+// Stages (training; impure) live beside the pure core.
+export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult } from './stages/teacher';
+export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
+export { cacheTeacherStates, type CacheOptions, type CacheResult } from './stages/cache';
+export { trainStudent, studentKdGraph, type StudentTrainOptions, type StudentResult } from './stages/student';

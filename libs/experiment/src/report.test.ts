@@ -1,0 +1,94 @@
+import { renderReport, seedStats, type ExperimentResults, type ResultCell } from './index';
+
+const cell = (strategy: string, init: 'random' | 'copy', seed: number, depth: number, metrics: Record<string, number>, layerMap: ResultCell['layerMap'] = []): ResultCell => ({
+  id: `${strategy}-${init}-d${depth}-s${seed}`,
+  strategy,
+  init,
+  seed,
+  depth,
+  layerMap,
+  metrics,
+  hash: `h-${strategy}-${init}-${depth}-${seed}`,
+});
+const FWD: ResultCell['layerMap'] = [[0, 0], [1, 4], [2, 8], [3, 12]];
+
+const results: ExperimentResults = {
+  experiment: 'sst2-layer-selection',
+  task: 'sst2',
+  teacher: { metrics: { accuracy: 93.1, f1: 92.5 }, layers: 12, hidden: 128 },
+  cells: [
+    // Deliberately out of order: the report orders rows as Table 1 does.
+    cell('forward', 'random', 1, 3, { accuracy: 85, f1: 84 }, FWD),
+    cell('forward', 'random', 2, 3, { accuracy: 86, f1: 84 }, FWD),
+    cell('forward', 'random', 3, 3, { accuracy: 84, f1: 84 }, FWD),
+    cell('none', 'random', 1, 3, { accuracy: 80, f1: 78 }),
+    cell('none', 'random', 2, 3, { accuracy: 81, f1: 80 }),
+    cell('none', 'random', 3, 3, { accuracy: 82, f1: 82 }),
+    cell('last-k', 'copy', 1, 3, { accuracy: 90 }, [[0, 0], [1, 10], [2, 11], [3, 12]]),
+    cell('forward', 'copy', 1, 3, { accuracy: 92.5, f1: 91 }, FWD),
+    cell('none', 'copy', 1, 3, { accuracy: 88, f1: 87 }),
+    cell('none', 'copy', 2, 3, { accuracy: 90, f1: 88 }),
+    cell('rail-kd', 'copy', 1, 6, { accuracy: 91, f1: 90 }, null),
+  ],
+  angles: [{ cellId: 'forward-copy-d3-s1', layers: [{ studentLayer: 1, acuteFraction: 0.875 }, { studentLayer: 2, acuteFraction: 0.5 }] }],
+  createdAt: '2026-01-02T03:04:05.000Z',
+  versions: { '@strata/experiment': '0.1.0', 'onnxruntime-node': '1.30.0' },
+};
+
+describe('seedStats', () => {
+  it('uses the sample standard deviation (n - 1)', () => {
+    expect(seedStats([80, 81, 82])).toEqual({ n: 3, mean: 81, std: 1 });
+    expect(seedStats([88, 90]).std).toBeCloseTo(Math.SQRT2, 12);
+    expect(seedStats([92.5])).toEqual({ n: 1, mean: 92.5, std: undefined });
+  });
+});
+
+describe('renderReport', () => {
+  const md = renderReport(results);
+  const lines = md.split('\n');
+
+  it('renders Table 1 rows: teacher, then per init None / Forward / ... / extras with mean ± std and Δ vs None', () => {
+    const start = lines.indexOf('### Student depth 3');
+    expect(lines.slice(start, start + 13)).toEqual([
+      '### Student depth 3',
+      '',
+      '| Model | n | accuracy | Δ accuracy vs None | f1 | Δ f1 vs None |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| Teacher | 1 | 93.10 | — | 92.50 | — |',
+      '| *Random init* |  |  |  |  |  |',
+      '| None | 3 | 81.00 ± 1.00 | — | 80.00 ± 2.00 | — |',
+      '| Forward | 3 | 85.00 ± 1.00 | +4.00 | 84.00 ± 0.00 | +4.00 |',
+      '| *Weight copy* |  |  |  |  |  |',
+      '| None | 2 | 89.00 ± 1.41 | — | 87.50 ± 0.71 | — |',
+      '| Forward | 1 | 92.50 ± n/a | +3.50 | 91.00 ± n/a | +3.50 |',
+      '| last-k | 1 | 90.00 ± n/a | +1.00 | n/a | n/a |',
+      '',
+    ]);
+  });
+
+  it('marks Δ n/a where an init has no None row, and says which standard deviation it uses', () => {
+    expect(lines).toContain('| rail-kd | 1 | 91.00 ± n/a | n/a | 90.00 ± n/a | n/a |');
+    expect(md).toContain('Mean ± sample standard deviation (n − 1 denominator) over n seeds; "± n/a" when there is one seed.');
+  });
+
+  it('lists every resolved layer map', () => {
+    expect(lines).toContain('| forward-random-d3-s1 | 0→0, 1→4, 2→8, 3→12 |');
+    expect(lines).toContain('| none-copy-d3-s2 | none (no hidden loss) |');
+    expect(lines).toContain('| last-k-copy-d3-s1 | 0→0, 1→10, 2→11, 3→12 |');
+    expect(lines).toContain('| rail-kd-copy-d6-s1 | not fixed (drawn per epoch; see the training log) |');
+  });
+
+  it('embeds plot placeholders and the angle summary', () => {
+    expect(lines).toContain('![training curves](plots/curves.svg)');
+    expect(lines).toContain('![angles](plots/angles.svg)');
+    expect(lines).toContain('| Cell | Layer 1 | Layer 2 |');
+    expect(lines).toContain('| forward-copy-d3-s1 | 87.5% | 50.0% |');
+  });
+
+  it('leaves out the angle section when there is no angle analysis', () => {
+    const plain = renderReport({ ...results, angles: undefined });
+    expect(plain).not.toContain('Angle analysis');
+    expect(plain).not.toContain('plots/angles.svg');
+    expect(plain.startsWith('# Experiment sst2-layer-selection\n\nTask: sst2. Teacher: 12 layers, hidden 128. Created 2026-01-02T03:04:05.000Z.\n')).toBe(true);
+  });
+});

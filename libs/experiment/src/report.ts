@@ -1,0 +1,181 @@
+// Report rendering (pure): results.json -> markdown in the layout of the paper's Table 1.
+import type { LayerMap } from '@strata/kd';
+import { TABLE1_STRATEGIES, STUDENT_INITS, type StudentInit } from './schema';
+
+/** One finished student run. */
+export interface ResultCell {
+  /** The grid cell id, e.g. `forward-copy-d3-s1`. */
+  id: string;
+  /** The strategy's label in the manifest (the strategy name unless a label was given). */
+  strategy: string;
+  init: StudentInit;
+  seed: number;
+  depth: number;
+  /** The resolved map as [student hs, teacher hs] pairs; [] for `none`; null when it changed per epoch. */
+  layerMap: LayerMap | null;
+  /** Metric values on the paper's scale (accuracy and F1 in percent, BLEU 0-100), keyed by metric name. */
+  metrics: Record<string, number>;
+  /** Per-epoch series keyed by name, e.g. `trainLoss`, `devAccuracy`. */
+  curves?: Record<string, number[]>;
+  /** `cellHash` of the cell that produced this result. */
+  hash: string;
+}
+
+/** Angle analysis of one student (METHOD.md §5), summarized per student layer. */
+export interface AngleSummary {
+  cellId: string;
+  layers: Array<{ studentLayer: number; acuteFraction: number; meanCosine?: number }>;
+}
+
+/** The shape of an experiment's results.json. */
+export interface ExperimentResults {
+  experiment: string;
+  task: string;
+  teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string };
+  cells: ResultCell[];
+  angles?: AngleSummary[];
+  /** ISO 8601 time the results were aggregated. */
+  createdAt: string;
+  /** Versions of the packages and runtimes that produced the results, e.g. `{ "@strata/experiment": "0.1.0" }`. */
+  versions: Record<string, string>;
+}
+
+export interface SeedStats {
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n - 1); undefined for a single seed. */
+  std: number | undefined;
+}
+
+/** Mean and sample standard deviation (n - 1 in the denominator) of `values`. */
+export function seedStats(values: readonly number[]): SeedStats {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { n, mean, std: undefined };
+  const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
+  return { n, mean, std: Math.sqrt(ss / (n - 1)) };
+}
+
+const DISPLAY_NAMES: Record<string, string> = {
+  none: 'None',
+  forward: 'Forward',
+  reverse: 'Reverse',
+  'all-to-one': 'All-to-one',
+  'out-of-order-random': 'Out-of-order random',
+};
+const INIT_NAMES: Record<StudentInit, string> = { random: 'Random init', copy: 'Weight copy' };
+
+const fixed = (v: number) => v.toFixed(2);
+const signed = (v: number) => `${v >= 0 ? '+' : '-'}${Math.abs(v).toFixed(2)}`;
+
+function formatStats(s: SeedStats | undefined): string {
+  if (!s) return 'n/a';
+  return `${fixed(s.mean)} ± ${s.std === undefined ? 'n/a' : fixed(s.std)}`;
+}
+
+function formatMap(map: LayerMap | null): string {
+  if (map === null) return 'not fixed (drawn per epoch; see the training log)';
+  if (map.length === 0) return 'none (no hidden loss)';
+  return map.map(([s, t]) => `${s}→${t}`).join(', ');
+}
+
+function uniqueInOrder<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)];
+}
+
+/** Metric columns: the teacher's metrics first, then any others the cells report, in first-seen order. */
+function metricNames(results: ExperimentResults): string[] {
+  return uniqueInOrder([...Object.keys(results.teacher.metrics), ...results.cells.flatMap((c) => Object.keys(c.metrics))]);
+}
+
+function strategyOrder(labels: readonly string[]): string[] {
+  const rank = (l: string) => {
+    const r = (TABLE1_STRATEGIES as readonly string[]).indexOf(l);
+    return r < 0 ? TABLE1_STRATEGIES.length : r;
+  };
+  return labels.map((l, i) => ({ l, i })).sort((a, b) => rank(a.l) - rank(b.l) || a.i - b.i).map(({ l }) => l);
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** The Table 1 block of one student depth: teacher row, then per init the strategies with mean ± std and Δ vs None. */
+function depthTable(results: ExperimentResults, depth: number, metrics: readonly string[]): string[] {
+  const cells = results.cells.filter((c) => c.depth === depth);
+  const header = ['Model', 'n', ...metrics.flatMap((m) => [m, `Δ ${m} vs None`])];
+  const lines = [row(header), row(['---', ...header.slice(1).map(() => '---:')])];
+  const teacher = results.teacher.metrics;
+  lines.push(row(['Teacher', '1', ...metrics.flatMap((m) => [teacher[m] === undefined ? 'n/a' : fixed(teacher[m]), '—'])]));
+  const labels = strategyOrder(uniqueInOrder(cells.map((c) => c.strategy)));
+  for (const init of STUDENT_INITS) {
+    const initCells = cells.filter((c) => c.init === init);
+    if (initCells.length === 0) continue;
+    lines.push(row([`*${INIT_NAMES[init]}*`, '', ...metrics.flatMap(() => ['', ''])]));
+    const stats = (label: string, metric: string): SeedStats | undefined => {
+      const values = initCells.filter((c) => c.strategy === label && c.metrics[metric] !== undefined).map((c) => c.metrics[metric]);
+      return values.length > 0 ? seedStats(values) : undefined;
+    };
+    for (const label of labels) {
+      const group = initCells.filter((c) => c.strategy === label);
+      if (group.length === 0) continue;
+      const columns = metrics.flatMap((m) => {
+        const s = stats(label, m);
+        const base = stats('none', m);
+        const delta = label === 'none' ? '—' : s && base ? signed(s.mean - base.mean) : 'n/a';
+        return [formatStats(s), delta];
+      });
+      lines.push(row([DISPLAY_NAMES[label] ?? label, String(group.length), ...columns]));
+    }
+  }
+  return lines;
+}
+
+/**
+ * Renders results as markdown: per student depth a Table 1 (teacher row; per init None / Forward / Reverse /
+ * All-to-one / Out-of-order random, then other strategies) with mean ± sample std over seeds and Δ vs None, the
+ * resolved layer map of each cell, plot placeholders, and the angle summary when present.
+ */
+export function renderReport(results: ExperimentResults): string {
+  const metrics = metricNames(results);
+  const depths = uniqueInOrder(results.cells.map((c) => c.depth));
+  const teacherShape = results.teacher.layers !== undefined ? ` Teacher: ${results.teacher.layers} layers${results.teacher.hidden !== undefined ? `, hidden ${results.teacher.hidden}` : ''}.` : '';
+  const out: string[] = [
+    `# Experiment ${results.experiment}`,
+    '',
+    `Task: ${results.task}.${teacherShape} Created ${results.createdAt}.`,
+    `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}.`,
+    '',
+    '## Results',
+    '',
+    'Mean ± sample standard deviation (n − 1 denominator) over n seeds; "± n/a" when there is one seed. ' +
+      'Δ vs None is the difference of means against the None row of the same init.',
+  ];
+  for (const depth of depths) {
+    out.push('', `### Student depth ${depth}`, '', ...depthTable(results, depth, metrics));
+  }
+  out.push('', '## Resolved layer maps', '', 'Student hidden state → teacher hidden state; hs[0] is the embedding output.', '', row(['Cell', 'Layer map']), row(['---', '---']));
+  for (const cell of results.cells) out.push(row([cell.id, formatMap(cell.layerMap)]));
+  out.push('', '## Plots', '', '![training curves](plots/curves.svg)');
+  if (results.angles && results.angles.length > 0) {
+    out.push('![angles](plots/angles.svg)');
+    const maxLayer = Math.max(...results.angles.flatMap((a) => a.layers.map((l) => l.studentLayer)));
+    const layers = Array.from({ length: maxLayer }, (_, i) => i + 1);
+    out.push(
+      '',
+      '## Angle analysis',
+      '',
+      'Fraction of acute angles (positive cosine) at each student layer between its directions to two teacher layers, over all teacher-layer pairs and valid tokens.',
+      '',
+      row(['Cell', ...layers.map((l) => `Layer ${l}`)]),
+      row(['---', ...layers.map(() => '---:')]),
+    );
+    for (const a of results.angles) {
+      out.push(row([a.cellId, ...layers.map((l) => {
+        const entry = a.layers.find((x) => x.studentLayer === l);
+        return entry ? `${(entry.acuteFraction * 100).toFixed(1)}%` : '—';
+      })]));
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,171 @@
+// The experiment manifest (docs ARCHITECTURE.md, Contracts): one zod schema for the CLI and the Kubernetes custom
+// resource. `experimentManifestSchema` is exported as is so the CRD's OpenAPI schema can be generated from it.
+// Field-level checks against the registries (task ids, strategy names) live here; cross-field checks in validate.ts.
+import { TASK_IDS, isTaskId } from '@strata/data';
+import { layerSelectionNames } from '@strata/kd';
+import { z } from 'zod';
+
+export const API_VERSION = 'strata.dev/v1alpha1';
+export const KIND = 'Experiment';
+
+/** Kubernetes object names: a DNS-1123 label (lower-case alphanumerics and '-', at most 63 characters). */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Strategies in the order of the paper's Table 1; other registered strategies follow in manifest order. */
+export const TABLE1_STRATEGIES = ['none', 'forward', 'reverse', 'all-to-one', 'out-of-order-random'] as const;
+
+export const STUDENT_INITS = ['random', 'copy'] as const;
+export const CACHE_DTYPES = ['float16', 'bfloat16', 'float32'] as const;
+export const CACHE_STORES = ['file', 'kafka'] as const;
+export const TOKENIZER_KINDS = ['wordpiece', 'bpe', 'unigram'] as const;
+export const HIDDEN_LOSSES = ['mse'] as const;
+/** METHOD.md §4: `token` is Strata's; the others reproduce the reference code's scalings. */
+export const HIDDEN_NORMALIZATIONS = ['token', 'bert-reference', 'element', 'cosine'] as const;
+export const PROJECTIONS = ['auto', 'none'] as const;
+
+const positiveInt = z.int().positive();
+const nonNegative = z.number().nonnegative();
+const positive = z.number().positive();
+const path = z.string().min(1);
+
+const taskId = z.string().superRefine((task, ctx) => {
+  if (!isTaskId(task)) ctx.addIssue({ code: 'custom', message: `unknown task '${task}'; known tasks: ${TASK_IDS.join(', ')}` });
+});
+
+const strategyName = z.string().superRefine((name, ctx) => {
+  const known = layerSelectionNames();
+  if (!known.includes(name)) ctx.addIssue({ code: 'custom', message: `unknown strategy '${name}'; known strategies: ${known.join(', ')}` });
+});
+
+/** A teacher trained by Strata from scratch; defaults fit a small laptop run (same as the teacher stage's). */
+export const teacherTrainSchema = z.strictObject({
+  layers: positiveInt.default(6),
+  hidden: positiveInt.default(128),
+  heads: positiveInt.default(4),
+  intermediate: positiveInt.default(512),
+  maxLength: positiveInt.default(64),
+  vocabSize: positiveInt.default(8000),
+  tokenizer: z.enum(TOKENIZER_KINDS).default('wordpiece'),
+  epochs: positiveInt.default(3),
+  batchSize: positiveInt.default(32),
+  lr: positive.default(5e-4),
+  warmupRatio: z.number().min(0).max(1).default(0.1),
+  dropout: z.number().min(0).max(1).default(0.1),
+  seed: z.int().default(1),
+});
+
+/** Exactly one of `onnx` (a given teacher, optionally with its tokenizer file) or `train`. */
+export const teacherSchema = z
+  .strictObject({
+    onnx: path.optional(),
+    tokenizer: path.optional(),
+    train: teacherTrainSchema.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.onnx === undefined && t.train === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give either onnx: <path to teacher.onnx> or train: { layers, hidden, ... }' });
+    } else if (t.onnx !== undefined && t.train !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give either onnx or train, not both' });
+    }
+  });
+
+export const cacheSchema = z.strictObject({
+  dtype: z.enum(CACHE_DTYPES).default('float16'),
+  store: z.enum(CACHE_STORES).default('file'),
+});
+
+const teacherLayerList = z.array(positiveInt).min(1);
+
+/** A strategy with options: `label` names its cells (default: the strategy name); `explicit` gives the map. */
+export const strategyWithOptionsSchema = z.strictObject({
+  name: strategyName,
+  label: z.string().regex(DNS1123_LABEL, 'label must be lower-case letters, digits and -').optional(),
+  /** Strategy `explicit`: teacher layer (1..L_t) per student layer, one list, or one list per depth (`"3": [4, 8, 12]`). */
+  explicit: z.union([teacherLayerList, z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are student depths'), teacherLayerList)]).optional(),
+  /** Overrides whether hs[0] is matched (METHOD.md §2: on for encoder and encoder-decoder models). */
+  matchEmbeddings: z.boolean().optional(),
+});
+
+/** A strategy: a registered name, or a name with options. */
+export const strategyEntrySchema = z.union([strategyName, strategyWithOptionsSchema]);
+
+/** METHOD.md §4 defaults: CE 1, KL 1, hidden λ 3, τ 1, per-token MSE. */
+export const lossSchema = z.strictObject({
+  ce: nonNegative.default(1),
+  kl: nonNegative.default(1),
+  hidden: nonNegative.default(3),
+  temperature: positive.default(1),
+  hiddenLoss: z.enum(HIDDEN_LOSSES).default('mse'),
+  normalize: z.enum(HIDDEN_NORMALIZATIONS).default('token'),
+});
+
+export const studentsSchema = z.strictObject({
+  depths: z.array(positiveInt).min(1, 'list at least one student depth').default([3]),
+  inits: z.array(z.enum(STUDENT_INITS)).min(1, 'list at least one init').default(['random', 'copy']),
+  strategies: z.array(strategyEntrySchema).min(1, 'list at least one strategy').default([...TABLE1_STRATEGIES]),
+  seeds: z.array(z.int()).min(1, 'list at least one seed').default([1, 2, 3]),
+  loss: lossSchema.prefault({}),
+  epochs: positiveInt.default(5),
+  batchSize: positiveInt.default(32),
+  lr: positive.default(5e-4),
+  /** Student width; default the teacher's (weight copy needs it equal). */
+  hidden: positiveInt.optional(),
+  /** `auto`: a trained bias-free projection per matched pair when widths differ; `none`: widths must match. */
+  projection: z.enum(PROJECTIONS).default('auto'),
+});
+
+export const evalSchema = z.strictObject({
+  split: z.string().min(1).default('dev'),
+  metrics: z.array(z.string().min(1)).min(1).optional(),
+});
+
+export const analysisSchema = z.strictObject({
+  angles: z.boolean().default(true),
+  split: z.string().min(1).optional(),
+});
+
+export const dataSchema = z.strictObject({
+  root: path.optional(),
+  maxTrainExamples: positiveInt.optional(),
+  maxEvalExamples: positiveInt.optional(),
+});
+
+export const resourcesSchema = z.strictObject({
+  /** Student runs at once (the Indexed Job's parallelism; embedded mode's worker count). */
+  parallelism: positiveInt.optional(),
+});
+
+export const specSchema = z.strictObject({
+  task: taskId,
+  teacher: teacherSchema,
+  cache: cacheSchema.prefault({}),
+  students: studentsSchema.prefault({}),
+  eval: evalSchema.prefault({}),
+  analysis: analysisSchema.prefault({}),
+  data: dataSchema.prefault({}),
+  resources: resourcesSchema.optional(),
+});
+
+export const metadataSchema = z.looseObject({
+  name: z.string().max(63, 'name must be at most 63 characters').regex(DNS1123_LABEL, 'name must be a DNS-1123 label: lower-case letters, digits and -, starting and ending with a letter or digit'),
+  namespace: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export const experimentManifestSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: metadataSchema,
+  spec: specSchema,
+});
+
+/** A validated manifest with every default filled in. */
+export type ExperimentManifest = z.output<typeof experimentManifestSchema>;
+/** A manifest as written (defaults optional). */
+export type ExperimentManifestInput = z.input<typeof experimentManifestSchema>;
+export type TeacherTrainSpec = z.output<typeof teacherTrainSchema>;
+export type StrategyEntry = z.output<typeof strategyEntrySchema>;
+export type StrategyWithOptions = z.output<typeof strategyWithOptionsSchema>;
+export type LossConfig = z.output<typeof lossSchema>;
+export type StudentInit = (typeof STUDENT_INITS)[number];

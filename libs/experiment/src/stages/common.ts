@@ -1,0 +1,53 @@
+// Shared by the stages: loading a Strata teacher, tokenized classification rows, and batch plumbing.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ClassificationSplit, Tokenizer, encodeSplit, loadSplit, type BatchRow } from '@strata/data';
+import { floatValues, readModel } from '@strata/onnx';
+import { BertConfig, bertParamSpecs } from '@strata/nn';
+
+export interface LoadedTeacher {
+  onnx: string;
+  config: BertConfig;
+  values: Map<string, Float32Array>;
+  tokenizer: Tokenizer;
+  tokenizerPath: string;
+}
+
+/** Reads a teacher exported by Strata: its config from the model metadata, its parameters by Hugging Face name. */
+export function loadTeacher(onnx: string, tokenizerPath = path.join(path.dirname(onnx), 'tokenizer.json')): LoadedTeacher {
+  const model = readModel(onnx);
+  const raw = model.metadata['strata.config'];
+  if (!raw) throw new Error(`${onnx}: no 'strata.config' metadata; only BERT-style teachers exported by Strata can be loaded so far`);
+  const config = JSON.parse(raw) as BertConfig;
+  const byName = new Map(model.graph.initializers.map((t) => [t.name, t]));
+  const values = new Map<string, Float32Array>();
+  for (const p of bertParamSpecs(config)) {
+    const t = byName.get(p.name);
+    if (!t) throw new Error(`${onnx}: parameter '${p.name}' is missing`);
+    values.set(p.name, Float32Array.from(floatValues(t)));
+  }
+  if (!fs.existsSync(tokenizerPath)) throw new Error(`tokenizer '${tokenizerPath}' not found (it is written next to teacher.onnx by 'strata teacher train')`);
+  return { onnx, config, values, tokenizer: Tokenizer.fromFile(tokenizerPath), tokenizerPath };
+}
+
+export interface EncodedSplit {
+  split: ClassificationSplit;
+  rows: BatchRow[];
+  ids: string[];
+  fingerprint: string;
+}
+
+export async function encodeClassification(task: string, splitName: string, tokenizer: Tokenizer, maxLength: number, opts: { dataRoot?: string; maxExamples?: number } = {}): Promise<EncodedSplit> {
+  const split = loadSplit(task, splitName, { dataRoot: opts.dataRoot });
+  if (split.kind !== 'classification') throw new Error(`task '${task}' is ${split.kind}; only classification tasks are supported by this stage so far`);
+  const examples = split.examples.slice(0, opts.maxExamples ?? split.examples.length);
+  const sliced: ClassificationSplit = { ...split, examples };
+  const rows = await encodeSplit(tokenizer, sliced, { maxLength });
+  const fingerprint = examples.length === split.examples.length ? split.fingerprint : `${split.fingerprint}:first-${examples.length}`;
+  return { split: sliced, rows, ids: examples.map((e) => e.id), fingerprint };
+}
+
+/** Length buckets up to and including maxLength. */
+export function lengthBuckets(maxLength: number): number[] {
+  return [16, 32, 64, 128, 256, 512].filter((b) => b < maxLength).concat(maxLength);
+}

@@ -1,0 +1,176 @@
+// Stage 3: train one grid cell's student from cached teacher states (the teacher never runs here).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ActivationRecord, FileStore } from '@strata/activations';
+import { makeBatches, type Batch } from '@strata/data';
+import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionKl, studentInitMap, totalKdLoss } from '@strata/kd';
+import { accuracy, f1PositiveClass } from '@strata/metrics';
+import { DataType, ort } from '@strata/onnx';
+import { BertConfig, bertParamSpecs, buildBert, initParams } from '@strata/nn';
+import { BertEvaluator, Rng, TrainGraph, Trainer, batchFeeds, bertInferenceModel, exportInference, weightedCrossEntropy } from '@strata/train';
+import { progress } from '../progress';
+import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
+
+export interface StudentTrainOptions {
+  teacher: LoadedTeacher;
+  task: string;
+  cacheRoot: string;
+  cacheKey: string;
+  strategy: string;
+  strategyOptions?: { explicit?: number[] };
+  init: 'copy' | 'random';
+  depth: number;
+  seed: number;
+  loss?: Partial<KdLossConfig>;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  outDir: string;
+  evalSplit?: string;
+  dataRoot?: string;
+  maxTrainExamples?: number;
+  maxEvalExamples?: number;
+  log?: (line: string) => void;
+}
+
+export interface StudentResult {
+  metrics: { accuracy: number; f1?: number };
+  /** The layer map of each epoch (fixed for every strategy but rail-kd): [[studentHs, teacherHs], ...]. */
+  layerMaps: LayerMap[];
+  curve: { step: number; loss: number }[];
+  onnx: string;
+}
+
+const teacherInput = (t: number) => `teacher.hidden_states.${t}`;
+
+/** Student BERT + CE + prediction KL + hidden loss over the map's pairs, teacher states and logits as inputs. */
+export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, map: LayerMap, teacherClasses: number, loss: KdLossConfig): TrainGraph {
+  const bert = buildBert(cfg, { batch, seqLen, training: true });
+  const { g } = bert;
+  const labels = g.input('labels', DataType.INT64, [batch]);
+  const weights = g.input('example_weights', DataType.FLOAT, [batch]);
+  const teacherLogits = g.input('teacher.logits', DataType.FLOAT, [batch, teacherClasses]);
+  const terms: { ce?: string; kl?: string; hidden?: string } = {};
+  if (loss.ce > 0) terms.ce = weightedCrossEntropy(g, bert.logits, labels, weights);
+  if (loss.kl > 0) terms.kl = predictionKl(g, bert.logits, teacherLogits, { temperature: loss.temperature, rowWeights: weights });
+  if (loss.hidden > 0 && map.length > 0) {
+    const mask = g.op('Cast', [bert.attentionMask], { to: { type: 'int', value: DataType.FLOAT } });
+    const teachers = new Map<number, string>();
+    for (const [, t] of map) if (!teachers.has(t)) teachers.set(t, g.input(teacherInput(t), DataType.FLOAT, [batch, seqLen, cfg.hidden]));
+    const pairs = map.map(([s, t]) => ({ student: bert.hiddenStates[s], teacher: teachers.get(t)! }));
+    terms.hidden = hiddenMse(g, pairs, mask, { normalize: loss.normalize, batchSize: batch });
+  }
+  const total = totalKdLoss(g, terms, { ce: loss.ce, kl: loss.kl, hidden: loss.hidden });
+  return { g, loss: total, dropoutSites: bert.dropoutSites };
+}
+
+/** Lays cached records out as padded [B, S, D] teacher inputs for one batch. */
+function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers: number[], needed: number[], hidden: number, classes: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of needed) {
+    const li = cachedLayers.indexOf(t);
+    if (li < 0) throw new Error(`teacher hidden state ${t} is not in the cache (cached: ${cachedLayers.join(', ')})`);
+    const data = new Float32Array(b.batchSize * b.length * hidden);
+    records.forEach((rec, r) => {
+      const n = rec.validTokens;
+      if (n > b.length) throw new Error(`cached example '${rec.exampleId}' has ${n} tokens, more than the batch length ${b.length}: the cache was made with another tokenizer or max length`);
+      data.set(rec.states.subarray(li * n * hidden, (li + 1) * n * hidden), r * b.length * hidden);
+    });
+    feeds[teacherInput(t)] = new ort.Tensor('float32', data, [b.batchSize, b.length, hidden]);
+  }
+  const logits = new Float32Array(b.batchSize * classes);
+  records.forEach((rec, r) => {
+    if (!rec.logits || rec.logits.kind !== 'full') throw new Error(`cached example '${rec.exampleId}' has no class logits`);
+    logits.set(rec.logits.values, r * classes);
+  });
+  feeds['teacher.logits'] = new ort.Tensor('float32', logits, [b.batchSize, classes]);
+  return feeds;
+}
+
+interface Position {
+  epoch: number;
+  batch: number;
+}
+
+/** Trains, evaluates and exports one student; re-running the same outDir resumes from its checkpoint. */
+export async function trainStudent(opts: StudentTrainOptions): Promise<StudentResult> {
+  const { teacher } = opts;
+  const loss = kdLossConfig(opts.loss ?? {});
+  const cfg: BertConfig = { ...teacher.config, layers: opts.depth };
+  const store = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
+  if (!store.isComplete()) throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
+  const cachedLayers = store.readManifest()!.layers;
+  const train = await encodeClassification(opts.task, 'train', teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
+  const evalSplit = opts.evalSplit ?? 'dev';
+  const dev = await encodeClassification(opts.task, evalSplit, teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples });
+  const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(cfg.maxPositions), seed: opts.seed };
+  const mapFor = (epoch: number): LayerMap =>
+    opts.strategy === 'none' ? [] : layerMap(opts.strategy, { teacherLayers: teacher.config.layers, studentLayers: opts.depth, seed: opts.seed, epoch, options: opts.strategyOptions });
+  const maps = Array.from({ length: opts.epochs }, (_, e) => mapFor(e));
+  const stepsPerEpoch = makeBatches(train.rows, { ...batchOpts, epoch: 0 }).length;
+  const totalSteps = stepsPerEpoch * opts.epochs;
+
+  const params = bertParamSpecs(cfg);
+  const rng = new Rng(opts.seed);
+  const initial = initParams(params, () => rng.next());
+  if (opts.init === 'copy') {
+    const from = studentInitMap(params.map((p) => p.name), { teacherLayers: teacher.config.layers, studentLayers: opts.depth });
+    for (const [studentName, teacherName] of Object.entries(from)) initial.set(studentName, Float32Array.from(teacher.values.get(teacherName)!));
+  }
+  const trainer = new Trainer({
+    params,
+    initial,
+    buildGraph: (key) => {
+      const [shape, epoch] = key.split('@');
+      const [batch, seqLen] = shape.split('x').map(Number);
+      return studentKdGraph(cfg, batch, seqLen, maps[Number(epoch)], teacher.config.numLabels, loss);
+    },
+    schedule: { peakLr: opts.lr, warmupSteps: Math.round(0.1 * totalSteps), totalSteps, decay: 'linear' },
+    seed: opts.seed,
+  });
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const ckpt = path.join(opts.outDir, 'student.ckpt');
+  let pos: Position = { epoch: 0, batch: 0 };
+  const curve: { step: number; loss: number }[] = [];
+  if (fs.existsSync(ckpt)) {
+    const state = trainer.restore(ckpt);
+    pos = state.dataPosition as Position;
+    curve.push(...(((state.meta ?? {}).curve as { step: number; loss: number }[]) ?? []));
+  }
+  const bar = progress(`student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`, totalSteps);
+  bar.tick(trainer.step);
+  for (let epoch = pos.epoch; epoch < opts.epochs; epoch++) {
+    const batches = makeBatches(train.rows, { ...batchOpts, epoch });
+    const needed = [...new Set(maps[epoch].map(([, t]) => t))];
+    for (let i = epoch === pos.epoch ? pos.batch : 0; i < batches.length; i++) {
+      const b = batches[i];
+      const records = Array.from(b.rowIndex.subarray(0, b.size), (r) => {
+        const rec = store.get(train.ids[r]);
+        if (!rec) throw new Error(`example '${train.ids[r]}' is missing from teacher cache ${opts.cacheKey}`);
+        return rec;
+      });
+      const feeds = { ...batchFeeds(b, true), ...teacherFeeds(b, records, cachedLayers, loss.hidden > 0 ? needed : [], teacher.config.hidden, teacher.config.numLabels) };
+      const r = await trainer.trainStep(`${b.batchSize}x${b.length}@${epoch}`, feeds);
+      if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
+      bar.tick(1, `loss ${r.loss.toFixed(4)}`);
+      const next = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
+      if (next.batch === 0 || r.step % 200 === 0) trainer.saveCheckpoint(ckpt, next, { curve });
+    }
+  }
+  store.close();
+  const evaluator = new BertEvaluator(cfg);
+  const devBatches = makeBatches(dev.rows, { ...batchOpts, shuffle: false });
+  const preds = await evaluator.predict(trainer.params, devBatches);
+  const ordered = new Array<number>(dev.rows.length);
+  let k = 0;
+  for (const b of devBatches) for (let r = 0; r < b.size; r++) ordered[b.rowIndex[r]] = preds[k++];
+  const gold = dev.rows.map((r) => r.label ?? -1);
+  const metrics: StudentResult['metrics'] = { accuracy: accuracy(ordered, gold) };
+  if (cfg.numLabels === 2) metrics.f1 = f1PositiveClass(ordered, gold);
+  bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+  const onnx = path.join(opts.outDir, 'student.onnx');
+  exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
+  await trainer.release();
+  await evaluator.release();
+  return { metrics, layerMaps: maps, curve, onnx };
+}
