@@ -5,6 +5,7 @@ import { registerDataCommands } from './commands/data';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerKdCommands } from './commands/kd';
 import { registerTeacherCommands } from './commands/teacher';
+import { registerExperimentCommands } from './commands/experiment';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerMetricsCommands(program);
   registerKdCommands(program);
   registerTeacherCommands(program);
+  registerExperimentCommands(program);
   return program;
 }
 

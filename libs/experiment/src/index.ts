@@ -22,3 +22,4 @@ export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainC
 export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
 export { cacheTeacherStates, type CacheOptions, type CacheResult } from './stages/cache';
 export { trainStudent, studentKdGraph, type StudentTrainOptions, type StudentResult } from './stages/student';
+export { runExperiment, type RunOptions } from './run';

@@ -34,6 +34,8 @@ export interface ExperimentResults {
   teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string };
   cells: ResultCell[];
   angles?: AngleSummary[];
+  /** Plot files relative to the report (default: plots/curves.svg, plots/angles.svg). */
+  plots?: { title: string; file: string }[];
   /** ISO 8601 time the results were aggregated. */
   createdAt: string;
   /** Versions of the packages and runtimes that produced the results, e.g. `{ "@strata/experiment": "0.1.0" }`. */
@@ -156,9 +158,9 @@ export function renderReport(results: ExperimentResults): string {
   }
   out.push('', '## Resolved layer maps', '', 'Student hidden state → teacher hidden state; hs[0] is the embedding output.', '', row(['Cell', 'Layer map']), row(['---', '---']));
   for (const cell of results.cells) out.push(row([cell.id, formatMap(cell.layerMap)]));
-  out.push('', '## Plots', '', '![training curves](plots/curves.svg)');
+  const plots = results.plots ?? [{ title: 'training curves', file: 'plots/curves.svg' }, ...(results.angles?.length ? [{ title: 'angles', file: 'plots/angles.svg' }] : [])];
+  out.push('', '## Plots', '', ...plots.map((p) => `![${p.title}](${p.file})`));
   if (results.angles && results.angles.length > 0) {
-    out.push('![angles](plots/angles.svg)');
     const maxLayer = Math.max(...results.angles.flatMap((a) => a.layers.map((l) => l.studentLayer)));
     const layers = Array.from({ length: maxLayer }, (_, i) => i + 1);
     out.push(

@@ -1,7 +1,7 @@
 // Shared by the stages: loading a Strata teacher, tokenized classification rows, and batch plumbing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ClassificationSplit, Tokenizer, encodeSplit, loadSplit, type BatchRow } from '@strata/data';
+import { ClassificationSplit, Tokenizer, encodeSplit, hashString32, loadSplit, type BatchRow } from '@strata/data';
 import { floatValues, readModel } from '@strata/onnx';
 import { BertConfig, bertParamSpecs } from '@strata/nn';
 
@@ -40,11 +40,21 @@ export interface EncodedSplit {
 export async function encodeClassification(task: string, splitName: string, tokenizer: Tokenizer, maxLength: number, opts: { dataRoot?: string; maxExamples?: number } = {}): Promise<EncodedSplit> {
   const split = loadSplit(task, splitName, { dataRoot: opts.dataRoot });
   if (split.kind !== 'classification') throw new Error(`task '${task}' is ${split.kind}; only classification tasks are supported by this stage so far`);
-  const examples = split.examples.slice(0, opts.maxExamples ?? split.examples.length);
+  const examples = subsample(split.examples, opts.maxExamples);
   const sliced: ClassificationSplit = { ...split, examples };
   const rows = await encodeSplit(tokenizer, sliced, { maxLength });
   const fingerprint = examples.length === split.examples.length ? split.fingerprint : `${split.fingerprint}:first-${examples.length}`;
   return { split: sliced, rows, ids: examples.map((e) => e.id), fingerprint };
+}
+
+/**
+ * A deterministic subset of n examples chosen by a hash of their ids (not the first n: splits are often ordered by
+ * label), kept in split order.
+ */
+export function subsample<T extends { id: string }>(examples: readonly T[], n: number | undefined): T[] {
+  if (n === undefined || n >= examples.length) return [...examples];
+  const chosen = new Set([...examples].sort((a, b) => hashString32(a.id, 17) - hashString32(b.id, 17) || (a.id < b.id ? -1 : 1)).slice(0, n).map((e) => e.id));
+  return examples.filter((e) => chosen.has(e.id));
 }
 
 /** Length buckets up to and including maxLength. */

@@ -6,6 +6,7 @@ import { accuracy } from '@strata/metrics';
 import { BERT_DEFAULTS, BertConfig, bertParamSpecs, initParams } from '@strata/nn';
 import { BertEvaluator, Rng, Trainer, batchFeeds, bertInferenceModel, bertTrainGraph, bucketKey, exportInference } from '@strata/train';
 import { progress } from '../progress';
+import { subsample } from './common';
 
 export interface TeacherTrainConfig {
   layers: number;
@@ -84,9 +85,9 @@ export async function trainTeacher(opts: TeacherTrainOptions): Promise<TeacherTr
   const train = classification(loadSplit(opts.task, 'train', load), opts.task);
   const evalSplitName = opts.evalSplit ?? 'dev';
   const dev = classification(loadSplit(opts.task, evalSplitName, load), opts.task);
-  const trainExamples = train.examples.slice(0, opts.maxTrainExamples ?? train.examples.length);
-  const devExamples = dev.examples.slice(0, opts.maxEvalExamples ?? dev.examples.length);
-  const numLabels = Math.max(...train.examples.map((e) => e.label)) + 1;
+  const trainExamples = subsample(train.examples, opts.maxTrainExamples);
+  const devExamples = subsample(dev.examples, opts.maxEvalExamples);
+  const numLabels = train.labelNames.length;
 
   const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
   let tokenizer: Tokenizer;
