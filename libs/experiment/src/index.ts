@@ -21,5 +21,5 @@ export { renderReport, seedStats, type AngleSummary, type ExperimentResults, typ
 export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult } from './stages/teacher';
 export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
 export { cacheTeacherStates, type CacheOptions, type CacheResult } from './stages/cache';
-export { trainStudent, studentKdGraph, type StudentTrainOptions, type StudentResult } from './stages/student';
+export { trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult } from './stages/student';
 export { runExperiment, type RunOptions } from './run';

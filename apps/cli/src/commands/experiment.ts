@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { runExperiment } from '@strata/experiment';
 
@@ -12,6 +14,6 @@ export function registerExperimentCommands(program: Command): void {
     .action(async (manifest: string, o: { out?: string; json?: boolean }) => {
       const { outDir, results } = await runExperiment(manifest, { outDir: o.out });
       if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
-      else process.stdout.write(`report: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
+      else process.stdout.write(`\n${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nreport: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
     });
 }

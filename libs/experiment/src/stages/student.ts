@@ -31,6 +31,10 @@ export interface StudentTrainOptions {
   maxTrainExamples?: number;
   maxEvalExamples?: number;
   log?: (line: string) => void;
+  /** Checkpoint every this many steps (default 200) and at each epoch end. */
+  checkpointEvery?: number;
+  /** Testing aid: after this many steps, checkpoint and throw, as if the process had been killed. */
+  stopAfterSteps?: number;
 }
 
 export interface StudentResult {
@@ -87,6 +91,18 @@ function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers: numbe
   return feeds;
 }
 
+/** Student parameters before training: METHOD.md §3 weight copy (classifier stays random) or random init from the seed. */
+export function initialStudentParams(teacher: LoadedTeacher, depth: number, init: 'copy' | 'random', seed: number): Map<string, Float32Array> {
+  const params = bertParamSpecs({ ...teacher.config, layers: depth });
+  const rng = new Rng(seed);
+  const initial = initParams(params, () => rng.next());
+  if (init === 'copy') {
+    const from = studentInitMap(params.map((p) => p.name), { teacherLayers: teacher.config.layers, studentLayers: depth });
+    for (const [studentName, teacherName] of Object.entries(from)) initial.set(studentName, Float32Array.from(teacher.values.get(teacherName)!));
+  }
+  return initial;
+}
+
 interface Position {
   epoch: number;
   batch: number;
@@ -111,12 +127,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   const totalSteps = stepsPerEpoch * opts.epochs;
 
   const params = bertParamSpecs(cfg);
-  const rng = new Rng(opts.seed);
-  const initial = initParams(params, () => rng.next());
-  if (opts.init === 'copy') {
-    const from = studentInitMap(params.map((p) => p.name), { teacherLayers: teacher.config.layers, studentLayers: opts.depth });
-    for (const [studentName, teacherName] of Object.entries(from)) initial.set(studentName, Float32Array.from(teacher.values.get(teacherName)!));
-  }
+  const initial = initialStudentParams(teacher, opts.depth, opts.init, opts.seed);
   const trainer = new Trainer({
     params,
     initial,
@@ -154,7 +165,13 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
       bar.tick(1, `loss ${r.loss.toFixed(4)}`);
       const next = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
-      if (next.batch === 0 || r.step % 200 === 0) trainer.saveCheckpoint(ckpt, next, { curve });
+      const stopping = opts.stopAfterSteps !== undefined && r.step >= opts.stopAfterSteps;
+      if (next.batch === 0 || r.step % (opts.checkpointEvery ?? 200) === 0 || stopping) trainer.saveCheckpoint(ckpt, next, { curve });
+      if (stopping) {
+        await trainer.release();
+        store.close();
+        throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
+      }
     }
   }
   store.close();

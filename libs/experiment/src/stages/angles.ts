@@ -1,0 +1,72 @@
+// Angle analysis (METHOD.md §5): per student layer, mean cosines over teacher-layer pairs, the fraction of acute
+// angles and a cosine histogram, from the hidden states of teacher and student on an evaluation split.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeBatches } from '@strata/data';
+import { AngleAccumulator, type StudentLayerAngles } from '@strata/kd';
+import { createSession } from '@strata/onnx';
+import { heatmapSvg, histogramSvg } from '@strata/plots';
+import { batchFeeds, bertInferenceModel } from '@strata/train';
+import { LoadedTeacher, encodeClassification, lengthBuckets, loadTeacher } from './common';
+
+/**
+ * Mean cosine per student layer over teacher layers 1..L_t, from hidden states of the eval split. The student is a
+ * Strata-exported BERT .onnx sharing the teacher's tokenizer; `depth` defaults to all its layers.
+ */
+export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string, depth: number | undefined, task: string, split: string, examples: number, dataRoot?: string): Promise<StudentLayerAngles[]> {
+  const student = loadTeacher(studentOnnx, teacher.tokenizerPath);
+  if (student.config.hidden !== teacher.config.hidden) throw new Error(`student hidden size ${student.config.hidden} differs from the teacher's ${teacher.config.hidden}; angles need equal widths`);
+  const studentDepth = depth ?? student.config.layers;
+  if (studentDepth > student.config.layers) throw new Error(`depth ${studentDepth} exceeds the student's ${student.config.layers} layers`);
+  const data = await encodeClassification(task, split, teacher.tokenizer, teacher.config.maxPositions, { dataRoot, maxExamples: examples });
+  const batches = makeBatches(data.rows, { batchSize: 32, buckets: lengthBuckets(teacher.config.maxPositions), shuffle: false });
+  const studentLayers = Array.from({ length: studentDepth }, (_, i) => i + 1);
+  const teacherLayers = Array.from({ length: teacher.config.layers }, (_, i) => i + 1);
+  const acc = new AngleAccumulator(studentLayers, teacherLayers);
+  const sessions = new Map<string, [Awaited<ReturnType<typeof createSession>>, Awaited<ReturnType<typeof createSession>>]>();
+  for (const b of batches) {
+    const key = `${b.batchSize}x${b.length}`;
+    if (!sessions.has(key))
+      sessions.set(key, [
+        await createSession(bertInferenceModel(teacher.config, b.batchSize, b.length, { kind: 'initializers', values: teacher.values })),
+        await createSession(bertInferenceModel(student.config, b.batchSize, b.length, { kind: 'initializers', values: student.values })),
+      ]);
+    const [ts, ss] = sessions.get(key)!;
+    const feeds = batchFeeds(b, false);
+    const [to, so] = [await ts.run(feeds), await ss.run(feeds)];
+    acc.add({
+      batchSize: b.batchSize, seqLen: b.length, hiddenSize: student.config.hidden, attentionMask: b.attentionMask,
+      student: studentLayers.map((l) => so[`hidden_states.${l}`].data as Float32Array),
+      teacher: teacherLayers.map((l) => to[`hidden_states.${l}`].data as Float32Array),
+    });
+  }
+  for (const [a, b] of sessions.values()) {
+    await a.release();
+    await b.release();
+  }
+  return acc.result();
+}
+
+/** SVGs of one student layer's angles: the mean-cosine heatmap and the cosine histogram. */
+export function anglePlots(l: StudentLayerAngles, titlePrefix: string): { heatmap: string; histogram: string } {
+  const labels = l.teacherLayers.map(String);
+  return {
+    heatmap: heatmapSvg({ title: `${titlePrefix}mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }),
+    histogram: histogramSvg({ title: `${titlePrefix}cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }),
+  };
+}
+
+/** Writes `angles-s<k>.svg` and `angles-hist-s<k>.svg` per student layer into outDir; returns the files written. */
+export function writeAnglePlots(outDir: string, result: readonly StudentLayerAngles[], titlePrefix = ''): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  const files: string[] = [];
+  for (const l of result) {
+    const { heatmap, histogram } = anglePlots(l, titlePrefix);
+    const h = path.join(outDir, `angles-s${l.studentLayer}.svg`);
+    const g = path.join(outDir, `angles-hist-s${l.studentLayer}.svg`);
+    fs.writeFileSync(h, heatmap);
+    fs.writeFileSync(g, histogram);
+    files.push(h, g);
+  }
+  return files;
+}

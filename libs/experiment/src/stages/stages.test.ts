@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileStore } from '@strata/activations';
+import { copyLayers } from '@strata/kd';
+import { cacheTeacherStates } from './cache';
+import { loadTeacher, subsample } from './common';
+import { initialStudentParams, trainStudent } from './student';
+import { trainTeacher } from './teacher';
+
+// A tiny teacher on the embedded spam task (installed from npm): every stage runs for real, in seconds.
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-stages-'));
+const quiet = () => undefined;
+let teacherOnnx = '';
+
+beforeAll(async () => {
+  const t = await trainTeacher({
+    task: 'spam', outDir: path.join(root, 'teacher'), maxTrainExamples: 320, maxEvalExamples: 64, log: quiet,
+    config: { layers: 4, hidden: 32, heads: 2, intermediate: 64, maxLength: 32, vocabSize: 1500, epochs: 1, batchSize: 32 },
+  });
+  teacherOnnx = t.onnx;
+  expect(t.metrics.accuracy).toBeGreaterThan(0);
+});
+
+describe('pipeline stages', () => {
+  it('subsamples deterministically without taking the first rows', () => {
+    const examples = Array.from({ length: 100 }, (_, i) => ({ id: `e${i}` }));
+    const a = subsample(examples, 10);
+    expect(a).toHaveLength(10);
+    expect(subsample(examples, 10)).toEqual(a);
+    expect(a.map((e) => e.id)).not.toEqual(examples.slice(0, 10).map((e) => e.id));
+  });
+
+  it('copy init puts the selected teacher layers into the student (classifier stays random)', () => {
+    const teacher = loadTeacher(teacherOnnx);
+    const student = initialStudentParams(teacher, 2, 'copy', 5);
+    const layers = copyLayers(4, 2);
+    expect(layers).toEqual([2, 4]);
+    layers.forEach((t, k) => {
+      for (const suffix of ['attention.self.query.weight', 'output.LayerNorm.bias', 'intermediate.dense.weight'])
+        expect(Array.from(student.get(`bert.encoder.layer.${k}.${suffix}`)!)).toEqual(Array.from(teacher.values.get(`bert.encoder.layer.${t - 1}.${suffix}`)!));
+    });
+    expect(Array.from(student.get('bert.embeddings.word_embeddings.weight')!)).toEqual(Array.from(teacher.values.get('bert.embeddings.word_embeddings.weight')!));
+    expect(Array.from(student.get('classifier.weight')!)).not.toEqual(Array.from(teacher.values.get('classifier.weight')!));
+    const random = initialStudentParams(teacher, 2, 'random', 5);
+    expect(Array.from(random.get('bert.encoder.layer.0.attention.self.query.weight')!)).not.toEqual(Array.from(teacher.values.get('bert.encoder.layer.1.attention.self.query.weight')!));
+  });
+
+  it('refills a cache whose last segment was torn by a crash, reusing the records before the tear', async () => {
+    const teacher = loadTeacher(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache-torn');
+    const first = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
+    expect(first).toMatchObject({ count: 320, computed: true });
+    // Simulate a teacher killed while writing: no completion manifest, half a record at the end of the segment.
+    const dir = path.join(cacheRoot, first.cacheKey);
+    fs.rmSync(path.join(dir, 'manifest.json'));
+    const segment = path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.acts')).sort().pop()!);
+    fs.truncateSync(segment, fs.statSync(segment).size - 100);
+    const again = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
+    expect(again).toEqual({ cacheKey: first.cacheKey, count: 320, computed: true });
+    const store = FileStore.open(cacheRoot, first.cacheKey, { readOnly: true });
+    expect(store.isComplete()).toBe(true);
+    expect(store.ids()).toHaveLength(320);
+    store.close();
+    const reused = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
+    expect(reused.computed).toBe(false);
+  });
+
+  it('a student killed mid-training resumes from its checkpoint and ends bit-identical to an uninterrupted run', async () => {
+    const teacher = loadTeacher(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache');
+    const cache = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
+    const base = {
+      teacher, task: 'spam', cacheRoot, cacheKey: cache.cacheKey, strategy: 'forward', init: 'copy' as const, depth: 2, seed: 3,
+      epochs: 2, batchSize: 32, lr: 5e-4, maxTrainExamples: 320, maxEvalExamples: 64, checkpointEvery: 4, log: quiet,
+    };
+    const straight = await trainStudent({ ...base, outDir: path.join(root, 'straight') });
+    expect(straight.layerMaps[0]).toEqual([[0, 0], [1, 2], [2, 4]]);
+    await expect(trainStudent({ ...base, outDir: path.join(root, 'killed'), stopAfterSteps: 13 })).rejects.toThrow('stopped after 13 steps');
+    expect(fs.existsSync(path.join(root, 'killed', 'student.onnx'))).toBe(false);
+    const resumed = await trainStudent({ ...base, outDir: path.join(root, 'killed') });
+    expect(resumed.metrics).toEqual(straight.metrics);
+    expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+  });
+});
