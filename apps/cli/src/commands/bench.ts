@@ -1,7 +1,19 @@
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { benchTrainStep, measureMatMulPeak } from '@strata/bench';
+import { runExperiment } from '@strata/experiment';
 
-const BENCHES: Record<string, { description: string; run: (json: boolean) => Promise<void> }> = {
+const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean) => Promise<void> }> = {
+  'table1-sst2': {
+    description: 'the SST-2 reproduction of docs/RESULTS.md (examples/table1-sst2.yaml; needs ../shared/data; tens of minutes)',
+    long: true,
+    run: async (json) => {
+      const manifest = path.resolve(__dirname, '../../../../examples/table1-sst2.yaml');
+      const { outDir, results } = await runExperiment(manifest, { outDir: path.resolve('runs/table1-sst2') });
+      process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
+    },
+  },
   'matmul-peak': {
     description: 'ONNX Runtime float32 MatMul throughput (1024x1024x1024)',
     run: async (json) => {
@@ -35,12 +47,12 @@ const BENCHES: Record<string, { description: string; run: (json: boolean) => Pro
 export function registerBenchCommands(program: Command): void {
   program
     .command('bench')
-    .description(`run a benchmark: ${Object.keys(BENCHES).join(', ')}, or all`)
-    .argument('<name>', 'benchmark name, or "all"')
+    .description(`run a benchmark: ${Object.keys(BENCHES).join(', ')}, or all (every benchmark but the long reproductions)`)
+    .argument('[name]', 'benchmark name, or "all"', 'all')
     .option('--json', 'print one JSON object per benchmark')
     .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(12)} ${b.description}`).join('\n')}\n`)
     .action(async (name: string, opts: { json?: boolean }) => {
-      const names = name === 'all' ? Object.keys(BENCHES) : [name];
+      const names = name === 'all' ? Object.keys(BENCHES).filter((n) => !BENCHES[n].long) : [name];
       for (const n of names) {
         const bench = BENCHES[n];
         if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
