@@ -23,3 +23,5 @@ export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, t
 export { cacheTeacherStates, type CacheOptions, type CacheResult } from './stages/cache';
 export { trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult } from './stages/student';
 export { runExperiment, type RunOptions } from './run';
+export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
+export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './stages/eval';

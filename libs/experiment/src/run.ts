@@ -2,16 +2,14 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeBatches } from '@strata/data';
-import { AngleAccumulator, StrategyRequest, teacherLayerSet } from '@strata/kd';
-import { createSession } from '@strata/onnx';
+import { StrategyRequest, teacherLayerSet } from '@strata/kd';
 import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
-import { batchFeeds, bertInferenceModel } from '@strata/train';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
 import { ExperimentManifest } from './schema';
+import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
-import { LoadedTeacher, encodeClassification, lengthBuckets, loadTeacher } from './stages/common';
+import { LoadedTeacher, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
 import { trainTeacher } from './stages/teacher';
 import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
@@ -35,38 +33,6 @@ const pct = (m: { accuracy: number; f1?: number }) => {
   if (m.f1 !== undefined) out.f1 = m.f1 * 100;
   return out;
 };
-
-/** Mean cosine per student layer over teacher layers 1..L_t, from hidden states of the eval split. */
-async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string, depth: number, task: string, split: string, examples: number, dataRoot?: string) {
-  const student = loadTeacher(studentOnnx, teacher.tokenizerPath);
-  const data = await encodeClassification(task, split, teacher.tokenizer, teacher.config.maxPositions, { dataRoot, maxExamples: examples });
-  const batches = makeBatches(data.rows, { batchSize: 32, buckets: lengthBuckets(teacher.config.maxPositions), shuffle: false });
-  const studentLayers = Array.from({ length: depth }, (_, i) => i + 1);
-  const teacherLayers = Array.from({ length: teacher.config.layers }, (_, i) => i + 1);
-  const acc = new AngleAccumulator(studentLayers, teacherLayers);
-  const sessions = new Map<string, [Awaited<ReturnType<typeof createSession>>, Awaited<ReturnType<typeof createSession>>]>();
-  for (const b of batches) {
-    const key = `${b.batchSize}x${b.length}`;
-    if (!sessions.has(key))
-      sessions.set(key, [
-        await createSession(bertInferenceModel(teacher.config, b.batchSize, b.length, { kind: 'initializers', values: teacher.values })),
-        await createSession(bertInferenceModel(student.config, b.batchSize, b.length, { kind: 'initializers', values: student.values })),
-      ]);
-    const [ts, ss] = sessions.get(key)!;
-    const feeds = batchFeeds(b, false);
-    const [to, so] = [await ts.run(feeds), await ss.run(feeds)];
-    acc.add({
-      batchSize: b.batchSize, seqLen: b.length, hiddenSize: student.config.hidden, attentionMask: b.attentionMask,
-      student: studentLayers.map((l) => so[`hidden_states.${l}`].data as Float32Array),
-      teacher: teacherLayers.map((l) => to[`hidden_states.${l}`].data as Float32Array),
-    });
-  }
-  for (const [a, b] of sessions.values()) {
-    await a.release();
-    await b.release();
-  }
-  return acc.result();
-}
 
 export async function runExperiment(manifestPath: string, opts: RunOptions = {}): Promise<{ outDir: string; results: ExperimentResults }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
