@@ -6,6 +6,8 @@ import { registerMetricsCommands } from './commands/metrics';
 import { registerKdCommands } from './commands/kd';
 import { registerTeacherCommands } from './commands/teacher';
 import { registerExperimentCommands } from './commands/experiment';
+import { registerStageCommands } from './commands/stages';
+import { registerAnalyzeCommands } from './commands/analyze';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerKdCommands(program);
   registerTeacherCommands(program);
   registerExperimentCommands(program);
+  registerStageCommands(program);
+  registerAnalyzeCommands(program);
   return program;
 }
 

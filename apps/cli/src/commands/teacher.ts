@@ -13,7 +13,7 @@ const num = (v: string) => {
 };
 
 export function registerTeacherCommands(program: Command): void {
-  const teacher = program.command('teacher').description('teacher stages: train (from scratch)');
+  const teacher = program.command('teacher').description('teacher stages: train (from scratch), cache (its hidden states)');
   const d = TEACHER_TRAIN_DEFAULTS;
   teacher
     .command('train')

@@ -1,0 +1,40 @@
+// `strata analyze angles`: METHOD.md §5 angle statistics of a student against its teacher.
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { analyzeAngles, loadTeacher, writeAnglePlots } from '@strata/experiment';
+import { mustExist, positiveInt } from './stages';
+
+export function registerAnalyzeCommands(program: Command): void {
+  const analyze = program.command('analyze').description('analyses of trained students');
+  analyze
+    .command('angles')
+    .description('per student layer: mean cosine over teacher-layer pairs and the fraction of acute angles; writes SVG heatmaps and histograms')
+    .requiredOption('--teacher <onnx>', 'teacher .onnx exported by Strata')
+    .option('--tokenizer <json>', 'tokenizer (default tokenizer.json next to the teacher)')
+    .requiredOption('--student <onnx>', 'student .onnx exported by Strata (same hidden size as the teacher)')
+    .requiredOption('--task <id>', 'task id')
+    .option('--split <name>', 'split to analyze', 'dev')
+    .option('--max-examples <n>', 'examples of the split to use', positiveInt('--max-examples'), 256)
+    .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
+    .option('--out <dir>', 'directory for the SVG plots', './angles')
+    .option('--json', 'print the per-layer arrays as JSON')
+    .action(async (o) => {
+      const teacher = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
+      const result = await analyzeAngles(teacher, mustExist(o.student, 'student'), undefined, o.task, o.split, o.maxExamples, o.dataRoot);
+      const files = writeAnglePlots(path.resolve(o.out), result, `${path.basename(o.student)}: `);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ teacherLayers: result[0]?.teacherLayers ?? [], layers: result, plots: files })}\n`);
+        return;
+      }
+      const lines: string[] = [];
+      for (const l of result) {
+        const t = l.teacherLayers;
+        lines.push(`student layer ${l.studentLayer}: acute fraction ${l.fractionAcute.toFixed(4)}; mean cosine over teacher layers`);
+        lines.push(`${'t'.padStart(6)} ${t.map((x) => String(x).padStart(7)).join(' ')}`);
+        t.forEach((row, i) => lines.push(`${String(row).padStart(6)} ${t.map((_, j) => l.meanCosine[i * t.length + j].toFixed(4).padStart(7)).join(' ')}`));
+        lines.push('');
+      }
+      lines.push(`plots: ${path.resolve(o.out)}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

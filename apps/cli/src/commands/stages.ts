@@ -1,0 +1,142 @@
+// The pipeline stages one at a time: `teacher cache`, `student train`, `eval`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { cacheTeacherStates, evaluateModel, loadTeacher, trainStudent } from '@strata/experiment';
+import { HIDDEN_NORMALIZATIONS, KD_LOSS_DEFAULTS, layerSelectionNames, type HiddenNormalize } from '@strata/kd';
+
+export const positiveInt = (field: string) => (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${v}'`);
+  return n;
+};
+const nonNegInt = (field: string) => (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${field} must be an integer >= 0, got '${v}'`);
+  return n;
+};
+const positiveNum = (field: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${field} must be a number > 0, got '${v}'`);
+  return n;
+};
+const weight = (field: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${field} must be a number >= 0, got '${v}'`);
+  return n;
+};
+export const layerList = (field: string) => (v: string): number[] => {
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${field} must be comma-separated layer indices like 0,2,4, got '${v}'`);
+  return parts.map(Number);
+};
+const oneOf = <T extends string>(field: string, values: readonly T[]) => (v: string): T => {
+  if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${field} must be one of ${values.join(', ')}, got '${v}'`);
+  return v as T;
+};
+const DTYPES = ['float16', 'bfloat16', 'float32'] as const;
+
+export function mustExist(file: string, what: string): string {
+  if (!fs.existsSync(file)) throw new Error(`${what} '${file}' not found`);
+  return file;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function registerStageCommands(program: Command): void {
+  let teacher = program.commands.find((c) => c.name() === 'teacher');
+  if (!teacher) teacher = program.command('teacher').description('teacher stages');
+  teacher
+    .command('cache')
+    .description('run the frozen teacher once over a split and cache the selected hidden states and logits (idempotent by cache key; resumes)')
+    .requiredOption('--teacher <onnx>', 'teacher .onnx exported by Strata')
+    .option('--tokenizer <json>', 'tokenizer (default tokenizer.json next to the teacher)')
+    .requiredOption('--task <id>', 'task id (e.g. spam, sst2)')
+    .option('--split <name>', 'split to cache', 'train')
+    .requiredOption('--layers <list>', 'teacher hidden-state indices to keep, 0 = embeddings (e.g. 0,2,4)', layerList('--layers'))
+    .option('--dtype <type>', `stored precision: ${DTYPES.join(', ')}`, oneOf('--dtype', DTYPES), 'float16')
+    .requiredOption('--cache-root <dir>', 'cache root directory')
+    .option('--batch-size <n>', 'inference batch size', positiveInt('--batch-size'), 32)
+    .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
+    .option('--max-examples <n>', 'cache a deterministic subset of n examples', positiveInt('--max-examples'))
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
+      const r = await cacheTeacherStates({
+        teacher: t, task: o.task, split: o.split, layers: o.layers, dtype: o.dtype, cacheRoot: o.cacheRoot,
+        batchSize: o.batchSize, dataRoot: o.dataRoot, maxExamples: o.maxExamples,
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify({ cacheKey: r.cacheKey, count: r.count, computed: r.computed, cacheRoot: o.cacheRoot })}\n`);
+      else process.stdout.write(`cache key: ${r.cacheKey}\nexamples: ${r.count}${r.computed ? '' : ' (already cached)'}\n`);
+    });
+
+  const student = program.command('student').description('student stages: train (from a teacher cache)');
+  const d = KD_LOSS_DEFAULTS;
+  student
+    .command('train')
+    .description('train one student from cached teacher states with a layer-selection strategy, evaluate it and export student.onnx (resumable)')
+    .requiredOption('--teacher <onnx>', 'teacher .onnx the cache was made from')
+    .option('--tokenizer <json>', 'tokenizer (default tokenizer.json next to the teacher)')
+    .requiredOption('--task <id>', 'task id')
+    .requiredOption('--cache-root <dir>', 'cache root directory')
+    .requiredOption('--cache-key <key>', "cache key printed by 'strata teacher cache'")
+    .requiredOption('--strategy <name>', `layer-selection strategy (${[...new Set(['none', ...layerSelectionNames()])].join(', ')})`)
+    .option('--explicit <list>', 'teacher layers for --strategy explicit (e.g. 4,8,12)', layerList('--explicit'))
+    .option('--init <kind>', 'student initialization: copy | random', oneOf('--init', ['copy', 'random'] as const), 'copy')
+    .requiredOption('--depth <n>', 'student layers', positiveInt('--depth'))
+    .option('--seed <n>', 'seed', nonNegInt('--seed'), 1)
+    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), 5)
+    .option('--batch-size <n>', 'batch size', positiveInt('--batch-size'), 32)
+    .option('--lr <x>', 'peak learning rate', positiveNum('--lr'), 5e-4)
+    .option('--kl <w>', 'prediction KL weight', weight('--kl'), d.kl)
+    .option('--hidden <w>', 'hidden-state loss weight λ', weight('--hidden'), d.hidden)
+    .option('--ce <w>', 'cross-entropy weight', weight('--ce'), d.ce)
+    .option('--temperature <t>', 'KL temperature', positiveNum('--temperature'), d.temperature)
+    .option('--normalize <mode>', `hidden-loss normalization: ${HIDDEN_NORMALIZATIONS.join(', ')}`, oneOf('--normalize', HIDDEN_NORMALIZATIONS as readonly HiddenNormalize[]), d.normalize)
+    .requiredOption('--out <dir>', 'output directory (re-running resumes from its checkpoint)')
+    .option('--eval-split <name>', 'split to report metrics on', 'dev')
+    .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
+    .option('--max-train <n>', 'train on a deterministic subset of n examples (must match the cache)', positiveInt('--max-train'))
+    .option('--max-eval <n>', 'evaluate on a deterministic subset of n examples', positiveInt('--max-eval'))
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const strategies = [...new Set(['none', ...layerSelectionNames()])];
+      if (!strategies.includes(o.strategy)) throw new Error(`--strategy must be one of ${strategies.join(', ')}, got '${o.strategy}'`);
+      if (o.strategy === 'explicit' && !o.explicit) throw new Error('--strategy explicit needs --explicit <teacher layers>');
+      if (!fs.existsSync(path.join(o.cacheRoot, o.cacheKey))) throw new Error(`no cache '${o.cacheKey}' under '${o.cacheRoot}'; run 'strata teacher cache' first`);
+      const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
+      const r = await trainStudent({
+        teacher: t, task: o.task, cacheRoot: o.cacheRoot, cacheKey: o.cacheKey, strategy: o.strategy,
+        strategyOptions: o.explicit ? { explicit: o.explicit } : undefined, init: o.init, depth: o.depth, seed: o.seed,
+        loss: { kl: o.kl, hidden: o.hidden, ce: o.ce, temperature: o.temperature, normalize: o.normalize },
+        epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, outDir: o.out, evalSplit: o.evalSplit, dataRoot: o.dataRoot,
+        maxTrainExamples: o.maxTrain, maxEvalExamples: o.maxEval,
+      });
+      // So that `strata eval --model <out>/student.onnx` finds the tokenizer next to the model.
+      const tok = path.join(o.out, 'tokenizer.json');
+      if (!fs.existsSync(tok)) fs.copyFileSync(t.tokenizerPath, tok);
+      if (o.json) process.stdout.write(`${JSON.stringify({ onnx: r.onnx, tokenizer: tok, metrics: r.metrics, evalSplit: o.evalSplit, layerMaps: r.layerMaps, curve: r.curve })}\n`);
+      else {
+        const lines = [`student: ${r.onnx}`, `${o.evalSplit} accuracy: ${pct(r.metrics.accuracy)}`];
+        if (r.metrics.f1 !== undefined) lines.push(`${o.evalSplit} F1: ${pct(r.metrics.f1)}`);
+        r.layerMaps.forEach((m, e) => lines.push(`epoch ${e + 1} layer map (student hs -> teacher hs): ${m.length ? m.map(([s, tt]) => `${s}->${tt}`).join(' ') : '(none)'}`));
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+    });
+
+  program
+    .command('eval')
+    .description('evaluate a Strata-exported BERT classifier (teacher or student .onnx) on a task split: accuracy, and F1 for binary tasks')
+    .requiredOption('--model <onnx>', 'model .onnx exported by Strata')
+    .option('--tokenizer <json>', 'tokenizer (default tokenizer.json next to the model)')
+    .requiredOption('--task <id>', 'task id')
+    .option('--split <name>', 'split to evaluate', 'dev')
+    .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
+    .option('--max-examples <n>', 'evaluate on a deterministic subset of n examples', positiveInt('--max-examples'))
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const r = await evaluateModel({ onnx: mustExist(o.model, 'model'), tokenizerPath: o.tokenizer, task: o.task, split: o.split, dataRoot: o.dataRoot, maxExamples: o.maxExamples });
+      if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, task: o.task, split: o.split, ...r })}\n`);
+      else process.stdout.write(`${o.task}/${o.split} (${r.count} examples) accuracy: ${pct(r.accuracy)}${r.f1 !== undefined ? `, F1: ${pct(r.f1)}` : ''}\n`);
+    });
+}
