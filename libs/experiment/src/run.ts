@@ -51,7 +51,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   let teacher: LoadedTeacher;
   let teacherMetrics: Record<string, number>;
   if (spec.teacher.train) {
-    const t = await trainTeacher({ task: spec.task, outDir: path.join(outDir, 'teacher'), config: spec.teacher.train, evalSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log });
+    const t = await trainTeacher({ task: spec.task, outDir: path.join(outDir, 'teacher'), config: spec.teacher.train, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log });
     teacher = loadTeacher(t.onnx, t.tokenizer);
     teacherMetrics = pct(t.metrics);
   } else {
@@ -69,7 +69,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     .filter((c) => c.strategy !== 'none')
     .map((c) => ({ strategy: c.strategy, teacherLayers: teacher.config.layers, studentLayers: c.depth, options: c.options }));
   const layers = requests.length ? teacherLayerSet(...requests) : [];
-  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: 'train', layers: layers.length ? layers : [teacher.config.layers], dtype: spec.cache.dtype, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
+  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: layers.length ? layers : [teacher.config.layers], dtype: spec.cache.dtype, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
   log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${layers.join(', ') || '(logits only)'}${cache.computed ? '' : ' (reused)'}`);
 
   // 3. Every cell; a finished cell with the same content hash is skipped.
@@ -92,7 +92,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     const r = await trainStudent({
       teacher, task: spec.task, cacheRoot: path.join(outDir, 'cache'), cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-      outDir: dir, evalSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log,
+      outDir: dir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log,
     });
     const fixedMap = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
     const result: ResultCell & { curve: [number, number][]; layerMaps: typeof r.layerMaps } = {

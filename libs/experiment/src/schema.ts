@@ -128,6 +128,8 @@ export const dataSchema = z.strictObject({
   root: path.optional(),
   maxTrainExamples: positiveInt.optional(),
   maxEvalExamples: positiveInt.optional(),
+  /** The split students and the teacher train on (e.g. `unofficial-train` where only a sample is available). */
+  trainSplit: z.string().min(1).default('train'),
 });
 
 export const resourcesSchema = z.strictObject({

@@ -58,7 +58,7 @@ describe('parseManifest: a valid manifest', () => {
         },
         eval: { split: 'dev' },
         analysis: { angles: true },
-        data: {},
+        data: { trainSplit: 'train' },
       },
     });
   });

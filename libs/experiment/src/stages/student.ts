@@ -27,6 +27,8 @@ export interface StudentTrainOptions {
   lr: number;
   outDir: string;
   evalSplit?: string;
+  /** Split the cache was made from and the student trains on (default 'train'). */
+  trainSplit?: string;
   dataRoot?: string;
   maxTrainExamples?: number;
   maxEvalExamples?: number;
@@ -116,7 +118,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   const store = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
   if (!store.isComplete()) throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
   const cachedLayers = store.readManifest()!.layers;
-  const train = await encodeClassification(opts.task, 'train', teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
+  const train = await encodeClassification(opts.task, opts.trainSplit ?? 'train', teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
   const evalSplit = opts.evalSplit ?? 'dev';
   const dev = await encodeClassification(opts.task, evalSplit, teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples });
   const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(cfg.maxPositions), seed: opts.seed };

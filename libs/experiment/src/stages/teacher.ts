@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClassificationSplit, Tokenizer, TokenizerModelKind, encodeSplit, loadSplit, makeBatches, type Batch, type BatchRow } from '@strata/data';
-import { accuracy } from '@strata/metrics';
+import { accuracy, f1PositiveClass } from '@strata/metrics';
 import { BERT_DEFAULTS, BertConfig, bertParamSpecs, initParams } from '@strata/nn';
 import { BertEvaluator, Rng, Trainer, batchFeeds, bertInferenceModel, bertTrainGraph, bucketKey, exportInference } from '@strata/train';
 import { progress } from '../progress';
@@ -34,6 +34,8 @@ export interface TeacherTrainOptions {
   outDir: string;
   config?: Partial<TeacherTrainConfig>;
   evalSplit?: string;
+  /** Split to train on (default 'train'). */
+  trainSplit?: string;
   dataRoot?: string;
   maxTrainExamples?: number;
   maxEvalExamples?: number;
@@ -47,7 +49,7 @@ export interface TeacherTrainResult {
   tokenizer: string;
   config: BertConfig;
   evalSplit: string;
-  metrics: { accuracy: number };
+  metrics: { accuracy: number; f1?: number };
   curve: { step: number; loss: number }[];
   resumedFromStep: number;
 }
@@ -82,7 +84,7 @@ export async function trainTeacher(opts: TeacherTrainOptions): Promise<TeacherTr
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   fs.mkdirSync(opts.outDir, { recursive: true });
   const load = { dataRoot: opts.dataRoot };
-  const train = classification(loadSplit(opts.task, 'train', load), opts.task);
+  const train = classification(loadSplit(opts.task, opts.trainSplit ?? 'train', load), opts.task);
   const evalSplitName = opts.evalSplit ?? 'dev';
   const dev = classification(loadSplit(opts.task, evalSplitName, load), opts.task);
   const trainExamples = subsample(train.examples, opts.maxTrainExamples);
@@ -147,12 +149,13 @@ export async function trainTeacher(opts: TeacherTrainOptions): Promise<TeacherTr
   const ordered = new Array<number>(devRows.length);
   let k = 0;
   for (const b of devBatches) for (let r = 0; r < b.size; r++) ordered[b.rowIndex[r]] = preds[k++];
-  const acc = accuracy(ordered, devRows.map((r) => r.label ?? -1));
+  const gold = devRows.map((r) => r.label ?? -1);
+  const acc = accuracy(ordered, gold);
   bar.done(`${evalSplitName} accuracy ${(acc * 100).toFixed(2)}%`);
   exportInference(onnxPath, (values) => bertInferenceModel(bert, cfg.batchSize, cfg.maxLength, { kind: 'initializers', values }), trainer.params);
   await trainer.release();
   await evaluator.release();
-  const result: TeacherTrainResult = { onnx: onnxPath, tokenizer: tokenizerPath, config: bert, evalSplit: evalSplitName, metrics: { accuracy: acc }, curve, resumedFromStep };
+  const result: TeacherTrainResult = { onnx: onnxPath, tokenizer: tokenizerPath, config: bert, evalSplit: evalSplitName, metrics: numLabels === 2 ? { accuracy: acc, f1: f1PositiveClass(ordered, gold) } : { accuracy: acc }, curve, resumedFromStep };
   fs.writeFileSync(path.join(opts.outDir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
