@@ -1,5 +1,6 @@
 // A small deterministic PRNG for the seeded strategies: FNV-1a folds (seed, salts) into 32 bits,
 // mulberry32 draws from it. Same inputs, same numbers, on every platform (integer math only).
+import { seededRandom } from '@strata/autodiff';
 import { KdError } from './errors';
 
 /** A generator of floats in [0, 1). */
@@ -14,17 +15,8 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32 (Tommy Ettinger's 32-bit generator): period 2^32, good enough to shuffle a few dozen layers. */
-export function mulberry32(seed32: number): Rng {
-  let a = seed32 >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (Tommy Ettinger's 32-bit generator): the same generator the gradient checker draws from. */
+export const mulberry32: (seed32: number) => Rng = seededRandom;
 
 /** A generator keyed by the run's seed and salts (strategy name, stack, epoch), so different uses draw independent streams. */
 export function seededRng(seed: number, ...salts: ReadonlyArray<string | number>): Rng {
