@@ -60,6 +60,9 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     validateAgainstTeacher(manifest, { layers: teacher.config.layers, hidden: teacher.config.hidden });
     teacherMetrics = {};
   }
+  if (spec.students.hidden !== undefined && spec.students.hidden !== teacher.config.hidden)
+    // Projections exist in libs/kd (projectPairs) but the BERT student trainer does not train them yet: refuse rather than ignore the field.
+    throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from the teacher's hidden size ${teacher.config.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
   fs.copyFileSync(teacher.onnx, path.join(outDir, 'teacher.onnx'));
   const teacherHash = sha256File(teacher.onnx);
 
