@@ -41,6 +41,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   checkFiles(manifest, baseDir);
   const { spec } = manifest;
   if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services (Kafka); embedded runs use 'file'`);
+  if (spec.teacher.train && spec.students.hidden !== undefined && spec.students.hidden !== spec.teacher.train.hidden)
+    throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${spec.teacher.train.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
   const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
   fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
   fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
