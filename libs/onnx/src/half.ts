@@ -49,26 +49,19 @@ export function bfloat16BitsToFloat32(bits: number): number {
   return f32[0];
 }
 
-export function toFloat16(values: ArrayLike<number>): Uint16Array {
+function toBits(values: ArrayLike<number>, convert: (v: number) => number): Uint16Array {
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = float32ToFloat16Bits(values[i]);
+  for (let i = 0; i < values.length; i++) out[i] = convert(values[i]);
   return out;
 }
 
-export function fromFloat16(bits: Uint16Array): Float32Array {
+function fromBits(bits: Uint16Array, convert: (b: number) => number): Float32Array {
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]);
+  for (let i = 0; i < bits.length; i++) out[i] = convert(bits[i]);
   return out;
 }
 
-export function toBfloat16(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = float32ToBfloat16Bits(values[i]);
-  return out;
-}
-
-export function fromBfloat16(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = bfloat16BitsToFloat32(bits[i]);
-  return out;
-}
+export const toFloat16 = (values: ArrayLike<number>): Uint16Array => toBits(values, float32ToFloat16Bits);
+export const fromFloat16 = (bits: Uint16Array): Float32Array => fromBits(bits, float16BitsToFloat32);
+export const toBfloat16 = (values: ArrayLike<number>): Uint16Array => toBits(values, float32ToBfloat16Bits);
+export const fromBfloat16 = (bits: Uint16Array): Float32Array => fromBits(bits, bfloat16BitsToFloat32);

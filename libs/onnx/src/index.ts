@@ -7,7 +7,7 @@ export { encodeModel, decodeModel } from './proto';
 export { readModel, writeModel } from './io';
 export { GraphBuilder } from './builder';
 export type { OpOptions } from './builder';
-export { inferNode, broadcastShapes, normalizeAxis, sliceParams, constInts, supportedOps, ShapeError } from './shapes';
+export { inferNode, broadcastShapes, normalizeAxis, sliceParams, constInts, ShapeError } from './shapes';
 export type { TypeInfo, SliceParams } from './shapes';
 export { validateModel, assertValidModel } from './validate';
 export { makeTensor, floatValues, castFloat } from './tensor';

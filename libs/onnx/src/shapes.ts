@@ -331,6 +331,3 @@ export function inferNode(node: Node, inputs: (TypeInfo | undefined)[], constant
   return rule(node, inputs, constant);
 }
 
-export function supportedOps(): string[] {
-  return Object.keys(RULES).sort();
-}

@@ -7,7 +7,7 @@ export type { ScheduleConfig } from './schedule';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint';
 export type { CheckpointState } from './checkpoint';
 export { Rng, fillDropoutMask } from './rng';
-export { weightedCrossEntropy, declareLabelInputs } from './losses';
+export { weightedCrossEntropy } from './losses';
 export { exportInference } from './export';
 export { bertTrainGraph, bertInferenceModel, batchFeeds, argmaxRows, BertEvaluator, bucketKey, parseBucketKey } from './bert-classifier';
 export type { ClassifierBatch } from './bert-classifier';

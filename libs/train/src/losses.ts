@@ -1,4 +1,4 @@
-import { DataType, GraphBuilder, attr } from '@strata/onnx';
+import { GraphBuilder, attr } from '@strata/onnx';
 
 /**
  * Hard-label cross-entropy −Σᵢ wᵢ·log softmax(zᵢ)[yᵢ] with per-row weights w (1/N for real rows, 0 for the
@@ -11,6 +11,3 @@ export function weightedCrossEntropy(g: GraphBuilder, logits: string, labels: st
   return g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [perRow, weights])], { keepdims: attr.i(0) })], {}, { output: 'loss' });
 }
 
-export function declareLabelInputs(g: GraphBuilder, batch: number, dtype: DataType = DataType.FLOAT): { labels: string; weights: string } {
-  return { labels: g.input('labels', DataType.INT64, [batch]), weights: g.input('example_weights', dtype, [batch]) };
-}

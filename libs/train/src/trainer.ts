@@ -1,4 +1,4 @@
-import { appendGradients, gradName } from '@strata/autodiff';
+import { appendGradients } from '@strata/autodiff';
 import { GraphBuilder, SessionOptions, createSession, numel, ort } from '@strata/onnx';
 import type { DropoutSite, ParamSpec } from '@strata/nn';
 import { ADAMW_DEFAULTS, AdamWConfig, AdamWSlot, adamwUpdate, globalNorm } from './adamw';
@@ -158,4 +158,3 @@ export class Trainer {
   }
 }
 
-export { gradName };

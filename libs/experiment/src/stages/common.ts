@@ -30,6 +30,13 @@ export function loadTeacher(onnx: string, tokenizerPath = path.join(path.dirname
   return { onnx, config, values, tokenizer: Tokenizer.fromFile(tokenizerPath), tokenizerPath };
 }
 
+/** A classification split; the stages handle classification tasks only so far. */
+export function loadClassification(task: string, splitName: string, dataRoot?: string): ClassificationSplit {
+  const split = loadSplit(task, splitName, { dataRoot });
+  if (split.kind !== 'classification') throw new Error(`task '${task}' is ${split.kind}; only classification tasks are supported by the pipeline stages so far`);
+  return split;
+}
+
 export interface EncodedSplit {
   split: ClassificationSplit;
   rows: BatchRow[];
@@ -38,8 +45,7 @@ export interface EncodedSplit {
 }
 
 export async function encodeClassification(task: string, splitName: string, tokenizer: Tokenizer, maxLength: number, opts: { dataRoot?: string; maxExamples?: number } = {}): Promise<EncodedSplit> {
-  const split = loadSplit(task, splitName, { dataRoot: opts.dataRoot });
-  if (split.kind !== 'classification') throw new Error(`task '${task}' is ${split.kind}; only classification tasks are supported by this stage so far`);
+  const split = loadClassification(task, splitName, opts.dataRoot);
   const examples = subsample(split.examples, opts.maxExamples);
   const sliced: ClassificationSplit = { ...split, examples };
   const rows = await encodeSplit(tokenizer, sliced, { maxLength });

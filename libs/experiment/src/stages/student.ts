@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { ActivationRecord, FileStore } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
 import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionKl, studentInitMap, totalKdLoss } from '@strata/kd';
-import { accuracy, f1PositiveClass } from '@strata/metrics';
 import { DataType, ort } from '@strata/onnx';
 import { BertConfig, bertParamSpecs, buildBert, initParams } from '@strata/nn';
-import { BertEvaluator, Rng, TrainGraph, Trainer, batchFeeds, bertInferenceModel, exportInference, weightedCrossEntropy } from '@strata/train';
-import { progress } from '../progress';
+import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, bertInferenceModel, exportInference, weightedCrossEntropy } from '@strata/train';
+import { scoreClassifier } from './eval';
+import { trainEpochs } from './loop';
 import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
 
 export interface StudentTrainOptions {
@@ -105,11 +105,6 @@ export function initialStudentParams(teacher: LoadedTeacher, depth: number, init
   return initial;
 }
 
-interface Position {
-  epoch: number;
-  batch: number;
-}
-
 /** Trains, evaluates and exports one student; re-running the same outDir resumes from its checkpoint. */
 export async function trainStudent(opts: StudentTrainOptions): Promise<StudentResult> {
   const { teacher } = opts;
@@ -128,68 +123,49 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   const stepsPerEpoch = makeBatches(train.rows, { ...batchOpts, epoch: 0 }).length;
   const totalSteps = stepsPerEpoch * opts.epochs;
 
-  const params = bertParamSpecs(cfg);
-  const initial = initialStudentParams(teacher, opts.depth, opts.init, opts.seed);
+  // A fixed map (every strategy but rail-kd) gives one graph per shape for the whole run, not one per epoch.
+  const mapIndex = maps.map((m) => maps.findIndex((other) => JSON.stringify(other) === JSON.stringify(m)));
   const trainer = new Trainer({
-    params,
-    initial,
+    params: bertParamSpecs(cfg),
+    initial: initialStudentParams(teacher, opts.depth, opts.init, opts.seed),
     buildGraph: (key) => {
-      const [shape, epoch] = key.split('@');
-      const [batch, seqLen] = shape.split('x').map(Number);
-      return studentKdGraph(cfg, batch, seqLen, maps[Number(epoch)], teacher.config.numLabels, loss);
+      const [shape, mapAt] = key.split('@');
+      const { batch, seqLen } = parseBucketKey(shape);
+      return studentKdGraph(cfg, batch, seqLen, maps[Number(mapAt)], teacher.config.numLabels, loss);
     },
     schedule: { peakLr: opts.lr, warmupSteps: Math.round(0.1 * totalSteps), totalSteps, decay: 'linear' },
     seed: opts.seed,
   });
   fs.mkdirSync(opts.outDir, { recursive: true });
-  const ckpt = path.join(opts.outDir, 'student.ckpt');
-  let pos: Position = { epoch: 0, batch: 0 };
-  const curve: { step: number; loss: number }[] = [];
-  if (fs.existsSync(ckpt)) {
-    const state = trainer.restore(ckpt);
-    pos = state.dataPosition as Position;
-    curve.push(...(((state.meta ?? {}).curve as { step: number; loss: number }[]) ?? []));
+  const needed = maps.map((m) => (loss.hidden > 0 ? [...new Set(m.map(([, t]) => t))] : []));
+  try {
+    const { curve, bar } = await trainEpochs({
+      trainer,
+      checkpoint: path.join(opts.outDir, 'student.ckpt'),
+      epochs: opts.epochs,
+      totalSteps,
+      batches: (epoch) => makeBatches(train.rows, { ...batchOpts, epoch }),
+      key: (b, epoch) => `${bucketKey(b.batchSize, b.length)}@${mapIndex[epoch]}`,
+      feeds: (b, epoch) => {
+        const records = Array.from(b.rowIndex.subarray(0, b.size), (r) => {
+          const rec = store.get(train.ids[r]);
+          if (!rec) throw new Error(`example '${train.ids[r]}' is missing from teacher cache ${opts.cacheKey}`);
+          return rec;
+        });
+        return { ...batchFeeds(b, true), ...teacherFeeds(b, records, cachedLayers, needed[epoch], teacher.config.hidden, teacher.config.numLabels) };
+      },
+      label: `student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`,
+      checkpointEvery: opts.checkpointEvery,
+      stopAfterSteps: opts.stopAfterSteps,
+      log: opts.log,
+    });
+    const metrics = await scoreClassifier(cfg, trainer.params, dev.rows, opts.batchSize);
+    bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    const onnx = path.join(opts.outDir, 'student.onnx');
+    exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
+    return { metrics, layerMaps: maps, curve, onnx };
+  } finally {
+    store.close();
+    await trainer.release();
   }
-  const bar = progress(`student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`, totalSteps);
-  bar.tick(trainer.step);
-  for (let epoch = pos.epoch; epoch < opts.epochs; epoch++) {
-    const batches = makeBatches(train.rows, { ...batchOpts, epoch });
-    const needed = [...new Set(maps[epoch].map(([, t]) => t))];
-    for (let i = epoch === pos.epoch ? pos.batch : 0; i < batches.length; i++) {
-      const b = batches[i];
-      const records = Array.from(b.rowIndex.subarray(0, b.size), (r) => {
-        const rec = store.get(train.ids[r]);
-        if (!rec) throw new Error(`example '${train.ids[r]}' is missing from teacher cache ${opts.cacheKey}`);
-        return rec;
-      });
-      const feeds = { ...batchFeeds(b, true), ...teacherFeeds(b, records, cachedLayers, loss.hidden > 0 ? needed : [], teacher.config.hidden, teacher.config.numLabels) };
-      const r = await trainer.trainStep(`${b.batchSize}x${b.length}@${epoch}`, feeds);
-      if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
-      bar.tick(1, `loss ${r.loss.toFixed(4)}`);
-      const next = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
-      const stopping = opts.stopAfterSteps !== undefined && r.step >= opts.stopAfterSteps;
-      if (next.batch === 0 || r.step % (opts.checkpointEvery ?? 200) === 0 || stopping) trainer.saveCheckpoint(ckpt, next, { curve });
-      if (stopping) {
-        await trainer.release();
-        store.close();
-        throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
-      }
-    }
-  }
-  store.close();
-  const evaluator = new BertEvaluator(cfg);
-  const devBatches = makeBatches(dev.rows, { ...batchOpts, shuffle: false });
-  const preds = await evaluator.predict(trainer.params, devBatches);
-  const ordered = new Array<number>(dev.rows.length);
-  let k = 0;
-  for (const b of devBatches) for (let r = 0; r < b.size; r++) ordered[b.rowIndex[r]] = preds[k++];
-  const gold = dev.rows.map((r) => r.label ?? -1);
-  const metrics: StudentResult['metrics'] = { accuracy: accuracy(ordered, gold) };
-  if (cfg.numLabels === 2) metrics.f1 = f1PositiveClass(ordered, gold);
-  bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
-  const onnx = path.join(opts.outDir, 'student.onnx');
-  exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
-  await trainer.release();
-  await evaluator.release();
-  return { metrics, layerMaps: maps, curve, onnx };
 }

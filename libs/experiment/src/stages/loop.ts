@@ -1,0 +1,69 @@
+// The resumable epoch loop shared by the teacher and student stages: one place owns the data position,
+// the checkpoint cadence and the curve, so resuming means the same thing everywhere.
+import * as fs from 'node:fs';
+import type { Batch } from '@strata/data';
+import { ort } from '@strata/onnx';
+import type { Trainer } from '@strata/train';
+import { progress } from '../progress';
+
+export interface EpochLoopOptions {
+  trainer: Trainer;
+  /** Checkpoint file; when it exists, training resumes from it. */
+  checkpoint: string;
+  epochs: number;
+  /** Steps of the whole run (for the progress bar; the caller already knows it for the schedule). */
+  totalSteps: number;
+  /** The batches of an epoch, in a deterministic order (so a resumed run sees the same data). */
+  batches: (epoch: number) => Batch[];
+  /** Session key of a batch (its static shape, plus whatever else changes the graph). */
+  key: (batch: Batch, epoch: number) => string;
+  feeds: (batch: Batch, epoch: number) => Record<string, ort.Tensor>;
+  label: string;
+  /** Checkpoint every this many steps (default 200) and at each epoch end. */
+  checkpointEvery?: number;
+  /** Testing aid: after this many steps, checkpoint and throw, as if the process had been killed. */
+  stopAfterSteps?: number;
+  log?: (line: string) => void;
+}
+
+export interface Curve {
+  step: number;
+  loss: number;
+}
+
+interface Position {
+  epoch: number;
+  batch: number;
+}
+
+/** Trains to the end of the last epoch, resuming from the checkpoint when there is one. */
+export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]; resumedFromStep: number; bar: ReturnType<typeof progress> }> {
+  const { trainer } = o;
+  let pos: Position = { epoch: 0, batch: 0 };
+  let resumedFromStep = 0;
+  const curve: Curve[] = [];
+  if (fs.existsSync(o.checkpoint)) {
+    const state = trainer.restore(o.checkpoint);
+    pos = state.dataPosition as Position;
+    resumedFromStep = state.step;
+    curve.push(...(((state.meta ?? {}).curve as Curve[] | undefined) ?? []));
+    o.log?.(`${o.label}: resuming from step ${state.step} (epoch ${pos.epoch + 1}, batch ${pos.batch})`);
+  }
+  const every = o.checkpointEvery ?? 200;
+  const bar = progress(o.label, o.totalSteps);
+  bar.tick(trainer.step);
+  for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
+    const batches = o.batches(epoch);
+    for (let i = epoch === pos.epoch ? pos.batch : 0; i < batches.length; i++) {
+      const b = batches[i];
+      const r = await trainer.trainStep(o.key(b, epoch), o.feeds(b, epoch));
+      if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
+      bar.tick(1, `loss ${r.loss.toFixed(4)}`);
+      const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
+      const stopping = o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps;
+      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve });
+      if (stopping) throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
+    }
+  }
+  return { curve, resumedFromStep, bar };
+}
