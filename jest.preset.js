@@ -1,7 +1,11 @@
 // One Jest setup for every project: TypeScript through SWC (no type checking here; `npm run typecheck` does that).
+// @platformatic/kafka ships ESM only; Node 20 loads it with require(), but Jest's module runtime cannot (before Node
+// 24.9), so SWC turns it into CommonJS for tests.
+const swc = (syntax) => ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax } }, module: { type: 'commonjs' } }];
 module.exports = {
   testEnvironment: require.resolve('./jest.environment.js'),
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.ts$': swc('typescript'), '/node_modules/@platformatic/.+\\.js$': swc('ecmascript') },
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.test.ts'],
   testTimeout: 120000,

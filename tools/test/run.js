@@ -1,24 +1,58 @@
 #!/usr/bin/env node
 // `npm test`: every project's tests through Nx, one at a time (2 cores), then one closing line with the totals.
+// Kafka tests need a broker: STRATA_KAFKA_BROKERS when the caller started one (.ci/run does), otherwise one is started
+// here on a test port where Java and Maven exist, and stopped at the end.
+require('tsx/cjs');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { missingPrerequisites, startBroker, stopBroker } = require('../kafka/src/broker.ts');
 
-const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-test-')), 'summary.jsonl');
-const env = { ...process.env, STRATA_TEST_SUMMARY: summary, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-const nx = require.resolve('nx/bin/nx.js');
-const args = [nx, 'run-many', '-t', 'test', '--parallel=1', '--output-style=stream', '--skip-nx-cache', ...process.argv.slice(2)];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
-const totals = { passed: 0, failed: 0, skipped: 0 };
-if (fs.existsSync(summary))
-  for (const line of fs.readFileSync(summary, 'utf8').split('\n').filter(Boolean)) {
-    const t = JSON.parse(line);
-    totals.passed += t.passed;
-    totals.failed += t.failed;
-    totals.skipped += t.skipped;
+const TEST_BROKER_PORT = Number(process.env.STRATA_KAFKA_TEST_PORT || 19092);
+
+async function brokerForTests(env) {
+  if (env.STRATA_KAFKA_BROKERS) return undefined;
+  const missing = missingPrerequisites();
+  if (missing.length) {
+    process.stderr.write(`npm test: no Kafka broker (${missing.join(' and ')} not found); Kafka tests will skip (fail under STRATA_REQUIRE_KAFKA=1)\n`);
+    return undefined;
   }
-const code = r.status ?? 1;
-if (code !== 0 && totals.failed === 0) totals.failed = 1; // a project that crashed before reporting still counts
-process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
-process.exit(code);
+  const options = { port: TEST_BROKER_PORT, log: (l) => process.stderr.write(`npm test: ${l}\n`) };
+  try {
+    const info = await startBroker(options);
+    env.STRATA_KAFKA_BROKERS = info.brokers;
+    env.STRATA_KAFKA_STATE_DIR = info.dir;
+    return options;
+  } catch (e) {
+    process.stderr.write(`npm test: could not start a Kafka broker: ${e.message}\nKafka tests will skip (fail under STRATA_REQUIRE_KAFKA=1)\n`);
+    return undefined;
+  }
+}
+
+async function main() {
+  const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-test-')), 'summary.jsonl');
+  const env = { ...process.env, STRATA_TEST_SUMMARY: summary, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  const started = await brokerForTests(env);
+  const nx = require.resolve('nx/bin/nx.js');
+  const args = [nx, 'run-many', '-t', 'test', '--parallel=1', '--output-style=stream', '--skip-nx-cache', ...process.argv.slice(2)];
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
+  if (started) await stopBroker(started);
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  if (fs.existsSync(summary))
+    for (const line of fs.readFileSync(summary, 'utf8').split('\n').filter(Boolean)) {
+      const t = JSON.parse(line);
+      totals.passed += t.passed;
+      totals.failed += t.failed;
+      totals.skipped += t.skipped;
+    }
+  const code = r.status ?? 1;
+  if (code !== 0 && totals.failed === 0) totals.failed = 1; // a project that crashed before reporting still counts
+  process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+  process.exit(code);
+}
+
+main().catch((e) => {
+  process.stderr.write(`npm test: ${e.stack || e}\n`);
+  process.exit(1);
+});

@@ -39,3 +39,14 @@ export function crc32c(bytes: Uint8Array, previous = 0): number {
   for (; i < n; i++) crc = t0[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }
+
+/** Folds one record's CRC (as 4 little-endian bytes) into a running CRC: the caches' `recordsCrc32c`. */
+export function crcOfCrc(running: number, crc: number): number {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, crc, true);
+  return crc32c(b, running);
+}
+
+export function hex8(x: number): string {
+  return x.toString(16).padStart(8, '0');
+}

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32c } from './crc32c';
+import { crcOfCrc, hex8 } from './crc32c';
 import { ActivationError, RecordPosition } from './errors';
 import { decodeRecord, encodeRecord, readRecordHeader, type ActivationDtype, type ActivationRecord, type ActivationRecordInput, type RecordHeader } from './record';
 
@@ -554,16 +554,8 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function crcOfCrc(running: number, crc: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, crc, true);
-  return crc32c(b, running);
-}
 
 function sameNumbers(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function hex8(x: number): string {
-  return x.toString(16).padStart(8, '0');
-}
