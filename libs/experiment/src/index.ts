@@ -20,8 +20,25 @@ export { renderReport, seedStats, type AngleSummary, type ExperimentResults, typ
 // Stages (training; impure) live beside the pure core.
 export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult } from './stages/teacher';
 export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
-export { cacheTeacherStates, type CacheOptions, type CacheResult } from './stages/cache';
-export { trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult } from './stages/student';
-export { runExperiment, type RunOptions } from './run';
+export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
+export { fileStateSource, trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
+export {
+  cellResult,
+  experimentContext,
+  experimentGrid,
+  finishExperiment,
+  finishedCell,
+  obtainTeacher,
+  percentMetrics,
+  runExperiment,
+  savedTeacherMetrics,
+  sha256File,
+  writeAtomic,
+  type CellResultFile,
+  type ExperimentContext,
+  type ExperimentTeacher,
+  type FinishOptions,
+  type RunOptions,
+} from './run';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './stages/eval';

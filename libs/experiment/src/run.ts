@@ -1,8 +1,10 @@
 // `strata experiment run`: teacher -> cache -> every grid cell -> evaluation -> angles -> results.json + report.md.
+// The parts (experiment context, teacher, cache layer set, one cell's result, the closing aggregation) are exported
+// so the services (teacher-inference, student-trainer, evaluator) run the same steps and write the same files.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StrategyRequest, teacherLayerSet } from '@strata/kd';
+import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
 import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
@@ -21,107 +23,193 @@ export interface RunOptions {
   angleExamples?: number;
 }
 
-function writeAtomic(file: string, text: string): void {
+/** A finished cell as written to students/<cellId>/result.json. */
+export type CellResultFile = ResultCell & { curve: [number, number][]; layerMaps: LayerMap[] };
+
+export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }
 
-const sha256File = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const pct = (m: { accuracy: number; f1?: number }) => {
+export const sha256File = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** Metrics on the paper's scale (percent). */
+export const percentMetrics = (m: { accuracy: number; f1?: number }) => {
   const out: Record<string, number> = { accuracy: m.accuracy * 100 };
   if (m.f1 !== undefined) out.f1 = m.f1 * 100;
   return out;
 };
 
-export async function runExperiment(manifestPath: string, opts: RunOptions = {}): Promise<{ outDir: string; results: ExperimentResults }> {
+/** Everything a step of an experiment needs to know about where it runs. */
+export interface ExperimentContext {
+  manifest: ExperimentManifest;
+  manifestPath: string;
+  baseDir: string;
+  outDir: string;
+  dataRoot?: string;
+  evalSplit: string;
+  log: (line: string) => void;
+}
+
+export function experimentContext(manifestPath: string, opts: { outDir?: string; log?: (line: string) => void } = {}): ExperimentContext {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const manifest: ExperimentManifest = parseManifest(fs.readFileSync(manifestPath, 'utf8'), manifestPath);
   const baseDir = path.dirname(path.resolve(manifestPath));
   checkFiles(manifest, baseDir);
   const { spec } = manifest;
-  if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services (Kafka); embedded runs use 'file'`);
   if (spec.teacher.train && spec.students.hidden !== undefined && spec.students.hidden !== spec.teacher.train.hidden)
     throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${spec.teacher.train.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
   const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
-  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
-  fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
   const dataRoot = spec.data.root ? path.resolve(baseDir, spec.data.root) : undefined;
-  const evalSplit = spec.eval.split;
+  return { manifest, manifestPath, baseDir, outDir, dataRoot, evalSplit: spec.eval.split, log };
+}
 
-  // 1. Teacher: trained here (resumable) or loaded.
+export interface ExperimentTeacher {
+  teacher: LoadedTeacher;
+  metrics: Record<string, number>;
+  hash: string;
+}
+
+/**
+ * The experiment's teacher in <outDir>/teacher/: trained there (resumable) or loaded from spec.teacher.onnx and
+ * copied there with its tokenizer, so every later step (and every service) finds it at the same place.
+ */
+export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentTeacher> {
+  const { manifest, baseDir, outDir, dataRoot, evalSplit, log } = ctx;
+  const { spec } = manifest;
+  const teacherDir = path.join(outDir, 'teacher');
+  fs.mkdirSync(teacherDir, { recursive: true });
   let teacher: LoadedTeacher;
-  let teacherMetrics: Record<string, number>;
+  let metrics: Record<string, number>;
   if (spec.teacher.train) {
-    const t = await trainTeacher({ task: spec.task, outDir: path.join(outDir, 'teacher'), config: spec.teacher.train, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log });
+    const t = await trainTeacher({ task: spec.task, outDir: teacherDir, config: spec.teacher.train, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log });
     teacher = loadTeacher(t.onnx, t.tokenizer);
-    teacherMetrics = pct(t.metrics);
+    metrics = percentMetrics(t.metrics);
   } else {
-    const onnx = path.resolve(baseDir, spec.teacher.onnx!);
-    teacher = loadTeacher(onnx, spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined);
-    validateAgainstTeacher(manifest, { layers: teacher.config.layers, hidden: teacher.config.hidden });
-    teacherMetrics = {};
+    const given = loadTeacher(path.resolve(baseDir, spec.teacher.onnx!), spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined);
+    validateAgainstTeacher(manifest, { layers: given.config.layers, hidden: given.config.hidden });
+    const onnx = path.join(teacherDir, 'teacher.onnx');
+    const tokenizer = path.join(teacherDir, 'tokenizer.json');
+    if (path.resolve(given.onnx) !== onnx) fs.copyFileSync(given.onnx, onnx);
+    if (path.resolve(given.tokenizerPath) !== tokenizer) fs.copyFileSync(given.tokenizerPath, tokenizer);
+    teacher = loadTeacher(onnx, tokenizer);
+    metrics = {};
   }
   if (spec.students.hidden !== undefined && spec.students.hidden !== teacher.config.hidden)
     // Projections exist in libs/kd (projectPairs) but the BERT student trainer does not train them yet: refuse rather than ignore the field.
-    throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from the teacher's hidden size ${teacher.config.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
+    throw new Error(`${ctx.manifestPath}: spec.students.hidden ${spec.students.hidden} differs from the teacher's hidden size ${teacher.config.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
   fs.copyFileSync(teacher.onnx, path.join(outDir, 'teacher.onnx'));
-  const teacherHash = sha256File(teacher.onnx);
+  return { teacher, metrics, hash: sha256File(teacher.onnx) };
+}
+
+/** The teacher metrics saved by `trainTeacher` next to the teacher ({} for a given teacher). */
+export function savedTeacherMetrics(teacherDir: string): Record<string, number> {
+  const file = path.join(teacherDir, 'teacher.json');
+  if (!fs.existsSync(file)) return {};
+  return percentMetrics((JSON.parse(fs.readFileSync(file, 'utf8')) as { metrics: { accuracy: number; f1?: number } }).metrics);
+}
+
+/** The grid and the one set of teacher layers every cell can ask for (the cache's layers). */
+export function experimentGrid(manifest: ExperimentManifest, teacherLayers: number): { cells: GridCell[]; cacheLayers: number[] } {
+  const cells = planGrid(manifest, { teacherLayers });
+  const requests: StrategyRequest[] = cells.filter((c) => c.strategy !== 'none').map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: c.options }));
+  const layers = requests.length ? teacherLayerSet(...requests) : [];
+  return { cells, cacheLayers: layers.length ? layers : [teacherLayers] };
+}
+
+/** One cell's result record (pure): what results.json lists for it, plus its curve and per-epoch maps. */
+export function cellResult(cell: GridCell, r: { metrics: { accuracy: number; f1?: number }; curve: { step: number; loss: number }[]; layerMaps: LayerMap[] }, hash: string): CellResultFile {
+  const fixedMap = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
+  return {
+    id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, layerMap: fixedMap ? r.layerMaps[0] : null,
+    metrics: percentMetrics(r.metrics), curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps,
+  };
+}
+
+/** A finished cell's result.json when its hash matches (so a re-run skips it), else undefined. */
+export function finishedCell(outDir: string, cellId: string, hash: string): CellResultFile | undefined {
+  const file = path.join(outDir, 'students', cellId, 'result.json');
+  if (!fs.existsSync(file)) return undefined;
+  const done = JSON.parse(fs.readFileSync(file, 'utf8')) as CellResultFile;
+  return done.hash === hash ? done : undefined;
+}
+
+export async function runExperiment(manifestPath: string, opts: RunOptions = {}): Promise<{ outDir: string; results: ExperimentResults }> {
+  const ctx = experimentContext(manifestPath, opts);
+  const { manifest, outDir, dataRoot, evalSplit, log } = ctx;
+  const { spec } = manifest;
+  if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services: run with --transport kafka, or use store: file`);
+  fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
+
+  // 1. Teacher: trained here (resumable) or loaded.
+  const { teacher, metrics: teacherMetrics, hash: teacherHash } = await obtainTeacher(ctx);
 
   // 2. One cache of the teacher layers any cell can ask for.
-  const cells: GridCell[] = planGrid(manifest, { teacherLayers: teacher.config.layers });
-  const requests: StrategyRequest[] = cells
-    .filter((c) => c.strategy !== 'none')
-    .map((c) => ({ strategy: c.strategy, teacherLayers: teacher.config.layers, studentLayers: c.depth, options: c.options }));
-  const layers = requests.length ? teacherLayerSet(...requests) : [];
-  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: layers.length ? layers : [teacher.config.layers], dtype: spec.cache.dtype, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
-  log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${layers.join(', ') || '(logits only)'}${cache.computed ? '' : ' (reused)'}`);
+  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
+  log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${cacheLayers.join(', ')}${cache.computed ? '' : ' (reused)'}`);
 
   // 3. Every cell; a finished cell with the same content hash is skipped.
-  const resultCells: ResultCell[] = [];
-  const curves: Record<string, [number, number][]> = {};
+  const resultCells: CellResultFile[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: cache.cacheKey });
-    const dir = path.join(outDir, 'students', cell.id);
-    const resultFile = path.join(dir, 'result.json');
-    if (fs.existsSync(resultFile)) {
-      const done = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as ResultCell & { curve?: [number, number][] };
-      if (done.hash === hash) {
-        log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
-        resultCells.push(done);
-        if (done.curve) curves[cell.id] = done.curve;
-        continue;
-      }
+    const done = finishedCell(outDir, cell.id, hash);
+    if (done) {
+      log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
+      resultCells.push(done);
+      continue;
     }
     log(`[${i + 1}/${cells.length}] ${cell.id}`);
+    const dir = path.join(outDir, 'students', cell.id);
     const r = await trainStudent({
       teacher, task: spec.task, cacheRoot: path.join(outDir, 'cache'), cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
       outDir: dir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log,
     });
-    const fixedMap = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
-    const result: ResultCell & { curve: [number, number][]; layerMaps: typeof r.layerMaps } = {
-      id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, layerMap: fixedMap ? r.layerMaps[0] : null,
-      metrics: pct(r.metrics), curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps,
-    };
+    const result = cellResult(cell, { ...r, metrics: r.metrics! }, hash);
     fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
-    writeAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+    writeAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     resultCells.push(result);
-    curves[cell.id] = result.curve;
   }
 
-  // 4. Training curves, one chart per init (first seed of each strategy and depth).
+  const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells, dataRoot, angleExamples: opts.angleExamples, log });
+  return { outDir, results };
+}
+
+export interface FinishOptions {
+  outDir: string;
+  manifest: ExperimentManifest;
+  teacher: LoadedTeacher;
+  teacherMetrics: Record<string, number>;
+  teacherHash: string;
+  cells: GridCell[];
+  /** Every cell's result, in grid order; the students' .onnx files are at students/<cellId>.onnx. */
+  resultCells: CellResultFile[];
+  dataRoot?: string;
+  angleExamples?: number;
+  log: (line: string) => void;
+}
+
+/** Training curves, the angle analysis, results.json and report.md, once every cell has finished. */
+export async function finishExperiment(o: FinishOptions): Promise<ExperimentResults> {
+  const { outDir, manifest, teacher, cells, log } = o;
+  const { spec } = manifest;
+  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
+  const curves = Object.fromEntries(o.resultCells.map((r) => [r.id, r.curve]));
+
+  // Training curves, one chart per init (first seed of each strategy and depth).
   const firstSeed = spec.students.seeds[0];
   for (const init of spec.students.inits) {
     const series = cells.filter((c) => c.init === init && c.seed === firstSeed).map((c) => ({ name: `${c.label} d${c.depth}`, points: curves[c.id] ?? [] }));
     fs.writeFileSync(path.join(outDir, 'plots', `curves-${init}.svg`), lineChartSvg({ title: `training loss (${init} init, seed ${firstSeed})`, series, xLabel: 'step', yLabel: 'loss' }));
   }
 
-  // 5. Angle analysis on the first seed's students.
+  // Angle analysis on the first seed's students.
   const angles: AngleSummary[] = [];
   if (spec.analysis.angles) {
     for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none')) {
-      const result = await analyzeAngles(teacher, path.join(outDir, 'students', `${cell.id}.onnx`), cell.depth, spec.task, spec.analysis.split ?? evalSplit, opts.angleExamples ?? 256, dataRoot);
+      const result = await analyzeAngles(teacher, path.join(outDir, 'students', `${cell.id}.onnx`), cell.depth, spec.task, spec.analysis.split ?? spec.eval.split, o.angleExamples ?? 256, o.dataRoot);
       angles.push({ cellId: cell.id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
       for (const l of result) {
         const labels = l.teacherLayers.map(String);
@@ -134,8 +222,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const results: ExperimentResults = {
     experiment: manifest.metadata.name,
     task: spec.task,
-    teacher: { metrics: teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: teacherHash },
-    cells: resultCells,
+    teacher: { metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash },
+    cells: o.resultCells,
     angles: angles.length ? angles : undefined,
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),
     createdAt: new Date().toISOString(),
@@ -144,7 +232,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   writeAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeAtomic(path.join(outDir, 'report.md'), renderReport(results));
   log(`wrote ${path.join(outDir, 'report.md')}`);
-  return { outDir, results };
+  return results;
 }
 
 function offDiagonalMean(m: ArrayLike<number>, t: number): number {

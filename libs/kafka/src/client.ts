@@ -89,3 +89,34 @@ export function headerRecord(entries: Iterable<[unknown, unknown]> | Record<stri
   }
   return out;
 }
+
+/**
+ * The broker's message.max.bytes (default 1 MiB) limits a whole record batch, and a client sends each call's
+ * messages for a partition as one batch; so sends are cut into groups of at most this many payload bytes.
+ */
+export const MAX_BATCH_BYTES = 900 * 1024;
+
+export function messageBytes(m: OutgoingMessage): number {
+  let n = Buffer.byteLength(m.key) + m.value.length + 64;
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  return n;
+}
+
+/** Consecutive groups of messages, each within maxBytes (a single larger message gets a group of its own). */
+export function splitByBytes(messages: OutgoingMessage[], maxBytes = MAX_BATCH_BYTES): OutgoingMessage[][] {
+  const groups: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const b = messageBytes(m);
+    if (current.length && size + b > maxBytes) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += b;
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}

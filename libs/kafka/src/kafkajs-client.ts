@@ -1,7 +1,7 @@
 // KafkaClient over kafkajs 2.2 (pure JavaScript; its last release is from 2023).
 import { Kafka, Partitioners, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import { BatchQueue } from './queue';
-import { brokerList, headerRecord, type IncomingMessage, type KafkaClient, type KafkaClientOptions, type Producer, type ReadOptions, type TopicReader, type TopicSpec } from './client';
+import { brokerList, headerRecord, splitByBytes, type IncomingMessage, type KafkaClient, type KafkaClientOptions, type Producer, type ReadOptions, type TopicReader, type TopicSpec } from './client';
 
 // Enough retries to ride out a broker restart (about 10-30 s on this machine) instead of failing the run.
 const RETRY = { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 };
@@ -58,7 +58,7 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       await p.connect();
       const handle: Producer = {
         async send(topic, messages) {
-          await p.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+          for (const group of splitByBytes(messages)) await p.send({ topic, acks: -1, messages: group.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
         },
         async close() {
           open.delete(handle);

@@ -3,7 +3,7 @@
 // through require().
 import { Admin, Consumer, Producer as PProducer, type Message } from '@platformatic/kafka';
 import { BatchQueue } from './queue';
-import { brokerList, headerRecord, type IncomingMessage, type KafkaClient, type KafkaClientOptions, type Producer, type ReadOptions, type TopicReader, type TopicSpec } from './client';
+import { brokerList, headerRecord, splitByBytes, type IncomingMessage, type KafkaClient, type KafkaClientOptions, type Producer, type ReadOptions, type TopicReader, type TopicSpec } from './client';
 
 const RETRIES = 60;
 const RETRY_DELAY_MS = 500;
@@ -51,8 +51,9 @@ export function platformaticClient(options: KafkaClientOptions): KafkaClient {
       const p = new PProducer({ ...base, idempotent: true, acks: -1, autocreateTopics: false });
       const handle: Producer = {
         async send(topic, messages) {
-          await p.send({
-            messages: messages.map((m) => ({
+          for (const group of splitByBytes(messages))
+            await p.send({
+            messages: group.map((m) => ({
               topic,
               key: Buffer.from(m.key, 'utf8'),
               value: m.value,
@@ -69,7 +70,8 @@ export function platformaticClient(options: KafkaClientOptions): KafkaClient {
       return handle;
     },
     async read(topic: string, o: ReadOptions) {
-      const consumer = new Consumer({ ...base, groupId: o.groupId, autocommit: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytes: 50 * 1024 * 1024 });
+      const consumer = new Consumer({ ...base, groupId: o.groupId, autocommit: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytes: 50 * 1024 * 1024, maxWaitTime: 500 });
+      // maxWaitTime: a fetch waits this long for new data, and close() waits for the fetch in flight (default 5 s).
       const stream = await consumer.consume({ topics: [topic], mode: o.from === 'earliest' ? 'earliest' : 'committed', fallbackMode: 'earliest', autocommit: false });
       const queue = new BatchQueue<IncomingMessage>(4096);
       const lastByPartition = new Map<number, Message>();

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchTrainStep, measureMatMulPeak } from '@strata/bench';
+import { benchKafkaClients, benchTrainStep, measureMatMulPeak } from '@strata/bench';
+import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { runExperiment } from '@strata/experiment';
 
 const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean) => Promise<void> }> = {
@@ -19,6 +20,27 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
     run: async (json) => {
       const peak = await measureMatMulPeak();
       process.stdout.write(json ? `${JSON.stringify({ peak_gflops: peak.gflops, ms: peak.ms, size: peak.size })}\n` : `MatMul ${peak.size}^3: ${peak.ms.toFixed(1)} ms, ${peak.gflops.toFixed(1)} GFLOP/s\n`);
+    },
+  },
+  'kafka-clients': {
+    description: 'kafkajs vs @platformatic/kafka with real activation records: produce/consume MB/s, p99 latency (uses $STRATA_BROKERS, else starts a local broker)',
+    run: async (json) => {
+      const log = json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+      let brokers = process.env.STRATA_BROKERS;
+      const own = brokers ? undefined : { port: 19192, log: (l: string) => process.stderr.write(`${l}\n`) };
+      if (own) brokers = (await startBroker(own)).brokers;
+      try {
+        const r = await benchKafkaClients({ brokers: brokers!, log });
+        if (json) {
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+          return;
+        }
+        const rows = r.figures.map((f) => `| ${f.set} | ${f.client} | ${f.produce_mb_s.toFixed(1)} | ${f.produce_records_s.toFixed(0)} | ${f.consume_mb_s.toFixed(1)} | ${f.consume_records_s.toFixed(0)} | ${f.latency_p50_ms.toFixed(2)} | ${f.latency_p99_ms.toFixed(2)} |`);
+        const ratios = Object.entries(r.ratios).map(([set, x]) => `${set}: platformatic/kafkajs produce ${x.produce_mb_s.toFixed(2)}x, consume ${x.consume_mb_s.toFixed(2)}x, p99 latency ${x.latency_p99_ms.toFixed(2)}x`);
+        process.stdout.write(['| records | client | produce MB/s | produce rec/s | consume MB/s | consume rec/s | p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows, '', ...ratios, `choice: ${r.choice} (${r.reason})`].join('\n') + '\n');
+      } finally {
+        if (own) await stopBroker(own);
+      }
     },
   },
   'train-step': {

@@ -117,8 +117,8 @@ export function registerStageCommands(program: Command): void {
       if (!fs.existsSync(tok)) fs.copyFileSync(t.tokenizerPath, tok);
       if (o.json) process.stdout.write(`${JSON.stringify({ onnx: r.onnx, tokenizer: tok, metrics: r.metrics, evalSplit: o.evalSplit, layerMaps: r.layerMaps, curve: r.curve })}\n`);
       else {
-        const lines = [`student: ${r.onnx}`, `${o.evalSplit} accuracy: ${pct(r.metrics.accuracy)}`];
-        if (r.metrics.f1 !== undefined) lines.push(`${o.evalSplit} F1: ${pct(r.metrics.f1)}`);
+        const lines = [`student: ${r.onnx}`, `${o.evalSplit} accuracy: ${pct(r.metrics!.accuracy)}`];
+        if (r.metrics!.f1 !== undefined) lines.push(`${o.evalSplit} F1: ${pct(r.metrics!.f1)}`);
         r.layerMaps.forEach((m, e) => lines.push(`epoch ${e + 1} layer map (student hs -> teacher hs): ${m.length ? m.map(([s, tt]) => `${s}->${tt}`).join(' ') : '(none)'}`));
         process.stdout.write(`${lines.join('\n')}\n`);
       }

@@ -1,11 +1,12 @@
-// Stage 2: run the frozen teacher once over a split and cache its selected hidden states and logits.
+// Stage 2: run the frozen teacher once over a split and cache its selected hidden states and logits. The same pass
+// fills the embedded file store or a Kafka topic (teacher-inference): both sit behind CacheWriter.
 import * as fs from 'node:fs';
-import { ActivationDtype, FileStore, cacheKey, recordsFromBatch } from '@strata/activations';
+import { ActivationDtype, FileStore, cacheKey, fileCacheWriter, recordsFromBatch, type CacheWriter } from '@strata/activations';
 import { makeBatches } from '@strata/data';
 import { createSession, ort } from '@strata/onnx';
 import { batchFeeds, bertInferenceModel, bucketKey } from '@strata/train';
 import { progress } from '../progress';
-import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
+import { EncodedSplit, LoadedTeacher, encodeClassification, lengthBuckets } from './common';
 
 export interface CacheOptions {
   teacher: LoadedTeacher;
@@ -28,14 +29,25 @@ export interface CacheResult {
   computed: boolean;
 }
 
-/** Idempotent by cache key: a complete cache is reused, an interrupted one resumes after its last whole record. */
-export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResult> {
+/** What identifies a cache and what fills it: the encoded split and the key its contents hash to. */
+export interface PreparedCache {
+  cacheKey: string;
+  layers: number[];
+  dtype: ActivationDtype;
+  data: EncodedSplit;
+  split: string;
+  task: string;
+}
+
+export type PrepareCacheOptions = Omit<CacheOptions, 'cacheRoot' | 'batchSize' | 'log'>;
+
+/** Encodes the split and computes the cache key (teacher bytes, tokenizer, dataset, split, layers, dtype). */
+export async function prepareCache(opts: PrepareCacheOptions): Promise<PreparedCache> {
   const { teacher } = opts;
   const dtype = opts.dtype ?? 'float16';
   const layers = [...opts.layers].sort((a, b) => a - b);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > teacher.config.layers) throw new Error(`cache layers: ${l} is outside 0..${teacher.config.layers} of the teacher`);
-  const maxLength = teacher.config.maxPositions;
-  const data = await encodeClassification(opts.task, opts.split, teacher.tokenizer, maxLength, { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
+  const data = await encodeClassification(opts.task, opts.split, teacher.tokenizer, teacher.config.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
   const key = cacheKey({
     teacherBytes: new Uint8Array(fs.readFileSync(teacher.onnx)),
     tokenizerFingerprint: teacher.tokenizer.fingerprint(),
@@ -45,16 +57,34 @@ export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResul
     dtype,
     logits: { kind: 'full' },
   });
-  const store = FileStore.open(opts.cacheRoot, key);
+  return { cacheKey: key, layers, dtype, data, split: opts.split, task: opts.task };
+}
+
+export interface FillOptions {
+  batchSize?: number;
+  log?: (line: string) => void;
+  /** Called after each batch is written (records written so far, examples in all). */
+  onProgress?: (written: number, total: number) => void;
+  /** Checked between batches: true stops after the batch in flight, leaving the cache incomplete (resumable). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Runs the teacher over every example the writer does not hold yet, appends one batch at a time, and completes the
+ * cache. Returns false when stopped early (shouldStop).
+ */
+export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache, writer: CacheWriter, opts: FillOptions = {}): Promise<boolean> {
+  const { data, layers, dtype } = prepared;
+  const batchSize = opts.batchSize ?? 32;
+  const maxLength = teacher.config.maxPositions;
+  const batches = makeBatches(data.rows, { batchSize, buckets: lengthBuckets(maxLength), shuffle: false });
+  const sessions = new Map<string, Promise<ort.InferenceSession>>();
+  const bar = progress(`caching teacher states (${prepared.split}, layers ${layers.join(',')}, ${dtype})`, data.rows.length);
   try {
-    if (store.isComplete()) return { cacheKey: key, count: store.count, computed: false };
-    const batchSize = opts.batchSize ?? 32;
-    const batches = makeBatches(data.rows, { batchSize, buckets: lengthBuckets(maxLength), shuffle: false });
-    const sessions = new Map<string, Promise<ort.InferenceSession>>();
-    const bar = progress(`caching teacher states (${opts.split}, layers ${layers.join(',')}, ${dtype})`, data.rows.length);
     for (const b of batches) {
+      if (opts.shouldStop?.()) return false;
       const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => data.ids[r]);
-      if (ids.every((id) => store.has(id))) {
+      if (ids.every((id) => writer.has(id))) {
         bar.tick(b.size, 'cached');
         continue;
       }
@@ -76,13 +106,26 @@ export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResul
         dtype,
         logits: { kind: 'full', classes: teacher.config.numLabels, values: out.logits.data as Float32Array },
       });
-      for (const r of records.slice(0, b.size)) if (!store.has(r.exampleId)) store.append(r);
+      await writer.appendBatch(records.slice(0, b.size).filter((r) => !writer.has(r.exampleId)));
       bar.tick(b.size);
+      opts.onProgress?.(writer.count, data.rows.length);
     }
-    store.complete({ layers, dtype, meta: { task: opts.task, split: opts.split, teacher: teacher.onnx } });
-    bar.done(`${store.count} records, key ${key}`);
+    await writer.complete({ layers, dtype, meta: { task: prepared.task, split: prepared.split, teacher: teacher.onnx } });
+    bar.done(`${writer.count} records, key ${prepared.cacheKey}`);
+    return true;
+  } finally {
     for (const s of sessions.values()) await (await s).release();
-    return { cacheKey: key, count: store.count, computed: true };
+  }
+}
+
+/** Idempotent by cache key: a complete cache is reused, an interrupted one resumes after its last whole record. */
+export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResult> {
+  const prepared = await prepareCache(opts);
+  const store = FileStore.open(opts.cacheRoot, prepared.cacheKey);
+  try {
+    if (store.isComplete()) return { cacheKey: prepared.cacheKey, count: store.count, computed: false };
+    await fillCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log });
+    return { cacheKey: prepared.cacheKey, count: store.count, computed: true };
   } finally {
     store.close();
   }

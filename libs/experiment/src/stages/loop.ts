@@ -17,7 +17,15 @@ export interface EpochLoopOptions {
   batches: (epoch: number) => Batch[];
   /** Session key of a batch (its static shape, plus whatever else changes the graph). */
   key: (batch: Batch, epoch: number) => string;
-  feeds: (batch: Batch, epoch: number) => Record<string, ort.Tensor>;
+  /** May wait (a Kafka-fed student waits for the batch's records to arrive). */
+  feeds: (batch: Batch, epoch: number) => Record<string, ort.Tensor> | Promise<Record<string, ort.Tensor>>;
+  /** Called before the first batch of each epoch this run trains (also the resumed one) and after its last. */
+  beginEpoch?: (epoch: number) => Promise<void>;
+  endEpoch?: (epoch: number) => Promise<void>;
+  /** Called after every step (run events, metrics). */
+  onStep?: (step: { step: number; epoch: number; loss: number }) => void;
+  /** Called once before the first step, with the step the checkpoint resumed from (0 for a fresh run). */
+  onStart?: (resumedFromStep: number) => void;
   label: string;
   /** Checkpoint every this many steps (default 200) and at each epoch end. */
   checkpointEvery?: number;
@@ -49,21 +57,25 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     curve.push(...(((state.meta ?? {}).curve as Curve[] | undefined) ?? []));
     o.log?.(`${o.label}: resuming from step ${state.step} (epoch ${pos.epoch + 1}, batch ${pos.batch})`);
   }
+  o.onStart?.(resumedFromStep);
   const every = o.checkpointEvery ?? 200;
   const bar = progress(o.label, o.totalSteps);
   bar.tick(trainer.step);
   for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
     const batches = o.batches(epoch);
+    await o.beginEpoch?.(epoch);
     for (let i = epoch === pos.epoch ? pos.batch : 0; i < batches.length; i++) {
       const b = batches[i];
-      const r = await trainer.trainStep(o.key(b, epoch), o.feeds(b, epoch));
+      const r = await trainer.trainStep(o.key(b, epoch), await o.feeds(b, epoch));
       if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
       bar.tick(1, `loss ${r.loss.toFixed(4)}`);
+      o.onStep?.({ step: r.step, epoch, loss: r.loss });
       const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
       const stopping = o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps;
       if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve });
       if (stopping) throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
     }
+    await o.endEpoch?.(epoch);
   }
   return { curve, resumedFromStep, bar };
 }

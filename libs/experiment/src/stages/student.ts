@@ -1,7 +1,7 @@
 // Stage 3: train one grid cell's student from cached teacher states (the teacher never runs here).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ActivationRecord, FileStore } from '@strata/activations';
+import { ActivationRecord, FileStore, fileEpochRecords, type EpochRecords } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
 import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionKl, studentInitMap, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
@@ -11,11 +11,39 @@ import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
 import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
 
+/** Where a student's teacher states come from, one epoch at a time: the file store, or a Kafka topic replayed per epoch. */
+export interface TeacherStateSource {
+  /** Teacher hidden-state indices the cache holds, in storage order. */
+  layers: number[];
+  openEpoch(epoch: number): Promise<EpochRecords>;
+  close(): Promise<void>;
+}
+
+/** A complete file-store cache as a TeacherStateSource. */
+export function fileStateSource(cacheRoot: string, key: string): TeacherStateSource {
+  const store = FileStore.open(cacheRoot, key, { readOnly: true });
+  if (!store.isComplete()) {
+    store.close();
+    throw new Error(`teacher cache ${key} is not complete; run the cache stage first`);
+  }
+  const records = fileEpochRecords(store);
+  return { layers: store.readManifest()!.layers, openEpoch: async () => records, close: async () => store.close() };
+}
+
 export interface StudentTrainOptions {
   teacher: LoadedTeacher;
   task: string;
-  cacheRoot: string;
-  cacheKey: string;
+  /** The file-store cache (embedded mode) ... */
+  cacheRoot?: string;
+  cacheKey?: string;
+  /** ... or any other source of teacher states (the services' Kafka replay). */
+  source?: TeacherStateSource;
+  /** Score the student on the eval split here (default true; the services leave it to the evaluator). */
+  score?: boolean;
+  /** After every training step (run events). */
+  onStep?: (step: { step: number; epoch: number; loss: number; totalSteps: number }) => void;
+  /** Once, before training starts, with the step it resumes from. */
+  onStart?: (info: { resumedFromStep: number; totalSteps: number }) => void;
   strategy: string;
   strategyOptions?: { explicit?: number[] };
   init: 'copy' | 'random';
@@ -40,7 +68,8 @@ export interface StudentTrainOptions {
 }
 
 export interface StudentResult {
-  metrics: { accuracy: number; f1?: number };
+  /** Undefined when score was false. */
+  metrics?: { accuracy: number; f1?: number };
   /** The layer map of each epoch (fixed for every strategy but rail-kd): [[studentHs, teacherHs], ...]. */
   layerMaps: LayerMap[];
   curve: { step: number; loss: number }[];
@@ -110,12 +139,14 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   const { teacher } = opts;
   const loss = kdLossConfig(opts.loss ?? {});
   const cfg: BertConfig = { ...teacher.config, layers: opts.depth };
-  const store = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
-  if (!store.isComplete()) throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
-  const cachedLayers = store.readManifest()!.layers;
+  let source: TeacherStateSource;
+  if (opts.source) source = opts.source;
+  else if (opts.cacheRoot !== undefined && opts.cacheKey !== undefined) source = fileStateSource(opts.cacheRoot, opts.cacheKey);
+  else throw new Error('trainStudent: give cacheRoot and cacheKey, or a source');
+  const cachedLayers = source.layers;
   const train = await encodeClassification(opts.task, opts.trainSplit ?? 'train', teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
   const evalSplit = opts.evalSplit ?? 'dev';
-  const dev = await encodeClassification(opts.task, evalSplit, teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples });
+  const dev = opts.score ?? true ? await encodeClassification(opts.task, evalSplit, teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples }) : undefined;
   const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(cfg.maxPositions), seed: opts.seed };
   const mapFor = (epoch: number): LayerMap =>
     opts.strategy === 'none' ? [] : layerMap(opts.strategy, { teacherLayers: teacher.config.layers, studentLayers: opts.depth, seed: opts.seed, epoch, options: opts.strategyOptions });
@@ -138,6 +169,11 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   });
   fs.mkdirSync(opts.outDir, { recursive: true });
   const needed = maps.map((m) => (loss.hidden > 0 ? [...new Set(m.map(([, t]) => t))] : []));
+  let epochRecords: EpochRecords | undefined;
+  const closeEpoch = async () => {
+    await epochRecords?.close();
+    epochRecords = undefined;
+  };
   try {
     const { curve, bar } = await trainEpochs({
       trainer,
@@ -146,26 +182,33 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       totalSteps,
       batches: (epoch) => makeBatches(train.rows, { ...batchOpts, epoch }),
       key: (b, epoch) => `${bucketKey(b.batchSize, b.length)}@${mapIndex[epoch]}`,
-      feeds: (b, epoch) => {
-        const records = Array.from(b.rowIndex.subarray(0, b.size), (r) => {
-          const rec = store.get(train.ids[r]);
-          if (!rec) throw new Error(`example '${train.ids[r]}' is missing from teacher cache ${opts.cacheKey}`);
-          return rec;
-        });
+      beginEpoch: async (epoch) => {
+        await closeEpoch();
+        epochRecords = await source.openEpoch(epoch);
+      },
+      endEpoch: closeEpoch,
+      feeds: async (b, epoch) => {
+        const records = await epochRecords!.get(Array.from(b.rowIndex.subarray(0, b.size), (r) => train.ids[r]));
         return { ...batchFeeds(b, true), ...teacherFeeds(b, records, cachedLayers, needed[epoch], teacher.config.hidden, teacher.config.numLabels) };
       },
+      onStep: opts.onStep ? (st) => opts.onStep!({ ...st, totalSteps }) : undefined,
+      onStart: opts.onStart ? (resumedFromStep) => opts.onStart!({ resumedFromStep, totalSteps }) : undefined,
       label: `student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`,
       checkpointEvery: opts.checkpointEvery,
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
     });
-    const metrics = await scoreClassifier(cfg, trainer.params, dev.rows, opts.batchSize);
-    bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    let metrics: StudentResult['metrics'];
+    if (opts.score ?? true) {
+      metrics = await scoreClassifier(cfg, trainer.params, dev!.rows, opts.batchSize);
+      bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    } else bar.done('trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
     return { metrics, layerMaps: maps, curve, onnx };
   } finally {
-    store.close();
+    await closeEpoch();
+    await source.close();
     await trainer.release();
   }
 }

@@ -1,0 +1,4 @@
+// @strata/service: the shell shared by teacher-inference and the evaluator (config from the environment, path
+// confinement, the express app with auth, limits, health and metrics, graceful stop).
+export { PathOutsideRootError, confinePath, serviceConfig, type ServiceConfig } from './config';
+export { BODY_LIMIT, HttpError, createServiceApp, errorHandler, listen, onShutdown, parseBody, type Listening, type ServiceApp, type ServiceAppOptions } from './http';
