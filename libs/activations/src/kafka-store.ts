@@ -88,6 +88,8 @@ export class KafkaCacheWriter implements CacheWriter {
   resumedCount = 0;
   /** Chunk sequences of an earlier, interrupted writer that the scan skipped. */
   tornSequences = 0;
+  /** Record bytes this writer has sent (not counting what the scan found). */
+  bytesWritten = 0;
   private ids = new Set<string>();
   private crc = 0;
   private layout: Layout | undefined;
@@ -158,6 +160,7 @@ export class KafkaCacheWriter implements CacheWriter {
     this.producer ??= await this.client.producer();
     await this.producer.send(this.topic, encoded.flatMap((b, i) => recordMessages(headers[i].exampleId, b, this.cacheKey, this.chunkBytes)));
     headers.forEach((h) => this.accept(h.exampleId, h));
+    this.bytesWritten += encoded.reduce((a, b) => a + b.byteLength, 0);
   }
 
   /** Publishes the completion manifest; from then on readers know when they have seen everything. */

@@ -3,6 +3,7 @@
 export { ManifestError, formatProblem, type ManifestProblem } from './errors';
 export {
   API_VERSION,
+  CACHE_DTYPES,
   KIND,
   TABLE1_STRATEGIES,
   experimentManifestSchema,
@@ -19,7 +20,7 @@ export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashIn
 export { renderReport, seedStats, type AngleSummary, type ExperimentResults, type ResultCell, type SeedStats } from './report';
 // Stages (training; impure) live beside the pure core.
 export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult } from './stages/teacher';
-export { loadTeacher, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
+export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
 export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
 export { fileStateSource, trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
 export {
@@ -41,4 +42,5 @@ export {
   type RunOptions,
 } from './run';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
-export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './stages/eval';
+export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
+export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';

@@ -1,0 +1,156 @@
+// `strata experiment run --transport kafka`: the same experiment as embedded mode, through the three services run as
+// local processes: the teacher is trained here, teacher-inference streams its states into Kafka, student-trainers
+// (several at once) train from the stream, the evaluator scores them and writes results.json and the report.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { experimentContext, experimentGrid, obtainTeacher, writeAtomic, type ExperimentResults } from '@strata/experiment';
+
+export interface KafkaRunOptions {
+  outDir?: string;
+  brokers: string;
+  /** Student-trainers at once (default spec.resources.parallelism, else min(cells, 5)). */
+  parallelism?: number;
+  log?: (line: string) => void;
+  /** Stop waiting for the evaluator after this long once every student has exited (default 10 minutes). */
+  evaluatorTimeoutMs?: number;
+}
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+const bin = (pkg: string, file: string) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'bin', file);
+
+function startService(name: string, script: string, env: NodeJS.ProcessEnv, logFile: string): Promise<Service> {
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync(logFile, 'a');
+    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', out] });
+    fs.closeSync(out);
+    let buffered = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within 120 s; see ${logFile}`));
+    }, 120_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(buffered);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ name, child, url: m[1] });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${code} before listening; see ${logFile}`));
+    });
+  });
+}
+
+async function stopService(s: Service): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
+    s.child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    s.child.kill('SIGTERM');
+  });
+}
+
+async function call(url: string, token: string, body?: unknown): Promise<any> {
+  const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const json = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) throw new Error(`${body === undefined ? 'GET' : 'POST'} ${url}: ${res.status} ${json.error ?? ''}`);
+  return json;
+}
+
+function runStudent(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
+  return new Promise((resolve) => {
+    const out = fs.openSync(logFile, 'a');
+    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOptions): Promise<{ outDir: string; results: ExperimentResults }> {
+  const ctx = experimentContext(manifestPath, { outDir: o.outDir, log: o.log });
+  const { manifest, outDir, log } = ctx;
+  const { spec } = manifest;
+  const artifacts = path.dirname(outDir);
+  const dir = path.basename(outDir);
+  const logs = path.join(outDir, 'logs');
+  fs.mkdirSync(logs, { recursive: true });
+
+  // 1. The teacher, trained (or copied) where every service looks for it.
+  const { teacher } = await obtainTeacher(ctx);
+  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  const manifestFile = path.join(outDir, 'manifest.json');
+  writeAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+
+  // 2. The services, on free loopback ports, with a token of this run.
+  const token = crypto.randomBytes(24).toString('hex');
+  const env: NodeJS.ProcessEnv = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: o.brokers, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', STRATA_TOKEN: token, ...(ctx.dataRoot ? { STRATA_DATA_ROOT: ctx.dataRoot } : {}) };
+  const services: Service[] = [];
+  try {
+    log(`starting teacher-inference and the evaluator (logs in ${logs})`);
+    const [teacherInference, evaluator] = await Promise.all([
+      startService('teacher-inference', bin('@strata/teacher-inference', 'teacher-inference.js'), env, path.join(logs, 'teacher-inference.log')),
+      startService('evaluator', bin('@strata/evaluator', 'evaluator.js'), env, path.join(logs, 'evaluator.log')),
+    ]);
+    services.push(teacherInference, evaluator);
+    await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
+    const cache = await call(`${teacherInference.url}/v1/caches`, token, {
+      experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
+    });
+    log(`teacher cache ${cache.cacheKey} (${cache.state}): ${cache.total} examples, layers ${cacheLayers.join(', ')} -> Kafka topic ${cache.topic}`);
+    log(`dashboard: ${evaluator.url}/experiments/${manifest.metadata.name}`);
+
+    // 3. Students, several at once, each from the stream (they start while the teacher is still producing).
+    const parallel = Math.max(1, o.parallelism ?? spec.resources?.parallelism ?? Math.min(cells.length, 5));
+    const threads = String(Math.max(1, Math.floor(os.availableParallelism() / parallel)));
+    const studentEnv = { ...env, STRATA_THREADS: process.env.STRATA_THREADS ?? threads };
+    const queue = [...cells];
+    const failures: string[] = [];
+    let finished = 0;
+    const worker = async () => {
+      for (let cell = queue.shift(); cell; cell = queue.shift()) {
+        const code = await runStudent(bin('@strata/student-trainer', 'student-trainer.js'), ['--manifest', manifestFile, '--dir', dir, '--cell', cell.id], studentEnv, path.join(logs, `student-${cell.id}.log`));
+        finished++;
+        if (code !== 0) failures.push(`${cell.id} (exit ${code}; see ${path.join(logs, `student-${cell.id}.log`)})`);
+        log(`[${finished}/${cells.length}] ${cell.id}: ${code === 0 ? 'trained' : `failed with exit ${code}`}`);
+      }
+    };
+    log(`training ${cells.length} students, ${parallel} at a time (${studentEnv.STRATA_THREADS} ONNX Runtime thread${studentEnv.STRATA_THREADS === '1' ? '' : 's'} each)`);
+    await Promise.all(Array.from({ length: parallel }, worker));
+    if (failures.length) throw new Error(`${failures.length} of ${cells.length} students failed: ${failures.join(', ')}`);
+
+    // 4. The evaluator scores the last students and aggregates.
+    const deadline = Date.now() + (o.evaluatorTimeoutMs ?? 600_000);
+    for (;;) {
+      const r = await call(`${evaluator.url}/v1/experiments/${manifest.metadata.name}/results`, token);
+      if (r.complete) break;
+      if (r.phase === 'failed') throw new Error(`the evaluator could not aggregate ${manifest.metadata.name}: ${r.error}`);
+      if (Date.now() > deadline) throw new Error(`the evaluator has scored ${r.cells.length} of ${r.cellsTotal} cells after waiting ${(o.evaluatorTimeoutMs ?? 600_000) / 1000} s; see ${path.join(logs, 'evaluator.log')}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    // Students stop reading once they hold every example, which can be just before the teacher publishes the
+    // cache's manifest: give it a moment.
+    for (let i = 0; ; i++) {
+      const state = (await call(`${teacherInference.url}/v1/caches/${cache.cacheKey}`, token)).state;
+      if (state === 'complete') break;
+      if (state === 'failed' || i >= 120) throw new Error(`teacher cache ${cache.cacheKey} is ${state} after every student finished; see ${path.join(logs, 'teacher-inference.log')}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  } finally {
+    await Promise.all(services.map(stopService));
+  }
+  const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;
+  return { outDir, results };
+}

@@ -1,0 +1,116 @@
+// The dashboard page (pure: view in, HTML out): results table, training curves, angle heatmaps, and a demo that runs a
+// chosen student .onnx in the browser with onnxruntime-web (the server only tokenizes: the tokenizer is native code).
+import { lineChartSvg } from '@strata/plots';
+
+export interface DashboardCell {
+  id: string;
+  strategy: string;
+  init: string;
+  depth: number;
+  seed: number;
+  layerMap: [number, number][] | null;
+  metrics?: Record<string, number>;
+  progress?: { step: number; totalSteps: number; loss: number };
+  failed?: string;
+  curve?: [number, number][];
+}
+
+export interface DashboardView {
+  name: string;
+  task: string;
+  phase: string;
+  cells: DashboardCell[];
+  teacherMetrics: Record<string, number>;
+  /** Angle heatmap files under plots/ (served at /v1/experiments/<name>/plots/<file>). */
+  anglePlots: string[];
+  /** Cells whose student can be tried in the demo. */
+  demoCells: string[];
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const fmt = (x: number | undefined) => (x === undefined ? '' : x.toFixed(2));
+
+function status(c: DashboardCell): string {
+  if (c.metrics) return 'scored';
+  if (c.failed) return `failed: ${c.failed}`;
+  if (c.progress) return `training ${c.progress.step}/${c.progress.totalSteps} (loss ${c.progress.loss.toFixed(3)})`;
+  return 'waiting';
+}
+
+export function renderDashboard(v: DashboardView): string {
+  const metricNames = [...new Set(v.cells.flatMap((c) => Object.keys(c.metrics ?? {})))].sort();
+  const rows = v.cells
+    .map((c) => {
+      const map = c.layerMap === null ? 'per epoch' : c.layerMap.length ? c.layerMap.map(([s, t]) => `${s}&rarr;${t}`).join(' ') : '&mdash;';
+      const metrics = metricNames.map((m) => `<td class="num">${fmt(c.metrics?.[m])}</td>`).join('');
+      return `<tr data-cell="${esc(c.id)}"><td>${esc(c.id)}</td><td>${esc(c.strategy)}</td><td>${esc(c.init)}</td><td class="num">${c.depth}</td><td class="num">${c.seed}</td><td>${map}</td>${metrics}<td>${esc(status(c))}</td></tr>`;
+    })
+    .join('\n');
+  const curves = ['random', 'copy']
+    .map((init) => {
+      const series = v.cells.filter((c) => c.init === init && c.curve?.length).map((c) => ({ name: c.id, points: c.curve! }));
+      return series.length ? `<figure>${lineChartSvg({ title: `training loss (${init} init)`, series, xLabel: 'step', yLabel: 'loss' })}</figure>` : '';
+    })
+    .join('');
+  const heatmaps = v.anglePlots.map((f) => `<figure><img alt="${esc(f)}" src="/v1/experiments/${esc(v.name)}/plots/${esc(f)}"></figure>`).join('');
+  const teacher = Object.entries(v.teacherMetrics).map(([k, x]) => `${esc(k)} ${fmt(x)}`).join(', ');
+  const options = v.demoCells.map((id) => `<option value="${esc(id)}">${esc(id)}</option>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Strata: ${esc(v.name)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}
+td.num{text-align:right;font-variant-numeric:tabular-nums}figure{display:inline-block;margin:.5rem}textarea{width:40rem;height:4rem}
+#prediction{font-size:1.2rem;font-weight:600}
+</style></head>
+<body>
+<h1>${esc(v.name)}</h1>
+<p>task <b>${esc(v.task)}</b>, phase <b id="phase">${esc(v.phase)}</b>, ${v.cells.filter((c) => c.metrics).length}/${v.cells.length} cells scored${teacher ? `; teacher ${teacher}` : ''}.
+<a href="/v1/experiments/${esc(v.name)}/results">results.json</a> &middot; <a href="/v1/experiments/${esc(v.name)}/report">report.md</a></p>
+<h2>Results</h2>
+<table id="results"><thead><tr><th>cell</th><th>strategy</th><th>init</th><th>depth</th><th>seed</th><th>layer map (student&rarr;teacher)</th>${metricNames.map((m) => `<th>${esc(m)}</th>`).join('')}<th>status</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h2>Training curves</h2>
+<div id="curves">${curves || '<p>no curves yet</p>'}</div>
+<h2>Angles</h2>
+<div id="angles">${heatmaps || '<p>the angle analysis runs once every cell is scored</p>'}</div>
+<h2>Try a student</h2>
+<p>The student runs here, in the browser, on onnxruntime-web; the server only tokenizes.</p>
+<select id="student">${options}</select><br>
+<textarea id="text" placeholder="type an input"></textarea><br>
+<button id="predict" ${options ? '' : 'disabled'}>predict</button>
+<p id="prediction"></p>
+<pre id="logits"></pre>
+<script src="/vendor/ort/ort.wasm.min.js"></script>
+<script>
+const experiment = ${JSON.stringify(v.name)};
+ort.env.wasm.wasmPaths = '/vendor/ort/';
+ort.env.wasm.numThreads = 1;
+const sessions = {};
+async function predict() {
+  const cell = document.getElementById('student').value;
+  const text = document.getElementById('text').value;
+  const out = document.getElementById('prediction');
+  out.textContent = 'running...';
+  try {
+    const t = await (await fetch('/v1/experiments/' + experiment + '/tokenize?cell=' + encodeURIComponent(cell) + '&text=' + encodeURIComponent(text))).json();
+    if (t.error) throw new Error(t.error);
+    sessions[cell] = sessions[cell] || ort.InferenceSession.create('/v1/experiments/' + experiment + '/students/' + encodeURIComponent(cell) + '/model.onnx', { executionProviders: ['wasm'] });
+    const session = await sessions[cell];
+    const tensor = (a) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), t.dims);
+    const result = await session.run({ input_ids: tensor(t.input_ids), attention_mask: tensor(t.attention_mask), token_type_ids: tensor(t.token_type_ids) });
+    const logits = Array.from(result.logits.data).slice(0, t.labels.length);
+    const best = logits.indexOf(Math.max(...logits));
+    out.textContent = t.labels[best];
+    out.dataset.label = String(best);
+    document.getElementById('logits').textContent = JSON.stringify(logits);
+  } catch (e) {
+    out.textContent = 'error: ' + e.message;
+  }
+}
+document.getElementById('predict').addEventListener('click', predict);
+</script>
+</body></html>
+`;
+}

@@ -1,0 +1,265 @@
+// The evaluator's experiments: registered manifests (kept under <artifacts>/evaluator/experiments/ so a restart
+// keeps them), each cell's score once its student has finished, and the closing aggregation (results.json, report,
+// plots, angles) once every cell has a score. Results land in the experiment's directory exactly as in embedded mode.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  cellHash,
+  cellResult,
+  encodeClassification,
+  experimentGrid,
+  finishExperiment,
+  loadTeacher,
+  savedTeacherMetrics,
+  scoreClassifier,
+  sha256File,
+  writeAtomic,
+  type CellResultFile,
+  type ExperimentManifest,
+  type ExperimentResults,
+  type GridCell,
+  type LoadedTeacher,
+} from '@strata/experiment';
+import { confinePath } from '@strata/service';
+import type { Logger } from 'pino';
+
+export type Phase = 'running' | 'complete' | 'failed';
+
+interface TrainingRecord {
+  cellId: string;
+  hash: string;
+  cacheKey: string;
+  curve: { step: number; loss: number }[];
+  layerMaps: [number, number][][];
+  onnx: string;
+}
+
+export interface CellProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  at: string;
+}
+
+interface ExperimentState {
+  manifest: ExperimentManifest;
+  dir: string;
+  expDir: string;
+  cells: GridCell[];
+  teacher?: LoadedTeacher;
+  teacherHash?: string;
+  results: Map<string, CellResultFile>;
+  failures: Map<string, string>;
+  progress: Map<string, CellProgress>;
+  phase: Phase;
+  final?: ExperimentResults;
+  error?: string;
+}
+
+export interface ExperimentSummary {
+  name: string;
+  phase: Phase;
+  cellsDone: number;
+  cellsFailed: number;
+  cellsTotal: number;
+  resultsLocation?: string;
+}
+
+export class Experiments {
+  private byName = new Map<string, ExperimentState>();
+  private readonly registryDir: string;
+  /** Serializes scoring and finishing: one ONNX Runtime evaluation at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly artifacts: string,
+    private readonly dataRoot: string | undefined,
+    private readonly log: Logger,
+    private readonly onScored: (cellId: string, seconds: number) => void = () => undefined,
+  ) {
+    this.registryDir = path.join(artifacts, 'evaluator', 'experiments');
+    fs.mkdirSync(this.registryDir, { recursive: true });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Re-registers what a previous run of the service had registered. */
+  async loadSaved(): Promise<number> {
+    let n = 0;
+    for (const f of fs.readdirSync(this.registryDir).filter((x) => x.endsWith('.json')).sort()) {
+      const saved = JSON.parse(fs.readFileSync(path.join(this.registryDir, f), 'utf8')) as { manifest: ExperimentManifest; dir: string };
+      try {
+        await this.register(saved.manifest, saved.dir);
+        n++;
+      } catch (e) {
+        this.log.error({ err: e, file: f }, 'could not restore a registered experiment');
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Registers an experiment (idempotent by name). Cells whose students already finished (a training record with
+   * the current hash) are scored now, so events missed while the experiment was unknown are not needed.
+   */
+  async register(manifest: ExperimentManifest, dir = manifest.metadata.name): Promise<ExperimentSummary> {
+    const name = manifest.metadata.name;
+    const existing = this.byName.get(name);
+    if (existing && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) return this.summary(name)!;
+    const expDir = confinePath(this.artifacts, dir, 'dir');
+    const state: ExperimentState = { manifest, dir, expDir, cells: [], results: new Map(), failures: new Map(), progress: new Map(), phase: 'running' };
+    this.byName.set(name, state);
+    writeAtomic(path.join(this.registryDir, `${name}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
+    const teacherOnnx = path.join(expDir, 'teacher', 'teacher.onnx');
+    if (fs.existsSync(teacherOnnx)) await this.serial(() => this.attachTeacher(state));
+    return this.summary(name)!;
+  }
+
+  /** Grid and teacher, once the teacher exists (the controller may register before its teacher Job finished). */
+  private async attachTeacher(state: ExperimentState): Promise<boolean> {
+    if (state.teacher) return true;
+    const teacherOnnx = path.join(state.expDir, 'teacher', 'teacher.onnx');
+    if (!fs.existsSync(teacherOnnx)) return false;
+    state.teacher = loadTeacher(teacherOnnx);
+    state.teacherHash = sha256File(teacherOnnx);
+    state.cells = experimentGrid(state.manifest, state.teacher.config.layers).cells;
+    for (const cell of state.cells) {
+      const done = this.readJson<CellResultFile>(path.join(state.expDir, 'students', cell.id, 'result.json'));
+      const record = this.readJson<TrainingRecord>(path.join(state.expDir, 'students', cell.id, 'training.json'));
+      if (done && record && done.hash === record.hash && this.currentHash(state, cell, record.cacheKey) === done.hash) state.results.set(cell.id, done);
+      else if (record) await this.scoreCell(state, cell, record);
+    }
+    await this.maybeFinish(state);
+    return true;
+  }
+
+  private readJson<T>(file: string): T | undefined {
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+  }
+
+  private currentHash(state: ExperimentState, cell: GridCell, cacheKey: string): string {
+    return cellHash(cell, { teacherHash: state.teacherHash!, cacheKey });
+  }
+
+  private async scoreCell(state: ExperimentState, cell: GridCell, record: TrainingRecord): Promise<void> {
+    const expected = this.currentHash(state, cell, record.cacheKey);
+    if (record.hash !== expected) {
+      this.log.warn({ experiment: state.manifest.metadata.name, cell: cell.id, record: record.hash, expected }, 'training record is from another configuration of this cell; waiting for a fresh one');
+      return;
+    }
+    const t0 = Date.now();
+    const { spec } = state.manifest;
+    const onnx = path.join(state.expDir, record.onnx);
+    const student = loadTeacher(onnx, state.teacher!.tokenizerPath);
+    const dev = await encodeClassification(spec.task, spec.eval.split, state.teacher!.tokenizer, student.config.maxPositions, { dataRoot: this.dataRoot, maxExamples: spec.data.maxEvalExamples });
+    const metrics = await scoreClassifier(student.config, student.values, dev.rows, cell.training.batchSize);
+    const result = cellResult(cell, { metrics, curve: record.curve, layerMaps: record.layerMaps }, record.hash);
+    writeAtomic(path.join(state.expDir, 'students', cell.id, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    state.results.set(cell.id, result);
+    state.failures.delete(cell.id);
+    this.onScored(cell.id, (Date.now() - t0) / 1000);
+    this.log.info({ experiment: state.manifest.metadata.name, cell: cell.id, metrics: result.metrics }, 'scored');
+  }
+
+  private async maybeFinish(state: ExperimentState): Promise<void> {
+    if (state.phase === 'complete' || !state.cells.length || state.results.size < state.cells.length) return;
+    try {
+      state.final = await finishExperiment({
+        outDir: state.expDir,
+        manifest: state.manifest,
+        teacher: state.teacher!,
+        teacherMetrics: savedTeacherMetrics(path.join(state.expDir, 'teacher')),
+        teacherHash: state.teacherHash!,
+        cells: state.cells,
+        resultCells: state.cells.map((c) => state.results.get(c.id)!),
+        dataRoot: this.dataRoot,
+        log: (l) => this.log.info(l),
+      });
+      state.phase = 'complete';
+    } catch (e) {
+      state.phase = 'failed';
+      state.error = `aggregating results failed: ${(e as Error).message}`;
+      this.log.error({ err: e }, state.error);
+    }
+  }
+
+  /** A student finished: score it, and aggregate once it was the last. */
+  async finished(experiment: string, cellId: string, recordPath: string): Promise<void> {
+    const state = this.byName.get(experiment);
+    if (!state) return;
+    await this.serial(async () => {
+      if (!(await this.attachTeacher(state))) return;
+      const cell = state.cells.find((c) => c.id === cellId);
+      if (!cell) {
+        this.log.warn({ experiment, cellId }, 'finished event for a cell the grid does not have');
+        return;
+      }
+      const record = this.readJson<TrainingRecord>(confinePath(this.artifacts, recordPath, 'result'));
+      if (!record) throw new Error(`training record ${recordPath} not found`);
+      const done = state.results.get(cellId);
+      if (!done || done.hash !== record.hash) await this.scoreCell(state, cell, record);
+      await this.maybeFinish(state);
+    });
+  }
+
+  failed(experiment: string, cellId: string, error: string): void {
+    this.byName.get(experiment)?.failures.set(cellId, error);
+  }
+
+  progress(experiment: string, cellId: string, p: CellProgress): void {
+    this.byName.get(experiment)?.progress.set(cellId, p);
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  summary(name: string): ExperimentSummary | undefined {
+    const s = this.byName.get(name);
+    if (!s) return undefined;
+    return {
+      name,
+      phase: s.phase,
+      cellsDone: s.results.size,
+      cellsFailed: s.failures.size,
+      cellsTotal: s.cells.length,
+      resultsLocation: s.phase === 'complete' ? path.relative(this.artifacts, path.join(s.expDir, 'results.json')) : undefined,
+    };
+  }
+
+  /** results.json when complete; otherwise what is known so far. */
+  results(name: string): Record<string, unknown> | undefined {
+    const s = this.byName.get(name);
+    if (!s) return undefined;
+    if (s.final) return { ...s.final, complete: true };
+    return {
+      experiment: name,
+      task: s.manifest.spec.task,
+      complete: false,
+      phase: s.phase,
+      cellsTotal: s.cells.length,
+      cells: s.cells.filter((c) => s.results.has(c.id)).map((c) => s.results.get(c.id)),
+      failures: Object.fromEntries(s.failures),
+      progress: Object.fromEntries(s.progress),
+      ...(s.error ? { error: s.error } : {}),
+    };
+  }
+
+  state(name: string): Readonly<ExperimentState> | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Waits for pending scoring and aggregation. */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+}

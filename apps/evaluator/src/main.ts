@@ -1,0 +1,17 @@
+// evaluator: scores finished students, aggregates experiments, serves results, the report and the dashboard.
+import { listen, onShutdown, serviceConfig } from '@strata/service';
+import { createEvaluator } from './app';
+
+export const DEFAULT_PORT = 8082;
+
+export async function main(): Promise<void> {
+  const config = serviceConfig(DEFAULT_PORT);
+  const evaluator = createEvaluator(config);
+  await evaluator.start();
+  const { server, url } = await listen(evaluator.app, config.host, config.port);
+  evaluator.log.info({ url, artifacts: config.artifacts, brokers: config.brokers, auth: !!config.token }, 'evaluator listening');
+  onShutdown(evaluator.log, async () => {
+    server.close();
+    await evaluator.stop();
+  });
+}

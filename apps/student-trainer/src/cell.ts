@@ -1,0 +1,130 @@
+// One grid cell trained from teacher states streamed over Kafka: the same trainStudent as embedded mode, fed by a
+// per-epoch replay of strata.acts.<cacheKey>, publishing run events as it goes.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KafkaEpoch } from '@strata/activations';
+import {
+  cellHash,
+  experimentGrid,
+  loadTeacher,
+  prepareCache,
+  sha256File,
+  trainStudent,
+  writeAtomic,
+  type ExperimentManifest,
+  type GridCell,
+  type RunEventPublisher,
+  type TeacherStateSource,
+} from '@strata/experiment';
+import type { KafkaClient } from '@strata/kafka';
+import { confinePath } from '@strata/service';
+
+export interface CellSpec {
+  manifest: ExperimentManifest;
+  /** The experiment's directory relative to the artifacts root (default: metadata.name). */
+  dir?: string;
+  cell: { id: string } | { index: number };
+  /** Teacher .onnx under the artifacts root (default <dir>/teacher/teacher.onnx). */
+  teacher?: string;
+}
+
+/** What a student-trainer leaves for the evaluator beside student.onnx (the evaluator scores and writes result.json). */
+export interface TrainingRecord {
+  cellId: string;
+  hash: string;
+  cacheKey: string;
+  curve: { step: number; loss: number }[];
+  layerMaps: [number, number][][];
+  /** The exported student, relative to the experiment directory. */
+  onnx: string;
+  finishedAt: string;
+}
+
+export interface RunCellOptions {
+  client: KafkaClient;
+  events: RunEventPublisher;
+  artifacts: string;
+  dataRoot?: string;
+  log: (line: string) => void;
+  /** Progress events at most this often (default 2000 ms). */
+  progressEveryMs?: number;
+  /** Give up when no teacher record arrives for this long and the cache is not complete (default: wait). */
+  idleTimeoutMs?: number;
+}
+
+export function pickCell(cells: GridCell[], which: CellSpec['cell'], name: string): GridCell {
+  if ('index' in which) {
+    if (!Number.isInteger(which.index) || which.index < 0 || which.index >= cells.length)
+      throw new Error(`cell index ${which.index} is outside 0..${cells.length - 1} of experiment ${name}'s ${cells.length} cells`);
+    return cells[which.index];
+  }
+  const cell = cells.find((c) => c.id === which.id);
+  if (!cell) throw new Error(`experiment ${name} has no cell '${which.id}'; its cells: ${cells.map((c) => c.id).join(', ')}`);
+  return cell;
+}
+
+/** Trains the cell unless it finished earlier (same content hash); returns its training record. */
+export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell: GridCell; record: TrainingRecord; skipped: boolean }> {
+  const { manifest } = spec;
+  const { spec: s } = manifest;
+  const name = manifest.metadata.name;
+  const dirRel = spec.dir ?? name;
+  const expDir = confinePath(o.artifacts, dirRel, 'dir');
+  const teacherPath = confinePath(o.artifacts, spec.teacher ?? path.join(dirRel, 'teacher', 'teacher.onnx'), 'teacher');
+  if (!fs.existsSync(teacherPath)) throw new Error(`teacher '${teacherPath}' not found: the experiment's teacher must be trained (or copied) before its students run`);
+  const teacher = loadTeacher(teacherPath);
+  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  const cell = pickCell(cells, spec.cell, name);
+  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
+  const hash = cellHash(cell, { teacherHash: sha256File(teacherPath), cacheKey: prepared.cacheKey });
+  const cellDir = path.join(expDir, 'students', cell.id);
+  const recordFile = path.join(cellDir, 'training.json');
+  const rel = (p: string) => path.relative(o.artifacts, p);
+
+  if (fs.existsSync(recordFile)) {
+    const done = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as TrainingRecord;
+    if (done.hash === hash && fs.existsSync(path.join(expDir, done.onnx))) {
+      o.log(`${cell.id}: finished earlier (hash ${hash.slice(0, 12)}), not retrained`);
+      await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(path.join(expDir, done.onnx)), result: rel(recordFile), dir: dirRel });
+      return { cell, record: done, skipped: true };
+    }
+  }
+
+  // A consumer group of its own per process and epoch: a killed predecessor's membership would otherwise hold up the
+  // next join until its session times out.
+  const incarnation = crypto.randomBytes(4).toString('hex');
+  const source: TeacherStateSource = {
+    layers: prepared.layers,
+    openEpoch: (epoch) => KafkaEpoch.open(o.client, prepared.cacheKey, { groupId: `strata-student.${name}.${cell.id}.${incarnation}.e${epoch}`, expectedIds: prepared.data.ids, idleTimeoutMs: o.idleTimeoutMs }),
+    close: async () => undefined,
+  };
+  let lastProgress = 0;
+  const every = o.progressEveryMs ?? 2000;
+  const pending: Promise<unknown>[] = [];
+  try {
+    const r = await trainStudent({
+      teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
+      init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
+      outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log,
+      onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, cellId: cell.id, resumedFromStep, totalSteps })),
+      onStep: ({ step, epoch, loss, totalSteps }) => {
+        if (Date.now() - lastProgress < every && step !== totalSteps) return;
+        lastProgress = Date.now();
+        pending.push(o.events.publish({ type: 'progress', experiment: name, cellId: cell.id, step, totalSteps, epoch, loss }));
+      },
+    });
+    await Promise.all(pending);
+    const onnx = path.join(expDir, 'students', `${cell.id}.onnx`);
+    fs.copyFileSync(r.onnx, `${onnx}.tmp-${process.pid}`);
+    fs.renameSync(`${onnx}.tmp-${process.pid}`, onnx);
+    const record: TrainingRecord = { cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString() };
+    writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
+    await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel });
+    return { cell, record, skipped: false };
+  } catch (e) {
+    await Promise.allSettled(pending);
+    await o.events.publish({ type: 'failed', experiment: name, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
+    throw e;
+  }
+}

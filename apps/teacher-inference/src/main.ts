@@ -1,0 +1,19 @@
+// teacher-inference: runs the frozen ONNX teacher over a dataset once per cache key and publishes its activation
+// records to Kafka (docs/SERVICES.md).
+import { listen, onShutdown, serviceConfig } from '@strata/service';
+import { createTeacherInference } from './app';
+
+export const DEFAULT_PORT = 8081;
+
+export async function main(): Promise<void> {
+  const config = serviceConfig(DEFAULT_PORT);
+  const service = createTeacherInference(config);
+  const resumed = await service.jobs.resumeSaved();
+  if (resumed) service.log.info({ resumed }, 'resuming unfinished cache jobs');
+  const { server, url } = await listen(service.app, config.host, config.port);
+  service.log.info({ url, artifacts: config.artifacts, brokers: config.brokers, auth: !!config.token }, 'teacher-inference listening');
+  onShutdown(service.log, async () => {
+    server.close();
+    await service.stop();
+  });
+}

@@ -1,0 +1,59 @@
+// Run events on strata.runs (docs/SERVICES.md, "Run events"): student-trainers publish them, the evaluator and
+// `experiment run --transport kafka` read them. Key = <experiment>/<cellId>, so one run's events stay in order.
+import type { KafkaClient, Producer, TopicSpec } from '@strata/kafka';
+import { z } from 'zod';
+
+export const RUNS_TOPIC = 'strata.runs';
+// Several partitions so that --listen trainers in one group share the requests; keys keep each run's events in order.
+export const RUNS_TOPIC_SPEC: TopicSpec = { name: RUNS_TOPIC, partitions: 8, config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) } };
+
+const base = { experiment: z.string().min(1), cellId: z.string().min(1), at: z.string() };
+
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('requested'), ...base, manifest: z.record(z.string(), z.unknown()), dir: z.string().optional() }),
+  z.object({ type: z.literal('started'), ...base, resumedFromStep: z.int().nonnegative(), totalSteps: z.int().nonnegative() }),
+  z.object({ type: z.literal('progress'), ...base, step: z.int().nonnegative(), totalSteps: z.int().nonnegative(), epoch: z.int().nonnegative(), loss: z.number() }),
+  z.object({ type: z.literal('finished'), ...base, onnx: z.string(), result: z.string(), dir: z.string().optional() }),
+  z.object({ type: z.literal('failed'), ...base, error: z.string() }),
+]);
+export type RunEvent = z.output<typeof runEventSchema>;
+
+/** Distributes Omit over the union, so each event type keeps its own fields. */
+type WithoutAt<T> = T extends unknown ? Omit<T, 'at'> : never;
+export type RunEventInput = WithoutAt<RunEvent>;
+
+export const runKey = (e: Pick<RunEvent, 'experiment' | 'cellId'>) => `${e.experiment}/${e.cellId}`;
+
+/** Parses one message value; a bad event is reported, not thrown, so one stray message cannot stop a consumer. */
+export function parseRunEvent(value: Buffer | string): { event?: RunEvent; error?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString());
+  } catch (e) {
+    return { error: `not JSON: ${(e as Error).message}` };
+  }
+  const r = runEventSchema.safeParse(json);
+  if (!r.success) return { error: r.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') };
+  return { event: r.data };
+}
+
+export class RunEventPublisher {
+  private producer: Producer | undefined;
+
+  constructor(private readonly client: KafkaClient) {}
+
+  async publish(e: RunEventInput): Promise<RunEvent> {
+    if (!this.producer) {
+      await this.client.ensureTopics([RUNS_TOPIC_SPEC]);
+      this.producer = await this.client.producer();
+    }
+    const event = { ...e, at: new Date().toISOString() } as RunEvent;
+    await this.producer.send(RUNS_TOPIC, [{ key: runKey(event), value: Buffer.from(JSON.stringify(event)) }]);
+    return event;
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.close();
+    this.producer = undefined;
+  }
+}
