@@ -288,7 +288,8 @@ export class KafkaEpoch implements EpochRecords {
       const next = this.pendingNext;
       const r = await Promise.race([next, new Promise<'tick'>((res) => setTimeout(() => res('tick'), pollMs))]);
       if (r === 'tick') {
-        const m = await this.exhausted();
+        // While the broker is away (a restart) the manifest cannot be read; the topic reader rides it out on its own.
+        const m = await this.exhausted().catch(() => undefined);
         if (m) throw new ActivationError('NOT_FOUND', `cache ${this.cacheKey} is complete with ${m.count} records and none of them is the example asked for`);
         if (this.options.idleTimeoutMs !== undefined && Date.now() - idleSince > this.options.idleTimeoutMs)
           throw new ActivationError('NOT_FOUND', `cache ${this.cacheKey}: no record arrived for ${this.options.idleTimeoutMs} ms and the cache is not complete (is the teacher running?)`);

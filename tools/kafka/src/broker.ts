@@ -261,9 +261,17 @@ export async function stopBroker(options: BrokerOptions & { keepData?: boolean; 
   return stopped;
 }
 
-/** Stops and starts the broker on the same data (for tests of clients riding out a broker restart). */
+/**
+ * Stops and starts the broker on the same data (for tests of clients riding out a broker restart). Given only a
+ * state directory, it restarts the broker recorded there on its own host and ports.
+ */
 export async function restartBroker(options: BrokerOptions & { downMs?: number } = {}): Promise<BrokerInfo> {
-  await stopBroker({ ...options, keepData: true });
-  if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
-  return startBroker(options);
+  let o = options;
+  if (o.dir && o.port === undefined && fs.existsSync(infoFile(path.resolve(o.dir)))) {
+    const info = JSON.parse(fs.readFileSync(infoFile(path.resolve(o.dir)), 'utf8')) as BrokerInfo;
+    o = { ...o, host: info.host, port: info.port, controllerPort: info.controllerPort, version: info.version };
+  }
+  await stopBroker({ ...o, keepData: true });
+  if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+  return startBroker(o);
 }
