@@ -1,12 +1,13 @@
 // `strata experiment run --transport kafka`: the same experiment as embedded mode, through the three services run as
 // local processes: the teacher is trained here, teacher-inference streams its states into Kafka, student-trainers
 // (several at once) train from the stream, the evaluator scores them and writes results.json and the report.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { experimentContext, experimentGrid, obtainTeacher, writeAtomic, type ExperimentResults } from '@strata/experiment';
+import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
 export interface KafkaRunOptions {
   outDir?: string;
@@ -18,50 +19,7 @@ export interface KafkaRunOptions {
   evaluatorTimeoutMs?: number;
 }
 
-interface Service {
-  name: string;
-  child: ChildProcess;
-  url: string;
-}
-
 const bin = (pkg: string, file: string) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'bin', file);
-
-function startService(name: string, script: string, env: NodeJS.ProcessEnv, logFile: string): Promise<Service> {
-  return new Promise((resolve, reject) => {
-    const out = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', out] });
-    fs.closeSync(out);
-    let buffered = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within 120 s; see ${logFile}`));
-    }, 120_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(buffered);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ name, child, url: m[1] });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${code} before listening; see ${logFile}`));
-    });
-  });
-}
-
-async function stopService(s: Service): Promise<void> {
-  if (s.child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
-    s.child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    s.child.kill('SIGTERM');
-  });
-}
 
 async function call(url: string, token: string, body?: unknown): Promise<any> {
   const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
@@ -97,12 +55,12 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   // 2. The services, on free loopback ports, with a token of this run.
   const token = crypto.randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: o.brokers, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', STRATA_TOKEN: token, ...(ctx.dataRoot ? { STRATA_DATA_ROOT: ctx.dataRoot } : {}) };
-  const services: Service[] = [];
+  const services: ServiceProcess[] = [];
   try {
     log(`starting teacher-inference and the evaluator (logs in ${logs})`);
     const [teacherInference, evaluator] = await Promise.all([
-      startService('teacher-inference', bin('@strata/teacher-inference', 'teacher-inference.js'), env, path.join(logs, 'teacher-inference.log')),
-      startService('evaluator', bin('@strata/evaluator', 'evaluator.js'), env, path.join(logs, 'evaluator.log')),
+      startServiceProcess('teacher-inference', bin('@strata/teacher-inference', 'teacher-inference.js'), env, path.join(logs, 'teacher-inference.log')),
+      startServiceProcess('evaluator', bin('@strata/evaluator', 'evaluator.js'), env, path.join(logs, 'evaluator.log')),
     ]);
     services.push(teacherInference, evaluator);
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
@@ -149,7 +107,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
       await new Promise((res) => setTimeout(res, 500));
     }
   } finally {
-    await Promise.all(services.map(stopService));
+    await Promise.all(services.map((x) => stopServiceProcess(x)));
   }
   const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;
   return { outDir, results };

@@ -51,6 +51,8 @@ export interface RunCellOptions {
   progressEveryMs?: number;
   /** Give up when no teacher record arrives for this long and the cache is not complete (default: wait). */
   idleTimeoutMs?: number;
+  /** Checkpoint every this many steps, besides each epoch end (default 200). */
+  checkpointEvery?: number;
 }
 
 export function pickCell(cells: GridCell[], which: CellSpec['cell'], name: string): GridCell {
@@ -106,7 +108,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     const r = await trainStudent({
       teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-      outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log,
+      outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
       onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, cellId: cell.id, resumedFromStep, totalSteps })),
       onStep: ({ step, epoch, loss, totalSteps }) => {
         if (Date.now() - lastProgress < every && step !== totalSteps) return;

@@ -34,15 +34,21 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cell-index <n>', 'n-th cell of the grid, zero-based (default $JOB_COMPLETION_INDEX)', index)
     .option('--dir <dir>', 'experiment directory under $STRATA_ARTIFACTS (default metadata.name)')
     .option('--teacher <onnx>', 'teacher under $STRATA_ARTIFACTS (default <dir>/teacher/teacher.onnx)')
+    .option('--checkpoint-every <steps>', 'checkpoint every this many steps besides each epoch end (default 200)', (v: string) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`must be a positive integer, got '${v}'`);
+      return Number(v);
+    })
     .option('--listen', 'train the cells requested on strata.runs, one after another')
     .showHelpAfterError();
   program.parse(argv);
-  const o = program.opts<{ manifest?: string; cell?: string; cellIndex?: number; dir?: string; teacher?: string; listen?: boolean }>();
+  const o = program.opts<{ manifest?: string; cell?: string; cellIndex?: number; dir?: string; teacher?: string; listen?: boolean; checkpointEvery?: number }>();
   const config = serviceConfig(0);
   const client = createKafkaClient({ brokers: config.brokers, clientId: 'strata-student-trainer' });
   const events = new RunEventPublisher(client);
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  const options = { client, events, artifacts: config.artifacts, dataRoot: config.dataRoot, log };
+  const progressEveryMs = process.env.STRATA_PROGRESS_EVERY_MS ? Number(process.env.STRATA_PROGRESS_EVERY_MS) : undefined;
+  if (progressEveryMs !== undefined && !(progressEveryMs >= 0)) throw new Error(`STRATA_PROGRESS_EVERY_MS='${process.env.STRATA_PROGRESS_EVERY_MS}' is not a number of milliseconds`);
+  const options = { client, events, artifacts: config.artifacts, dataRoot: config.dataRoot, log, progressEveryMs, checkpointEvery: o.checkpointEvery };
   try {
     if (o.listen) {
       await client.ensureTopics([RUNS_TOPIC_SPEC]);

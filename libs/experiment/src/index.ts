@@ -44,3 +44,4 @@ export {
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
+export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';

@@ -70,7 +70,8 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       return handle;
     },
     async read(topic: string, o: ReadOptions) {
-      const consumer: Consumer = kafka.consumer({ groupId: o.groupId, retry: RETRY, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytes: 50 * 1024 * 1024, allowAutoTopicCreation: false });
+      // maxWaitTimeInMs: a fetch waits this long for new data, and disconnect() waits for the fetch in flight (default 5 s).
+      const consumer: Consumer = kafka.consumer({ groupId: o.groupId, retry: RETRY, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytes: 50 * 1024 * 1024, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
       const queue = new BatchQueue<IncomingMessage>(4096);
       let ack: (() => void) | undefined;
       // Settles once eachBatch has committed what the reader acknowledged, so commit() means committed.

@@ -2,3 +2,4 @@
 // confinement, the express app with auth, limits, health and metrics, graceful stop).
 export { PathOutsideRootError, confinePath, serviceConfig, type ServiceConfig } from './config';
 export { BODY_LIMIT, HttpError, createServiceApp, errorHandler, listen, onShutdown, parseBody, type Listening, type ServiceApp, type ServiceAppOptions } from './http';
+export { startServiceProcess, stopServiceProcess, type ServiceProcess } from './process';

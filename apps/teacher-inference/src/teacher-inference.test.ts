@@ -1,0 +1,143 @@
+// teacher-inference as a real process against the real broker: the HTTP contract, a SIGKILL mid-cache and a SIGTERM
+// mid-cache, each followed by a restart that completes the cache with exactly one record per example.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RecordAssembler, actsTopic, readCacheManifest } from '@strata/activations';
+import { trainTinyTeacher } from '@strata/experiment';
+import { createKafkaClient, describeKafka, uniqueName, type KafkaClient } from '@strata/kafka';
+import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
+
+jest.setTimeout(240_000);
+
+const BIN = path.join(__dirname, '..', 'bin', 'teacher-inference.js');
+const TOKEN = 'teacher-inference-test-token';
+const EXAMPLES = 600;
+
+interface Status {
+  cacheKey: string;
+  topic: string;
+  state: string;
+  produced: number;
+  total: number;
+  error?: string;
+}
+
+/** Every whole record in the topic, counted per example id (a raw scan, no deduplication). */
+async function wholeRecordsPerId(client: KafkaClient, topic: string): Promise<Map<string, number>> {
+  const end = (await client.endOffsets(topic)).get(0) ?? 0n;
+  const counts = new Map<string, number>();
+  const assembler = new RecordAssembler();
+  const reader = await client.read(topic, { groupId: uniqueName('count'), from: 'earliest' });
+  try {
+    for await (const batch of reader) {
+      for (const m of batch) {
+        const r = assembler.push(m);
+        if (r) counts.set(r.exampleId, (counts.get(r.exampleId) ?? 0) + 1);
+      }
+      if (batch[batch.length - 1].offset >= end - 1n) break;
+    }
+  } finally {
+    await reader.close();
+  }
+  return counts;
+}
+
+describeKafka('teacher-inference', (brokers) => {
+  const artifacts = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-ti-'));
+  const log = path.join(artifacts, 'service.log');
+  let client: KafkaClient;
+  let svc: ServiceProcess | undefined;
+  const env = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: brokers, STRATA_PORT: '0', STRATA_TOKEN: TOKEN };
+  const start = async () => (svc = await startServiceProcess('teacher-inference', BIN, env, log));
+  const post = (body: unknown, token = TOKEN) => fetch(`${svc!.url}/v1/caches`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const status = async (key: string): Promise<Status> => (await (await fetch(`${svc!.url}/v1/caches/${key}`)).json()) as Status;
+  const waitFor = async (key: string, done: (s: Status) => boolean, timeoutMs = 120_000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const s = await status(key);
+      if (done(s)) return s;
+      if (s.state === 'failed') throw new Error(`cache job failed: ${s.error}`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`cache job still ${s.state} (${s.produced}/${s.total}) after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  // A different seed per request keeps the cache keys of the tests apart (the key hashes the teacher's bytes).
+  const request = (exp: string, batchSize: number) => ({ experiment: exp, teacher: `${exp}/teacher/teacher.onnx`, task: 'spam', split: 'train', layers: [0, 1, 2], dtype: 'float16', maxExamples: EXAMPLES, batchSize });
+
+  beforeAll(async () => {
+    client = createKafkaClient({ brokers, clientId: 'ti-test' });
+    await trainTinyTeacher(path.join(artifacts, 'a', 'teacher'), EXAMPLES, 1);
+    await trainTinyTeacher(path.join(artifacts, 'b', 'teacher'), EXAMPLES, 2);
+    await trainTinyTeacher(path.join(artifacts, 'c', 'teacher'), EXAMPLES, 3);
+    await start();
+  });
+  afterAll(async () => {
+    if (svc) await stopServiceProcess(svc);
+    await client.close();
+    fs.rmSync(artifacts, { recursive: true, force: true });
+  });
+
+  it('validates requests, requires the token, confines paths, and is idempotent by cache key', async () => {
+    expect((await post(request('a', 32), 'wrong-token-000000000000')).status).toBe(401);
+    const bad = await post({ ...request('a', 32), layers: [0, 'x'] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^layers\.1: /);
+    const outside = await post({ ...request('a', 32), teacher: '../../etc/passwd' });
+    expect(outside.status).toBe(400);
+    expect(((await outside.json()) as { error: string }).error).toMatch(/teacher: '..\/..\/etc\/passwd' is outside the configured root/);
+    const unknownTask = await post({ ...request('a', 32), task: 'no-such-task' });
+    expect(((await unknownTask.json()) as { error: string }).error).toMatch(/^task: unknown task/);
+
+    const first = await post(request('a', 32));
+    expect(first.status).toBe(202);
+    const job = (await first.json()) as Status;
+    expect(job.topic).toBe(actsTopic(job.cacheKey));
+    const again = await post(request('a', 32));
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as Status).cacheKey).toBe(job.cacheKey);
+    const done = await waitFor(job.cacheKey, (s) => s.state === 'complete');
+    expect(done.produced).toBe(EXAMPLES);
+    expect((await readCacheManifest(client, job.cacheKey))?.count).toBe(EXAMPLES);
+    expect((await fetch(`${svc!.url}/v1/caches/nope`)).status).toBe(404);
+    const metrics = await (await fetch(`${svc!.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`strata_cache_records_total\\{service="teacher-inference"\\} ${EXAMPLES}\\b`));
+    expect(metrics).toMatch(/strata_cache_bytes_total\{service="teacher-inference"\} [1-9]\d+/);
+    expect(metrics).toMatch(/strata_cache_jobs\{state="complete",service="teacher-inference"\} 1/);
+    expect((await fetch(`${svc!.url}/readyz`)).status).toBe(200);
+  });
+
+  it('killed mid-cache (SIGKILL) and restarted, completes with exactly one record per example', async () => {
+    // One example per batch, so the kill lands between two of the 600 sends.
+    const job = (await (await post(request('b', 1))).json()) as Status;
+    const before = await waitFor(job.cacheKey, (s) => s.produced >= 100);
+    svc!.child.kill('SIGKILL');
+    await new Promise((r) => svc!.child.once('exit', r));
+    expect(before.produced).toBeLessThan(EXAMPLES);
+    await start();
+    const done = await waitFor(job.cacheKey, (s) => s.state === 'complete');
+    expect(done.produced).toBe(EXAMPLES);
+    const counts = await wholeRecordsPerId(client, job.topic);
+    expect(counts.size).toBe(EXAMPLES);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect((await readCacheManifest(client, job.cacheKey))?.count).toBe(EXAMPLES);
+  });
+
+  it('on SIGTERM finishes the batch in flight and exits 0; restarted, it resumes the job', async () => {
+    const job = (await (await post(request('c', 1))).json()) as Status;
+    await waitFor(job.cacheKey, (s) => s.produced >= 50);
+    const t0 = Date.now();
+    const code = await stopServiceProcess(svc!);
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const saved = JSON.parse(fs.readFileSync(path.join(artifacts, 'teacher-inference', 'jobs', `${job.cacheKey}.json`), 'utf8')) as Status;
+    expect(saved.state).toBe('queued');
+    expect(saved.produced).toBeGreaterThanOrEqual(50);
+    expect(saved.produced).toBeLessThan(EXAMPLES);
+    await start();
+    await waitFor(job.cacheKey, (s) => s.state === 'complete');
+    const counts = await wholeRecordsPerId(client, job.topic);
+    expect(counts.size).toBe(EXAMPLES);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  });
+});
