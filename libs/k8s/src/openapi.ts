@@ -101,6 +101,7 @@ function check(value: Value, schema: JsonSchema, path: string, out: string[], ro
         if (p?.metadata) check(v, p.metadata, 'metadata', out, false, false);
         continue;
       }
+      if (root && (k === 'apiVersion' || k === 'kind') && !p?.[k]) continue; // type meta, always allowed
       if (p?.[k]) check(v, p[k], child(path, k), out, false, strict);
       else if (isObject(additional)) check(v, additional as JsonSchema, child(path, k), out, false, strict);
       // Inside allOf/anyOf/oneOf/not a branch lists only the fields it constrains.
