@@ -16,8 +16,13 @@ const status = (e: unknown) => (e as { code?: number }).code;
 
 export interface Cluster {
   api: KubeApi;
-  /** Starts watching Experiments and the Jobs labelled with an experiment; calls `changed` with the Experiment name. */
-  watch(changed: (experiment: string) => void, log: (line: string) => void): Promise<void>;
+  /**
+   * Starts watching Experiments and the Jobs labelled with an experiment; calls `changed` with the Experiment name,
+   * and `connected(true)` once both watches are established (false while one is broken).
+   */
+  watch(changed: (experiment: string) => void, connected: (up: boolean) => void, log: (line: string) => void): Promise<void>;
+  /** Stops the watches (shutdown). */
+  stop(): Promise<void>;
   /** Names of every Experiment (the periodic resync). */
   listExperiments(): Promise<string[]>;
 }
@@ -59,13 +64,18 @@ export function connect(namespace: string): Cluster {
     },
   };
 
+  const started: Array<{ stop(): Promise<void> }> = [];
   return {
     api,
+    async stop() {
+      await Promise.all(started.map((i) => i.stop()));
+    },
     async listExperiments() {
       const list = (await custom.listNamespacedCustomObject(ref)) as { items: ExperimentResource[] };
       return list.items.map((i) => i.metadata.name);
     },
-    async watch(changed, log) {
+    async watch(changed, connected, log) {
+      const up = new Set<string>();
       const experiments = lib.makeInformer(kc, `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`, () => custom.listNamespacedCustomObject(ref) as never);
       const jobs = lib.makeInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => batch.listNamespacedJob({ namespace, labelSelector: LABELS.experiment }), LABELS.experiment);
       const onExperiment = (o: { metadata?: { name?: string } }) => o.metadata?.name && changed(o.metadata.name);
@@ -73,14 +83,22 @@ export function connect(namespace: string): Cluster {
         const e = o.metadata?.labels?.[LABELS.experiment];
         if (e) changed(e);
       };
-      for (const [informer, handler, what] of [[experiments, onExperiment, 'Experiments'], [jobs, onJob, 'Jobs']] as const) {
+      const informers = [[experiments, onExperiment, 'Experiments'], [jobs, onJob, 'Jobs']] as const;
+      for (const [informer, handler, what] of informers) {
         for (const event of ['add', 'update', 'delete'] as const) informer.on(event, handler as never);
+        informer.on('connect', () => {
+          up.add(what);
+          connected(up.size === 2);
+        });
         informer.on('error', (err: unknown) => {
+          up.delete(what);
+          connected(false);
           log(`watch of ${what} failed: ${(err as Error)?.message ?? String(err)}; restarting in 5s`);
           setTimeout(() => informer.start().catch(() => undefined), 5000).unref();
         });
-        await informer.start();
       }
+      started.push(experiments, jobs);
+      await Promise.all(informers.map(([informer]) => informer.start()));
     },
   };
 }

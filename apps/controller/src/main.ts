@@ -45,9 +45,14 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
   const cluster = connect(namespace);
   const deps = { kube: cluster.api, services: services(env), settings, artifacts: env.STRATA_ARTIFACTS ?? './runs', log };
   const queue = new WorkQueue(async (name) => (await reconcileExperiment(name, deps))?.requeueAfterSeconds ?? null, log);
-  await cluster.watch((name) => queue.add(name), log);
-  ready = true;
-  log(`watching Experiments in namespace ${namespace} (${settings.overlay} overlay)`);
+  await cluster.watch(
+    (name) => queue.add(name),
+    (up) => {
+      if (up && !ready) log(`watching Experiments in namespace ${namespace} (${settings.overlay} overlay)`);
+      ready = up;
+    },
+    log,
+  );
   const resync = setInterval(() => cluster.listExperiments().then((names) => names.forEach((n) => queue.add(n)), (e) => log(`resync failed: ${(e as Error).message}`)), RESYNC_SECONDS * 1000);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
@@ -55,6 +60,8 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
   clearInterval(resync);
   queue.stop();
   await queue.idle();
+  await cluster.stop();
+  server.closeAllConnections();
   server.close();
 }
 
