@@ -8,6 +8,7 @@ import { registerTeacherCommands } from './commands/teacher';
 import { registerExperimentCommands } from './commands/experiment';
 import { registerStageCommands } from './commands/stages';
 import { registerAnalyzeCommands } from './commands/analyze';
+import { registerK8sCommands } from './commands/k8s';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerExperimentCommands(program);
   registerStageCommands(program);
   registerAnalyzeCommands(program);
+  registerK8sCommands(program);
   return program;
 }
 

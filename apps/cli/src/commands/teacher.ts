@@ -1,5 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TEACHER_TRAIN_DEFAULTS, trainTeacher } from '@strata/experiment';
+import { TEACHER_TRAIN_DEFAULTS, parseManifest, trainTeacher, type TeacherTrainOptions } from '@strata/experiment';
+
+/** Flags a manifest fixes; given together with --manifest they would be ignored, so they are refused. */
+const MODEL_FLAGS = ['task', 'layers', 'hidden', 'heads', 'ffn', 'maxLength', 'vocab', 'epochs', 'batchSize', 'lr', 'seed', 'evalSplit', 'maxTrain', 'maxEval'];
 
 const int = (v: string) => {
   const n = Number(v);
@@ -18,7 +23,8 @@ export function registerTeacherCommands(program: Command): void {
   teacher
     .command('train')
     .description('train a BERT-style teacher on a classification task, resumably; writes teacher.onnx, tokenizer.json, teacher.json')
-    .requiredOption('--task <id>', 'task id (e.g. spam, sst2, qnli, qqp, mnli)')
+    .option('--task <id>', 'task id (e.g. spam, sst2, qnli, qqp, mnli); required without --manifest')
+    .option('--manifest <file>', 'train the teacher an experiment manifest describes (spec.teacher.train, its splits and data limits), as experiment run does')
     .requiredOption('--out <dir>', 'output directory (re-running resumes from its checkpoint)')
     .option('--layers <n>', 'encoder layers', int, d.layers)
     .option('--hidden <n>', 'hidden size', int, d.hidden)
@@ -35,16 +41,32 @@ export function registerTeacherCommands(program: Command): void {
     .option('--max-eval <n>', 'use only the first n evaluation examples', int)
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--json', 'print the result as JSON')
-    .action(async (o) => {
-      const result = await trainTeacher({
-        task: o.task,
-        outDir: o.out,
-        evalSplit: o.evalSplit,
-        dataRoot: o.dataRoot,
-        maxTrainExamples: o.maxTrain,
-        maxEvalExamples: o.maxEval,
-        config: { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed },
-      });
+    .action(async (o, cmd: Command) => {
+      let options: TeacherTrainOptions;
+      if (o.manifest !== undefined) {
+        const given = MODEL_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
+        if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+        const m = parseManifest(fs.readFileSync(o.manifest, 'utf8'), o.manifest);
+        if (!m.spec.teacher.train) throw new Error(`${o.manifest}: spec.teacher.train is missing; this manifest gives a teacher (spec.teacher.onnx) instead of training one`);
+        const s = m.spec;
+        options = {
+          task: s.task, outDir: o.out, config: s.teacher.train, evalSplit: s.eval.split, trainSplit: s.data.trainSplit,
+          dataRoot: o.dataRoot ?? (s.data.root ? path.resolve(path.dirname(o.manifest), s.data.root) : undefined),
+          maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples,
+        };
+      } else {
+        if (o.task === undefined) throw new Error("required option '--task <id>' not specified (or give --manifest)");
+        options = {
+          task: o.task,
+          outDir: o.out,
+          evalSplit: o.evalSplit,
+          dataRoot: o.dataRoot,
+          maxTrainExamples: o.maxTrain,
+          maxEvalExamples: o.maxEval,
+          config: { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed },
+        };
+      }
+      const result = await trainTeacher(options);
       if (o.json) process.stdout.write(`${JSON.stringify({ onnx: result.onnx, tokenizer: result.tokenizer, metrics: result.metrics, evalSplit: result.evalSplit })}\n`);
       else process.stdout.write(`teacher: ${result.onnx}\n${result.evalSplit} accuracy: ${(result.metrics.accuracy * 100).toFixed(2)}%\n`);
     });
