@@ -7,7 +7,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { missingPrerequisites, startBroker, stopBroker } = require('../kafka/src/broker.ts');
+const { brokerStatus, missingPrerequisites, startBroker, stopBroker } = require('../kafka/src/broker.ts');
 
 const TEST_BROKER_PORT = Number(process.env.STRATA_KAFKA_TEST_PORT || 19092);
 
@@ -20,10 +20,12 @@ async function brokerForTests(env) {
   }
   const options = { port: TEST_BROKER_PORT, log: (l) => process.stderr.write(`npm test: ${l}\n`) };
   try {
+    // A broker someone else started on the test port (tools/kafka start) is used and left running.
+    const already = brokerStatus(options);
     const info = await startBroker(options);
     env.STRATA_KAFKA_BROKERS = info.brokers;
     env.STRATA_KAFKA_STATE_DIR = info.dir;
-    return options;
+    return already ? undefined : options;
   } catch (e) {
     process.stderr.write(`npm test: could not start a Kafka broker: ${e.message}\nKafka tests will skip (fail under STRATA_REQUIRE_KAFKA=1)\n`);
     return undefined;

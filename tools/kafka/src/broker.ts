@@ -47,12 +47,14 @@ interface Resolved extends Required<Omit<BrokerOptions, 'log'>> {
 }
 
 function resolve(o: BrokerOptions): Resolved {
-  const port = o.port ?? 9092;
-  const version = o.version ?? KAFKA_VERSION;
+  // A state directory remembers its broker's address: given only the directory, use what it recorded.
+  const recorded = o.dir && fs.existsSync(infoFile(path.resolve(o.dir))) ? (JSON.parse(fs.readFileSync(infoFile(path.resolve(o.dir)), 'utf8')) as BrokerInfo) : undefined;
+  const port = o.port ?? recorded?.port ?? 9092;
+  const version = o.version ?? recorded?.version ?? KAFKA_VERSION;
   return {
-    host: o.host ?? '127.0.0.1',
+    host: o.host ?? recorded?.host ?? '127.0.0.1',
     port,
-    controllerPort: o.controllerPort ?? port + 1,
+    controllerPort: o.controllerPort ?? (o.port === undefined ? recorded?.controllerPort : undefined) ?? port + 1,
     dir: path.resolve(o.dir ?? path.join(os.tmpdir(), `strata-kafka-${port}`)),
     version,
     home: path.resolve(o.home ?? process.env.STRATA_KAFKA_HOME ?? path.join(os.homedir(), '.cache', 'strata', `kafka-${version}`)),
@@ -196,6 +198,8 @@ function tail(file: string, lines = 30): string {
 export async function startBroker(options: BrokerOptions = {}): Promise<BrokerInfo> {
   const o = resolve(options);
   const running = brokerStatus(o);
+  if (running && (running.port !== o.port || running.host !== o.host))
+    throw new Error(`${o.dir} holds a broker on ${running.brokers} (pid ${running.pid}), not on ${o.host}:${o.port}; stop it or use another --dir`);
   if (running) {
     await waitForBroker(running.host, running.port, o.readyTimeoutMs, () => isAlive(running.pid));
     return running;
@@ -266,11 +270,8 @@ export async function stopBroker(options: BrokerOptions & { keepData?: boolean; 
  * state directory, it restarts the broker recorded there on its own host and ports.
  */
 export async function restartBroker(options: BrokerOptions & { downMs?: number } = {}): Promise<BrokerInfo> {
-  let o = options;
-  if (o.dir && o.port === undefined && fs.existsSync(infoFile(path.resolve(o.dir)))) {
-    const info = JSON.parse(fs.readFileSync(infoFile(path.resolve(o.dir)), 'utf8')) as BrokerInfo;
-    o = { ...o, host: info.host, port: info.port, controllerPort: info.controllerPort, version: info.version };
-  }
+  const r = resolve(options);
+  const o = { ...options, host: r.host, port: r.port, controllerPort: r.controllerPort, version: r.version };
   await stopBroker({ ...o, keepData: true });
   if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
   return startBroker(o);

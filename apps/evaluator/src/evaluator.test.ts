@@ -1,0 +1,149 @@
+// The evaluator's HTTP side and the dashboard in a real browser (Debian's chromium through playwright-core). The
+// students come from an embedded run; each gets the training record a student-trainer leaves, so the evaluator
+// scores them exactly as after a Kafka run (the consumer of strata.runs is tested end to end in apps/cli).
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseManifest, runExperiment, trainTinyTeacher, writeTinyManifest, type ExperimentResults } from '@strata/experiment';
+import { createSession, ort } from '@strata/onnx';
+import { serviceConfig } from '@strata/service';
+import { chromium, type Browser } from 'playwright-core';
+import { createEvaluator, renderDashboard, type Evaluator } from './index';
+
+jest.setTimeout(300_000);
+
+const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
+const TOKEN = 'evaluator-test-token-0123';
+
+describe('renderDashboard', () => {
+  it('escapes what it shows and lists every cell with its status', () => {
+    const html = renderDashboard({
+      name: 'x<y', task: 'spam', phase: 'running', teacherMetrics: {}, anglePlots: [], demoCells: [],
+      cells: [
+        { id: 'forward-random-d1-s1', strategy: 'forward', init: 'random', depth: 1, seed: 1, layerMap: [[1, 2]], metrics: { accuracy: 91.5 } },
+        { id: 'none-random-d1-s1', strategy: '<b>none</b>', init: 'random', depth: 1, seed: 1, layerMap: [], progress: { step: 3, totalSteps: 10, loss: 0.5 } },
+      ],
+    });
+    expect(html).toContain('<h1>x&lt;y</h1>');
+    expect(html).toContain('&lt;b&gt;none&lt;/b&gt;');
+    expect(html).toContain('<td class="num">91.50</td>');
+    expect(html).toContain('training 3/10 (loss 0.500)');
+    expect(html.match(/<tr data-cell=/g)).toHaveLength(2);
+    expect(html).toContain('<button id="predict" disabled>');
+  });
+});
+
+describe('evaluator', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-eval-'));
+  const artifacts = path.join(root, 'artifacts');
+  const name = 'eval-spam';
+  let embedded: ExperimentResults;
+  let evaluator: Evaluator;
+  let url: string;
+  let server: import('node:http').Server;
+
+  beforeAll(async () => {
+    await trainTinyTeacher(path.join(root, 'T'), 600);
+    const manifest = writeTinyManifest(path.join(root, 'exp.yaml'), name, path.join(root, 'T', 'teacher.onnx'), { store: 'file', strategies: ['none', 'forward', 'reverse'] });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      embedded = (await runExperiment(manifest, { outDir: path.join(artifacts, name), log: () => undefined })).results;
+    } finally {
+      stderr.mockRestore();
+    }
+    // What a student-trainer leaves beside each student; then forget the embedded scores and aggregate.
+    const expDir = path.join(artifacts, name);
+    const cacheKey = fs.readdirSync(path.join(expDir, 'cache'))[0];
+    for (const c of embedded.cells) {
+      const r = JSON.parse(fs.readFileSync(path.join(expDir, 'students', c.id, 'result.json'), 'utf8'));
+      fs.writeFileSync(path.join(expDir, 'students', c.id, 'training.json'), JSON.stringify({ cellId: c.id, hash: r.hash, cacheKey, curve: r.curve.map(([step, loss]: [number, number]) => ({ step, loss })), layerMaps: r.layerMaps, onnx: `students/${c.id}.onnx` }));
+      fs.rmSync(path.join(expDir, 'students', c.id, 'result.json'));
+    }
+    for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(expDir, f));
+    evaluator = createEvaluator({ ...serviceConfig(0, { STRATA_ARTIFACTS: artifacts }), token: TOKEN, logLevel: 'silent', brokers: '127.0.0.1:1' });
+    await new Promise<void>((r) => {
+      server = evaluator.app.listen(0, '127.0.0.1', () => r());
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const post = (body: unknown, token = TOKEN) => fetch(`${url}/v1/experiments`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+
+  it('registers an experiment (token required, manifest validated), scores its finished students and aggregates', async () => {
+    const manifest = JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(path.join(root, 'exp.yaml'), 'utf8'))));
+    expect((await post({ manifest }, 'not-the-token-0000000')).status).toBe(401);
+    const bad = await post({ manifest: { ...manifest, spec: { ...manifest.spec, task: 'nope' } } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^spec\.task: unknown task 'nope'/);
+    expect((await fetch(`${url}/v1/experiments/other/results`)).status).toBe(404);
+
+    const registered = await post({ manifest });
+    expect(registered.status).toBe(201);
+    expect(await registered.json()).toMatchObject({ name, phase: 'complete', cellsDone: 3, cellsTotal: 3, resultsLocation: `${name}/results.json` });
+    expect((await post({ manifest })).status).toBe(200);
+    const results = (await (await fetch(`${url}/v1/experiments/${name}/results`)).json()) as ExperimentResults & { complete: boolean };
+    expect(results.complete).toBe(true);
+    expect(results.cells.map((c) => c.id)).toEqual(embedded.cells.map((c) => c.id));
+    results.cells.forEach((c, i) => expect(c.metrics).toEqual(embedded.cells[i].metrics));
+    expect(results.angles).toEqual(embedded.angles);
+    const report = await fetch(`${url}/v1/experiments/${name}/report`);
+    expect(report.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await report.text()).toBe(fs.readFileSync(path.join(artifacts, name, 'report.md'), 'utf8'));
+    const list = (await (await fetch(`${url}/v1/experiments`)).json()) as { experiments: { name: string }[] };
+    expect(list.experiments.map((e) => e.name)).toEqual([name]);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/strata_experiment_cells\{experiment="eval-spam",state="done",service="evaluator"\} 3/);
+  });
+
+  const describeBrowser = fs.existsSync(CHROMIUM) ? describe : process.env.STRATA_REQUIRE_BROWSER === '1' ? describe : describe.skip;
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.STRATA_REQUIRE_BROWSER === '1') it('needs a browser', () => { throw new Error(`${CHROMIUM} not found; STRATA_REQUIRE_BROWSER=1 requires Debian's chromium (apt-get install chromium)`); });
+    else process.stderr.write(`skipping the dashboard's browser test: ${CHROMIUM} not found (apt-get install chromium, or set STRATA_CHROMIUM)\n`);
+  }
+  describeBrowser('dashboard in chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    });
+    afterAll(async () => browser?.close());
+
+    it('renders the results table and the demo predicts what onnxruntime-node predicts', async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${url}/experiments/${name}`);
+      expect(await page.locator('#results tbody tr').count()).toBe(3);
+      expect(await page.locator('#phase').textContent()).toBe('complete');
+      expect(await page.locator('#results tbody tr[data-cell="forward-random-d1-s1"] td').nth(6).textContent()).toBe(embedded.cells[1].metrics.accuracy.toFixed(2));
+      expect(await page.locator('#curves svg').count()).toBe(1);
+      expect(await page.locator('#angles img').count()).toBeGreaterThan(0);
+
+      const cell = 'forward-random-d1-s1';
+      const text = 'Congratulations!!! You have WON a FREE prize, click here now to claim your cash';
+      await page.selectOption('#student', cell);
+      await page.fill('#text', text);
+      await page.click('#predict');
+      await page.waitForSelector('#prediction[data-label]', { timeout: 120_000 });
+      const browserLogits = JSON.parse((await page.locator('#logits').textContent())!) as number[];
+      const label = Number(await page.locator('#prediction').getAttribute('data-label'));
+      expect(errors).toEqual([]);
+
+      // The same input through onnxruntime-node.
+      const t = (await (await fetch(`${url}/v1/experiments/${name}/tokenize?cell=${cell}&text=${encodeURIComponent(text)}`)).json()) as { dims: number[]; input_ids: number[]; attention_mask: number[]; token_type_ids: number[]; labels: string[]; tokens: number };
+      expect(t.tokens).toBeGreaterThan(3);
+      const session = await createSession(new Uint8Array(fs.readFileSync(path.join(artifacts, name, 'students', `${cell}.onnx`))));
+      const tensor = (a: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), t.dims);
+      const out = await session.run({ input_ids: tensor(t.input_ids), attention_mask: tensor(t.attention_mask), token_type_ids: tensor(t.token_type_ids) });
+      await session.release();
+      const nodeLogits = Array.from(out.logits.data as Float32Array).slice(0, t.labels.length);
+      expect(browserLogits).toHaveLength(nodeLogits.length);
+      browserLogits.forEach((v, i) => expect(Math.abs(v - nodeLogits[i])).toBeLessThan(1e-4));
+      expect(label).toBe(nodeLogits.indexOf(Math.max(...nodeLogits)));
+      expect(await page.locator('#prediction').textContent()).toBe(t.labels[label]);
+    });
+  });
+});
