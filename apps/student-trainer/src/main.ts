@@ -39,9 +39,10 @@ export async function main(argv: string[]): Promise<void> {
       return Number(v);
     })
     .option('--listen', 'train the cells requested on strata.runs, one after another')
+    .option('--group <id>', 'consumer group of --listen trainers (they share the requests)', 'strata-student-trainers')
     .showHelpAfterError();
   program.parse(argv);
-  const o = program.opts<{ manifest?: string; cell?: string; cellIndex?: number; dir?: string; teacher?: string; listen?: boolean; checkpointEvery?: number }>();
+  const o = program.opts<{ manifest?: string; cell?: string; cellIndex?: number; dir?: string; teacher?: string; listen?: boolean; checkpointEvery?: number; group: string }>();
   const config = serviceConfig(0);
   const client = createKafkaClient({ brokers: config.brokers, clientId: 'strata-student-trainer' });
   const events = new RunEventPublisher(client);
@@ -52,7 +53,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (o.listen) {
       await client.ensureTopics([RUNS_TOPIC_SPEC]);
-      const reader = await client.read(RUNS_TOPIC, { groupId: 'strata-student-trainers', from: 'committed' });
+      const reader = await client.read(RUNS_TOPIC, { groupId: o.group, from: 'committed' });
+      log(`listening for run requests on ${RUNS_TOPIC} (group ${o.group})`);
       let stopping = false;
       process.once('SIGTERM', () => {
         stopping = true;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KafkaCacheWriter, actsTopic, encodeRecord, recordMessages } from '@strata/activations';
-import { RUNS_TOPIC, experimentGrid, fillCache, loadTeacher, parseManifest, parseRunEvent, prepareCache, trainTinyTeacher, tinyManifestYaml, type RunEvent } from '@strata/experiment';
+import { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentGrid, fillCache, loadTeacher, parseManifest, parseRunEvent, prepareCache, trainTinyTeacher, tinyManifestYaml, type RunEvent } from '@strata/experiment';
 import { createKafkaClient, describeKafka, uniqueName, type KafkaClient } from '@strata/kafka';
 import { cellFromArgs, pickCell } from './index';
 
@@ -82,8 +82,10 @@ describeKafka('student-trainer', (brokers) => {
     return { manifest, cacheKey: prepared.cacheKey };
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     client = createKafkaClient({ brokers, clientId: 'st-test' });
+    // The tests watch strata.runs from the start, before any trainer has created it.
+    await client.ensureTopics([RUNS_TOPIC_SPEC]);
   });
   afterAll(async () => {
     await client.close();
@@ -163,5 +165,28 @@ describeKafka('student-trainer', (brokers) => {
     await events.close();
     expect(failed && failed.type === 'failed' && failed.error).toMatch(/\/0@\d+: example '[^']+': activation record checksum mismatch/);
     expect(finished && finished.type === 'finished' && finished.onnx).toBe('healthy/students/forward-random-d1-s1.onnx');
+  });
+
+  it('--listen trains a cell requested on strata.runs and stops on SIGTERM', async () => {
+    const { manifest } = await experiment('listen', 6);
+    const group = uniqueName('listeners');
+    const listener = trainer(['--listen', '--group', group], env, path.join(artifacts, 'listen.log'));
+    const events = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-listen'), from: 'earliest' });
+    const publisher = new RunEventPublisher(client);
+    await publisher.publish({ type: 'requested', experiment: 'listen', cellId: 'none-random-d1-s1', manifest: JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(manifest, 'utf8')))) });
+    await publisher.close();
+    let finished: RunEvent | undefined;
+    for await (const batch of events) {
+      for (const m of batch) {
+        const e = parseRunEvent(m.value).event;
+        if (e && e.experiment === 'listen' && (e.type === 'finished' || e.type === 'failed')) finished = e;
+      }
+      if (finished) break;
+    }
+    await events.close();
+    expect(finished?.type).toBe('finished');
+    expect(fs.existsSync(path.join(artifacts, 'listen', 'students', 'none-random-d1-s1.onnx'))).toBe(true);
+    listener.child.kill('SIGTERM');
+    expect(await listener.exited).toBe(0);
   });
 });

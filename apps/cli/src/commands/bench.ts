@@ -35,9 +35,10 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
           process.stdout.write(`${JSON.stringify(r)}\n`);
           return;
         }
-        const rows = r.figures.map((f) => `| ${f.set} | ${f.client} | ${f.produce_mb_s.toFixed(1)} | ${f.produce_records_s.toFixed(0)} | ${f.consume_mb_s.toFixed(1)} | ${f.consume_records_s.toFixed(0)} | ${f.latency_p50_ms.toFixed(2)} | ${f.latency_p99_ms.toFixed(2)} |`);
-        const ratios = Object.entries(r.ratios).map(([set, x]) => `${set}: platformatic/kafkajs produce ${x.produce_mb_s.toFixed(2)}x, consume ${x.consume_mb_s.toFixed(2)}x, p99 latency ${x.latency_p99_ms.toFixed(2)}x`);
-        process.stdout.write(['| records | client | produce MB/s | produce rec/s | consume MB/s | consume rec/s | p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows, '', ...ratios, `choice: ${r.choice} (${r.reason})`].join('\n') + '\n');
+        const rows = r.figures.map((f) => `| ${f.set} | ${f.client} | ${f.produce_mb_s.toFixed(1)} | ${f.produce_records_s.toFixed(0)} | ${f.consume_mb_s.toFixed(1)} | ${f.consume_records_s.toFixed(0)} | ${f.latency_p50_ms.toFixed(2)} | ${f.latency_p99_ms.toFixed(2)} | ${f.store_write_mb_s.toFixed(1)} (${f.store_write_records_s.toFixed(0)}/s) | ${f.store_epoch_mb_s.toFixed(1)} (${f.store_epoch_records_s.toFixed(0)}/s) |`);
+        const ratios = Object.entries(r.ratios).map(([set, x]) => `${set}: platformatic/kafkajs produce ${x.produce_mb_s.toFixed(2)}x, consume ${x.consume_mb_s.toFixed(2)}x, p50 latency ${x.latency_p50_ms.toFixed(2)}x, p99 latency ${x.latency_p99_ms.toFixed(2)}x, store write ${x.store_write_mb_s.toFixed(2)}x, student epoch ${x.store_epoch_mb_s.toFixed(2)}x`);
+        const overhead = r.figures.map((f) => `${f.set}/${f.client}: store write / raw produce ${(f.store_write_mb_s / f.produce_mb_s).toFixed(2)}, student epoch / raw consume ${(f.store_epoch_mb_s / f.consume_mb_s).toFixed(2)}`);
+        process.stdout.write(['| records | client | produce MB/s | produce rec/s | consume MB/s | consume rec/s | p50 ms | p99 ms | store write MB/s | student epoch MB/s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows, '', ...ratios, ...overhead, `throughput leader: ${r.throughputLeader}`].join('\n') + '\n');
       } finally {
         if (own) await stopBroker(own);
       }
