@@ -28,12 +28,16 @@ async function call(url: string, token: string, body?: unknown): Promise<any> {
   return json;
 }
 
-function runStudent(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
+function runStudent(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, running: Set<import('node:child_process').ChildProcess>): Promise<number> {
   return new Promise((resolve) => {
     const out = fs.openSync(logFile, 'a');
     const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', out, out] });
     fs.closeSync(out);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    running.add(child);
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
@@ -58,11 +62,14 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const services: ServiceProcess[] = [];
   try {
     log(`starting teacher-inference and the evaluator (logs in ${logs})`);
-    const [teacherInference, evaluator] = await Promise.all([
+    // Both start at once; whichever comes up is stopped again in the finally even if the other fails to.
+    const starting = [
       startServiceProcess('teacher-inference', bin('@strata/teacher-inference', 'teacher-inference.js'), env, path.join(logs, 'teacher-inference.log')),
       startServiceProcess('evaluator', bin('@strata/evaluator', 'evaluator.js'), env, path.join(logs, 'evaluator.log')),
-    ]);
-    services.push(teacherInference, evaluator);
+    ].map((p) => p.then((svc) => (services.push(svc), svc)));
+    const settled = await Promise.allSettled(starting);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    const [teacherInference, evaluator] = settled.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
@@ -76,17 +83,33 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const studentEnv = { ...env, STRATA_THREADS: process.env.STRATA_THREADS ?? threads };
     const queue = [...cells];
     const failures: string[] = [];
+    const running = new Set<import('node:child_process').ChildProcess>();
     let finished = 0;
+    // Students wait for records as long as the cache job lives; if it fails, nothing more will come.
+    let cacheFailure: string | undefined;
+    const watching = setInterval(() => {
+      void call(`${teacherInference.url}/v1/caches/${cache.cacheKey}`, token).then((st) => {
+        if (st.state !== 'failed' || cacheFailure) return;
+        cacheFailure = st.error ?? 'unknown error';
+        queue.length = 0;
+        for (const c of running) c.kill('SIGTERM');
+      }, () => undefined);
+    }, 2000);
     const worker = async () => {
       for (let cell = queue.shift(); cell; cell = queue.shift()) {
-        const code = await runStudent(bin('@strata/student-trainer', 'student-trainer.js'), ['--manifest', manifestFile, '--dir', dir, '--cell', cell.id], studentEnv, path.join(logs, `student-${cell.id}.log`));
+        const code = await runStudent(bin('@strata/student-trainer', 'student-trainer.js'), ['--manifest', manifestFile, '--dir', dir, '--cell', cell.id], studentEnv, path.join(logs, `student-${cell.id}.log`), running);
         finished++;
         if (code !== 0) failures.push(`${cell.id} (exit ${code}; see ${path.join(logs, `student-${cell.id}.log`)})`);
         log(`[${finished}/${cells.length}] ${cell.id}: ${code === 0 ? 'trained' : `failed with exit ${code}`}`);
       }
     };
     log(`training ${cells.length} students, ${parallel} at a time (${studentEnv.STRATA_THREADS} ONNX Runtime thread${studentEnv.STRATA_THREADS === '1' ? '' : 's'} each)`);
-    await Promise.all(Array.from({ length: parallel }, worker));
+    try {
+      await Promise.all(Array.from({ length: parallel }, worker));
+    } finally {
+      clearInterval(watching);
+    }
+    if (cacheFailure) throw new Error(`the teacher cache job failed: ${cacheFailure}; see ${path.join(logs, 'teacher-inference.log')}`);
     if (failures.length) throw new Error(`${failures.length} of ${cells.length} students failed: ${failures.join(', ')}`);
 
     // 4. The evaluator scores the last students and aggregates.
