@@ -102,18 +102,22 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     close: async () => undefined,
   };
   let lastProgress = 0;
+  let lastStep: { step: number; loss: number } | undefined;
   const every = o.progressEveryMs ?? 2000;
   const pending: Promise<unknown>[] = [];
+  const t0 = Date.now();
   try {
     const r = await trainStudent({
       teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
       outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
-      onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, cellId: cell.id, resumedFromStep, totalSteps })),
+      onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, cellId: cell.id, resumedFromStep, totalSteps }).catch((e) => o.log(`${cell.id}: started event not published: ${(e as Error).message}`))),
       onStep: ({ step, epoch, loss, totalSteps }) => {
+        lastStep = { step, loss };
         if (Date.now() - lastProgress < every && step !== totalSteps) return;
         lastProgress = Date.now();
-        pending.push(o.events.publish({ type: 'progress', experiment: name, cellId: cell.id, step, totalSteps, epoch, loss }));
+        // A lost progress event is not worth a run: log it and train on.
+        pending.push(o.events.publish({ type: 'progress', experiment: name, cellId: cell.id, step, totalSteps, epoch, loss }).catch((e) => o.log(`${cell.id}: progress event not published: ${(e as Error).message}`)));
       },
     });
     await Promise.all(pending);
@@ -122,7 +126,9 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     fs.renameSync(`${onnx}.tmp-${process.pid}`, onnx);
     const record: TrainingRecord = { cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString() };
     writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
-    await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel });
+    // Training-side figures; the eval-split metrics are the evaluator's.
+    const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: (Date.now() - t0) / 1000 };
+    await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel, metrics });
     return { cell, record, skipped: false };
   } catch (e) {
     await Promise.allSettled(pending);

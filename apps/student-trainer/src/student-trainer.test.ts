@@ -43,9 +43,15 @@ describeKafka('student-trainer', (brokers) => {
   let client: KafkaClient;
 
   /** An experiment dir with the teacher and its cache in Kafka; `corrupt` flips a byte of one record. */
+  /** The broker keeps earlier runs' events and the watchers read from the start: names of this run only. */
+  const names = { kill: uniqueName('kill'), healthy: uniqueName('healthy'), corrupt: uniqueName('corrupt'), listen: uniqueName('listen') };
+
+  // Teachers of this run only, too: the cache key hashes the teacher, and the broker keeps earlier runs' caches.
+  const runSeed = 1000 + Math.floor(Math.random() * 1e6);
+
   async function experiment(name: string, teacherSeed: number, corrupt?: number): Promise<{ manifest: string; cacheKey: string }> {
     const teacherDir = path.join(artifacts, name, 'teacher');
-    await trainTinyTeacher(teacherDir, EXAMPLES, teacherSeed);
+    await trainTinyTeacher(teacherDir, EXAMPLES, runSeed + teacherSeed);
     const manifest = path.join(artifacts, name, 'manifest.yaml');
     fs.writeFileSync(manifest, tinyManifestYaml(name, path.join(teacherDir, 'teacher.onnx'), { examples: EXAMPLES, epochs: 3, strategies: ['none', 'forward'] }));
     const teacher = loadTeacher(path.join(teacherDir, 'teacher.onnx'));
@@ -93,11 +99,11 @@ describeKafka('student-trainer', (brokers) => {
   });
 
   it('a run killed mid-epoch and restarted ends with the same parameters as an uninterrupted run', async () => {
-    const { manifest } = await experiment('kill', 1);
+    const { manifest } = await experiment(names.kill, 1);
     // The same experiment in a second directory (same teacher bytes, so the same cache) for the interrupted run.
-    fs.cpSync(path.join(artifacts, 'kill', 'teacher'), path.join(artifacts, 'kill2', 'teacher'), { recursive: true });
+    fs.cpSync(path.join(artifacts, names.kill, 'teacher'), path.join(artifacts, 'kill2', 'teacher'), { recursive: true });
     const args = (dir: string) => ['--manifest', manifest, '--dir', dir, '--cell', 'forward-random-d1-s1'];
-    const whole = trainer(args('kill'), env, path.join(artifacts, 'whole.log'));
+    const whole = trainer(args(names.kill), env, path.join(artifacts, 'whole.log'));
     expect(await whole.exited).toBe(0);
 
     // Watch the interrupted run's progress events and kill it inside its second epoch (13 steps per epoch),
@@ -108,7 +114,7 @@ describeKafka('student-trainer', (brokers) => {
     for await (const batch of events) {
       for (const m of batch) {
         const e = parseRunEvent(m.value).event;
-        if (e?.type === 'progress' && e.experiment === 'kill' && e.cellId === 'forward-random-d1-s1' && e.step >= 21 && killedAt < 0 && run.child.exitCode === null) {
+        if (e?.type === 'progress' && e.experiment === names.kill && e.cellId === 'forward-random-d1-s1' && e.step >= 21 && killedAt < 0 && run.child.exitCode === null) {
           const ckpt = path.join(artifacts, 'kill2', 'students', 'forward-random-d1-s1', 'student.ckpt');
           if (!fs.existsSync(ckpt)) continue;
           run.child.kill('SIGKILL');
@@ -125,23 +131,23 @@ describeKafka('student-trainer', (brokers) => {
     const resumed = trainer([...args('kill2'), '--checkpoint-every', '5'], env, path.join(artifacts, 'resumed.log'));
     expect(await resumed.exited).toBe(0);
     expect(fs.readFileSync(path.join(artifacts, 'resumed.log'), 'utf8')).toMatch(/resuming from step (15|20)\b/);
-    const a = fs.readFileSync(path.join(artifacts, 'kill', 'students', 'forward-random-d1-s1.onnx'));
+    const a = fs.readFileSync(path.join(artifacts, names.kill, 'students', 'forward-random-d1-s1.onnx'));
     const b = fs.readFileSync(path.join(artifacts, 'kill2', 'students', 'forward-random-d1-s1.onnx'));
     expect(Buffer.compare(a, b)).toBe(0);
-    const ta = JSON.parse(fs.readFileSync(path.join(artifacts, 'kill', 'students', 'forward-random-d1-s1', 'training.json'), 'utf8'));
+    const ta = JSON.parse(fs.readFileSync(path.join(artifacts, names.kill, 'students', 'forward-random-d1-s1', 'training.json'), 'utf8'));
     const tb = JSON.parse(fs.readFileSync(path.join(artifacts, 'kill2', 'students', 'forward-random-d1-s1', 'training.json'), 'utf8'));
     expect(tb.curve).toEqual(ta.curve);
     expect(tb.hash).toBe(ta.hash);
 
     // A second start of a finished cell trains nothing and says so.
-    const again = trainer(args('kill'), env, path.join(artifacts, 'again.log'));
+    const again = trainer(args(names.kill), env, path.join(artifacts, 'again.log'));
     expect(await again.exited).toBe(0);
     expect(fs.readFileSync(path.join(artifacts, 'again.log'), 'utf8')).toContain('finished earlier');
   });
 
   it('a corrupted record stops its run with the example id and offset; a run on a healthy cache finishes', async () => {
-    const healthy = await experiment('healthy', 4);
-    const bad = await experiment('corrupt', 5, 123);
+    const healthy = await experiment(names.healthy, 4);
+    const bad = await experiment(names.corrupt, 5, 123);
     const events = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-corrupt'), from: 'earliest' });
     const badRun = trainer(['--manifest', bad.manifest, '--cell', 'forward-random-d1-s1'], env, path.join(artifacts, 'corrupt.log'));
     const goodRun = trainer(['--manifest', healthy.manifest, '--cell', 'forward-random-d1-s1'], env, path.join(artifacts, 'healthy.log'));
@@ -157,35 +163,36 @@ describeKafka('student-trainer', (brokers) => {
     for await (const batch of events) {
       for (const m of batch) {
         const e = parseRunEvent(m.value).event;
-        if (e?.type === 'failed' && e.experiment === 'corrupt') failed = e;
-        if (e?.type === 'finished' && e.experiment === 'healthy') finished = e;
+        if (e?.type === 'failed' && e.experiment === names.corrupt) failed = e;
+        if (e?.type === 'finished' && e.experiment === names.healthy) finished = e;
       }
       if (failed && finished) break;
     }
     await events.close();
     expect(failed && failed.type === 'failed' && failed.error).toMatch(/\/0@\d+: example '[^']+': activation record checksum mismatch/);
-    expect(finished && finished.type === 'finished' && finished.onnx).toBe('healthy/students/forward-random-d1-s1.onnx');
+    expect(finished && finished.type === 'finished' && finished.onnx).toBe(`${names.healthy}/students/forward-random-d1-s1.onnx`);
+    expect(finished && finished.type === 'finished' && finished.metrics).toEqual({ trainLoss: expect.any(Number), steps: 39, trainSeconds: expect.any(Number) });
   });
 
   it('--listen trains a cell requested on strata.runs and stops on SIGTERM', async () => {
-    const { manifest } = await experiment('listen', 6);
+    const { manifest } = await experiment(names.listen, 6);
     const group = uniqueName('listeners');
     const listener = trainer(['--listen', '--group', group], env, path.join(artifacts, 'listen.log'));
     const events = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-listen'), from: 'earliest' });
     const publisher = new RunEventPublisher(client);
-    await publisher.publish({ type: 'requested', experiment: 'listen', cellId: 'none-random-d1-s1', manifest: JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(manifest, 'utf8')))) });
+    await publisher.publish({ type: 'requested', experiment: names.listen, cellId: 'none-random-d1-s1', manifest: JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(manifest, 'utf8')))) });
     await publisher.close();
     let finished: RunEvent | undefined;
     for await (const batch of events) {
       for (const m of batch) {
         const e = parseRunEvent(m.value).event;
-        if (e && e.experiment === 'listen' && (e.type === 'finished' || e.type === 'failed')) finished = e;
+        if (e && e.experiment === names.listen && (e.type === 'finished' || e.type === 'failed')) finished = e;
       }
       if (finished) break;
     }
     await events.close();
     expect(finished?.type).toBe('finished');
-    expect(fs.existsSync(path.join(artifacts, 'listen', 'students', 'none-random-d1-s1.onnx'))).toBe(true);
+    expect(fs.existsSync(path.join(artifacts, names.listen, 'students', 'none-random-d1-s1.onnx'))).toBe(true);
     listener.child.kill('SIGTERM');
     expect(await listener.exited).toBe(0);
   });

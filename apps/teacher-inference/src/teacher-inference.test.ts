@@ -62,14 +62,15 @@ describeKafka('teacher-inference', (brokers) => {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  // A different seed per request keeps the cache keys of the tests apart (the key hashes the teacher's bytes).
   const request = (exp: string, batchSize: number) => ({ experiment: exp, teacher: `${exp}/teacher/teacher.onnx`, task: 'spam', split: 'train', layers: [0, 1, 2], dtype: 'float16', maxExamples: EXAMPLES, batchSize });
 
   beforeAll(async () => {
     client = createKafkaClient({ brokers, clientId: 'ti-test' });
-    await trainTinyTeacher(path.join(artifacts, 'a', 'teacher'), EXAMPLES, 1);
-    await trainTinyTeacher(path.join(artifacts, 'b', 'teacher'), EXAMPLES, 2);
-    await trainTinyTeacher(path.join(artifacts, 'c', 'teacher'), EXAMPLES, 3);
+    // Teachers of this run only: the cache key hashes the teacher, and the broker keeps earlier runs' caches.
+    const seed = 1000 + Math.floor(Math.random() * 1e6);
+    await trainTinyTeacher(path.join(artifacts, 'a', 'teacher'), EXAMPLES, seed + 1);
+    await trainTinyTeacher(path.join(artifacts, 'b', 'teacher'), EXAMPLES, seed + 2);
+    await trainTinyTeacher(path.join(artifacts, 'c', 'teacher'), EXAMPLES, seed + 3);
     await start();
   });
   afterAll(async () => {
@@ -104,6 +105,7 @@ describeKafka('teacher-inference', (brokers) => {
     expect(metrics).toMatch(new RegExp(`strata_cache_records_total\\{service="teacher-inference"\\} ${EXAMPLES}\\b`));
     expect(metrics).toMatch(/strata_cache_bytes_total\{service="teacher-inference"\} [1-9]\d+/);
     expect(metrics).toMatch(/strata_cache_jobs\{state="complete",service="teacher-inference"\} 1/);
+    expect(metrics).toMatch(/strata_cache_records_per_second\{service="teacher-inference"\} [1-9]/);
     expect((await fetch(`${svc!.url}/readyz`)).status).toBe(200);
   });
 

@@ -13,7 +13,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('requested'), ...base, manifest: z.record(z.string(), z.unknown()), dir: z.string().optional() }),
   z.object({ type: z.literal('started'), ...base, resumedFromStep: z.int().nonnegative(), totalSteps: z.int().nonnegative() }),
   z.object({ type: z.literal('progress'), ...base, step: z.int().nonnegative(), totalSteps: z.int().nonnegative(), epoch: z.int().nonnegative(), loss: z.number() }),
-  z.object({ type: z.literal('finished'), ...base, onnx: z.string(), result: z.string(), dir: z.string().optional() }),
+  z.object({ type: z.literal('finished'), ...base, onnx: z.string(), result: z.string(), dir: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() }),
   z.object({ type: z.literal('failed'), ...base, error: z.string() }),
 ]);
 export type RunEvent = z.output<typeof runEventSchema>;
@@ -37,23 +37,33 @@ export function parseRunEvent(value: Buffer | string): { event?: RunEvent; error
   return { event: r.data };
 }
 
+/**
+ * Publishes one run's events in order: sends go out one at a time (a run's progress events must not overtake its
+ * finished event, and @platformatic/kafka 1.22's idempotent producer fails concurrent sends with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER).
+ */
 export class RunEventPublisher {
-  private producer: Producer | undefined;
+  private producer: Promise<Producer> | undefined;
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly client: KafkaClient) {}
 
-  async publish(e: RunEventInput): Promise<RunEvent> {
-    if (!this.producer) {
-      await this.client.ensureTopics([RUNS_TOPIC_SPEC]);
-      this.producer = await this.client.producer();
-    }
+  publish(e: RunEventInput): Promise<RunEvent> {
     const event = { ...e, at: new Date().toISOString() } as RunEvent;
-    await this.producer.send(RUNS_TOPIC, [{ key: runKey(event), value: Buffer.from(JSON.stringify(event)) }]);
-    return event;
+    const send = async () => {
+      this.producer ??= this.client.ensureTopics([RUNS_TOPIC_SPEC]).then(() => this.client.producer());
+      await (await this.producer).send(RUNS_TOPIC, [{ key: runKey(event), value: Buffer.from(JSON.stringify(event)) }]);
+      return event;
+    };
+    const next = this.last.then(send, send);
+    this.last = next.catch(() => undefined);
+    return next;
   }
 
   async close(): Promise<void> {
-    await this.producer?.close();
+    await this.last;
+    const p = this.producer;
     this.producer = undefined;
+    if (p) await (await p).close();
   }
 }
