@@ -43,8 +43,8 @@ export interface JobEvents {
 
 interface Job {
   status: JobStatus;
-  teacher: LoadedTeacher;
-  prepared: PreparedCache;
+  /** Loaded for jobs that still have work; a job restored as complete has none. */
+  work?: { teacher: LoadedTeacher; prepared: PreparedCache };
 }
 
 export class CacheJobs {
@@ -91,7 +91,7 @@ export class CacheJobs {
     const existing = this.jobs.get(prepared.cacheKey);
     if (existing && existing.status.state !== 'failed') return { status: existing.status, created: false };
     const status: JobStatus = { cacheKey: prepared.cacheKey, topic: actsTopic(prepared.cacheKey), state: 'queued', produced: 0, total: prepared.data.rows.length, request, updatedAt: '' };
-    this.jobs.set(prepared.cacheKey, { status, teacher, prepared });
+    this.jobs.set(prepared.cacheKey, { status, work: { teacher, prepared } });
     this.save(status);
     this.enqueue(prepared.cacheKey);
     return { status, created: true };
@@ -103,7 +103,7 @@ export class CacheJobs {
     for (const f of fs.readdirSync(this.dir).filter((x) => x.endsWith('.json')).sort()) {
       const saved = JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as JobStatus;
       if (saved.state === 'complete') {
-        this.jobs.set(saved.cacheKey, { status: saved, teacher: undefined as unknown as LoadedTeacher, prepared: undefined as unknown as PreparedCache });
+        this.jobs.set(saved.cacheKey, { status: saved });
         continue;
       }
       try {
@@ -132,6 +132,7 @@ export class CacheJobs {
 
   private async run(job: Job): Promise<void> {
     const s = job.status;
+    const { teacher, prepared } = job.work!;
     s.state = 'running';
     this.save(s);
     const started = Date.now();
@@ -142,7 +143,7 @@ export class CacheJobs {
       s.produced = writer.count;
       let bytes = writer.bytesWritten;
       const w = writer;
-      const finished = await fillCache(job.teacher, job.prepared, writer, {
+      const finished = await fillCache(teacher, prepared, writer, {
         batchSize: s.request.batchSize,
         shouldStop: () => this.stopping,
         onProgress: (written) => {
