@@ -110,7 +110,11 @@ export class Experiments {
   async register(manifest: ExperimentManifest, dir = manifest.metadata.name): Promise<ExperimentSummary> {
     const name = manifest.metadata.name;
     const existing = this.byName.get(name);
-    if (existing && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) return this.summary(name)!;
+    if (existing && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) {
+      // Registered before its teacher existed (Kubernetes registers while the teacher Job runs): try again now.
+      if (!existing.teacher) await this.serial(() => this.attachTeacher(existing));
+      return this.summary(name)!;
+    }
     const expDir = confinePath(this.artifacts, dir, 'dir');
     const state: ExperimentState = { manifest, dir, expDir, cells: [], results: new Map(), failures: new Map(), progress: new Map(), phase: 'running' };
     this.byName.set(name, state);
