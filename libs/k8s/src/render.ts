@@ -3,8 +3,7 @@
 // (with owner references); `strata k8s render` prints them for clusters without the controller. Pure.
 import * as nodePath from 'node:path';
 import { canonicalJson } from '@strata/data';
-import { planGrid, type ExperimentManifest, type TeacherShape } from '@strata/experiment';
-import { teacherLayerSet, type StrategyRequest } from '@strata/kd';
+import { experimentGrid, planGrid, type ExperimentManifest, type TeacherShape } from '@strata/experiment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -107,11 +106,8 @@ export function manifestTeacherShape(manifest: ExperimentManifest): TeacherShape
  * caches), or just the last layer when no cell matches hidden states (logits only).
  */
 export function cacheLayers(manifest: ExperimentManifest, teacherLayers: number): number[] {
-  const requests: StrategyRequest[] = planGrid(manifest, { teacherLayers })
-    .filter((c) => c.strategy !== 'none')
-    .map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: c.options }));
-  const layers = requests.length ? teacherLayerSet(...requests) : [];
-  return layers.length ? layers : [teacherLayers];
+  // The very function the embedded run and the student-trainer use, so the cache keys agree.
+  return experimentGrid(manifest, teacherLayers).cacheLayers;
 }
 
 /** POST /v1/caches body (docs/SERVICES.md, teacher-inference HTTP API). */
