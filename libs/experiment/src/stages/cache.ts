@@ -67,6 +67,8 @@ export interface FillOptions {
   onProgress?: (written: number, total: number) => void;
   /** Checked between batches: true stops after the batch in flight, leaving the cache incomplete (resumable). */
   shouldStop?: () => boolean;
+  /** Write batch i while the teacher computes batch i + 1 (default true; false writes each batch before the next forward). */
+  overlapWrites?: boolean;
 }
 
 /**
@@ -80,9 +82,16 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
   const batches = makeBatches(data.rows, { batchSize, buckets: lengthBuckets(maxLength), shuffle: false });
   const sessions = new Map<string, Promise<ort.InferenceSession>>();
   const bar = progress(`caching teacher states (${prepared.split}, layers ${layers.join(',')}, ${dtype})`, data.rows.length);
+  // At most one batch's write in flight, overlapping the next forward, so the teacher does not wait on the broker
+  // (onnxruntime-node computes off the main thread). Measured on a 12-layer hidden-128 teacher over 4,837 spam
+  // examples the write is about a tenth of the cache time, so the gain is that much at most.
+  let inflight: Promise<void> | undefined;
   try {
     for (const b of batches) {
-      if (opts.shouldStop?.()) return false;
+      if (opts.shouldStop?.()) {
+        await inflight;
+        return false;
+      }
       const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => data.ids[r]);
       if (ids.every((id) => writer.has(id))) {
         bar.tick(b.size, 'cached');
@@ -106,14 +115,21 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
         dtype,
         logits: { kind: 'full', classes: teacher.config.numLabels, values: out.logits.data as Float32Array },
       });
-      await writer.appendBatch(records.slice(0, b.size).filter((r) => !writer.has(r.exampleId)));
-      bar.tick(b.size);
-      opts.onProgress?.(writer.count, data.rows.length);
+      await inflight;
+      inflight = writer.appendBatch(records.slice(0, b.size).filter((r) => !writer.has(r.exampleId))).then(() => {
+        bar.tick(b.size);
+        opts.onProgress?.(writer.count, data.rows.length);
+      });
+      // Handled here, rethrown where it is awaited: a write failing during the next forward must not crash the process.
+      inflight.catch(() => undefined);
+      if (opts.overlapWrites === false) await inflight;
     }
+    await inflight;
     await writer.complete({ layers, dtype, meta: { task: prepared.task, split: prepared.split, teacher: teacher.onnx } });
     bar.done(`${writer.count} records, key ${prepared.cacheKey}`);
     return true;
   } finally {
+    await inflight?.catch(() => undefined);
     for (const s of sessions.values()) await (await s).release();
   }
 }
