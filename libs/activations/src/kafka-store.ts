@@ -286,7 +286,10 @@ export class KafkaEpoch implements EpochRecords {
       if (this.finished) throw new ActivationError('NOT_FOUND', `cache ${this.cacheKey}: the reader is closed`);
       this.pendingNext ??= this.iterator.next();
       const next = this.pendingNext;
-      const r = await Promise.race([next, new Promise<'tick'>((res) => setTimeout(() => res('tick'), pollMs))]);
+      // One timer per wait, cleared when the batch wins: a replay pulls thousands of batches.
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([next, new Promise<'tick'>((res) => (timer = setTimeout(() => res('tick'), pollMs)))]);
+      clearTimeout(timer);
       if (r === 'tick') {
         // While the broker is away (a restart) the manifest cannot be read; the topic reader rides it out on its own.
         const m = await this.exhausted().catch(() => undefined);
