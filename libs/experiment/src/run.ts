@@ -2,10 +2,12 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { getTask } from '@strata/data';
 import { StrategyRequest, teacherLayerSet } from '@strata/kd';
 import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
+import { runGenerationExperiment } from './run-generation';
 import { ExperimentManifest } from './schema';
 import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
@@ -40,6 +42,9 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const baseDir = path.dirname(path.resolve(manifestPath));
   checkFiles(manifest, baseDir);
   const { spec } = manifest;
+  // --- generation tasks (issue 7): seq2seq and multiple-choice tasks run their own pipeline (run-generation.ts).
+  if (getTask(spec.task).kind !== 'classification') return runGenerationExperiment(manifest, path.resolve(manifestPath), opts);
+  // --- end generation tasks
   if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services (Kafka); embedded runs use 'file'`);
   if (spec.teacher.train && spec.students.hidden !== undefined && spec.students.hidden !== spec.teacher.train.hidden)
     throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${spec.teacher.train.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);

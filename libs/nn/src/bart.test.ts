@@ -62,13 +62,14 @@ describe('BART-style encoder-decoder graph', () => {
     const mask = [1, 1, 1, 1, 0];
     const enc = buildBartEncoder(cfg, { batch: 1, srcLen: S, repeat: N });
     const cross = await runWithParams(enc.g, [...enc.crossKeys, ...enc.crossValues], { input_ids: int64(src, [1, S]), attention_mask: int64(mask, [1, S]) }, params);
-    expect(cross['cross_key.0'].dims).toEqual([N, 2, S, 4]);
+    expect(cross['cross_key.0'].dims).toEqual([N, 2, 4, S]); // keys transposed
+    expect(cross['cross_value.0'].dims).toEqual([N, 2, S, 4]);
 
     const step = buildBartDecoderStep(cfg, { rows: N, srcLen: S, maxLen: T });
     const stepOutputs = [step.logits, ...step.presentKeys, ...step.presentValues];
-    const zeros = () => new ort.Tensor('float32', new Float32Array(N * 2 * T * 4), [N, 2, T, 4]);
+    const zeros = (dims: number[]) => new ort.Tensor('float32', new Float32Array(N * 2 * T * 4), dims);
     let past: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < cfg.decoderLayers; l++) Object.assign(past, { [`past_key.${l}`]: zeros(), [`past_value.${l}`]: zeros() });
+    for (let l = 0; l < cfg.decoderLayers; l++) Object.assign(past, { [`past_key.${l}`]: zeros([N, 2, 4, T]), [`past_value.${l}`]: zeros([N, 2, T, 4]) });
     // Two prefixes; at step 3 the rows swap caches (beam_index [1, 0]) and each continues the other's prefix.
     const rows = [[2, 5, 6, 9], [2, 7, 8, 10]];
     const stepLogits: Float32Array[] = [];

@@ -4,7 +4,7 @@
 // every decoder layer's cross-attention keys and values once), and one decoder step over a key/value cache.
 // Why BART-style and not T5's relative position bias: see README.md ("Encoder-decoder").
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
-import { attend, causalBias, keyMaskBias, mergeHeads, splitHeads, writeCache } from './attention';
+import { attend, causalBias, keyMaskBias, mergeHeads, splitHeads, transposeKeys, writeCache } from './attention';
 import { Activation, Blocks, DropoutSite } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
@@ -119,12 +119,12 @@ function encoderStack(c: Ctx, ids: string, mask: string, B: number, S: number): 
   return states;
 }
 
-/** Cross-attention keys and values of decoder layer l from encoder rows [B·S, H]: each [B, h, S, dh]. */
-function crossKeyValue(c: Ctx, l: number, encoderRows: string, B: number, S: number): { k: string; v: string } {
+/** Cross-attention keys (transposed, [B, h, dh, S]) and values ([B, h, S, dh]) of decoder layer l from encoder rows [B·S, H]. */
+function crossKeyValue(c: Ctx, l: number, encoderRows: string, B: number, S: number): { kT: string; v: string } {
   const { b, cfg, dh } = c;
   const pre = `model.decoder.layers.${l}.encoder_attn`;
   return {
-    k: splitHeads(b, b.linear(encoderRows, `${pre}.k_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh),
+    kT: transposeKeys(b, splitHeads(b, b.linear(encoderRows, `${pre}.k_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh)),
     v: splitHeads(b, b.linear(encoderRows, `${pre}.v_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh),
   };
 }
@@ -136,8 +136,8 @@ function crossKeyValue(c: Ctx, l: number, encoderRows: string, B: number, S: num
  */
 function decoderLayer(
   c: Ctx, l: number, y: string, B: number, T: number,
-  selfKv: (k: string, v: string) => { k: string; v: string; bias: string },
-  cross: { k: string; v: string; bias: string },
+  selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean },
+  cross: { kT: string; v: string; bias: string },
 ): string {
   const { g, b, cfg, dh } = c;
   const pre = `model.decoder.layers.${l}`;
@@ -149,11 +149,11 @@ function decoderLayer(
   const v = heads(y, 'self_attn.v_proj');
   const q = heads(y, 'self_attn.q_proj');
   const attended = selfKv(k, v);
-  const ctx = attend(b, q, attended.k, attended.v, { scale, bias: [attended.bias], dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
+  const ctx = attend(b, q, attended.k, attended.v, { scale, bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
   const out = b.dropout(b.linear(mergeHeads(b, ctx, B, T, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
   y = b.layerNorm(g.op('Add', [y, out]), `${pre}.self_attn_layer_norm`, cfg.hidden, cfg.layerNormEps);
   const cq = heads(y, 'encoder_attn.q_proj');
-  const cctx = attend(b, cq, cross.k, cross.v, { scale, bias: [cross.bias], dropout: { rate: cfg.attentionDropout, site: `${site}.cross_attention.probs` } });
+  const cctx = attend(b, cq, cross.kT, cross.v, { scale, bias: [cross.bias], keysTransposed: true, dropout: { rate: cfg.attentionDropout, site: `${site}.cross_attention.probs` } });
   const cout = b.dropout(b.linear(mergeHeads(b, cctx, B, T, cfg.heads, dh), `${pre}.encoder_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.cross_attention.output`);
   y = b.layerNorm(g.op('Add', [y, cout]), `${pre}.encoder_attn_layer_norm`, cfg.hidden, cfg.layerNormEps);
   return feedForward(c, y, pre, site);
@@ -226,7 +226,7 @@ export function bartParamSpecs(cfg: BartConfig): ParamSpec[] {
 
 export interface BartEncoderGraph {
   g: GraphBuilder;
-  /** cross_key.l / cross_value.l, [B·repeat, h, S, dh]: every row repeated `repeat` times in a row (one per beam). */
+  /** cross_key.l [B·repeat, h, dh, S] (keys transposed) / cross_value.l [B·repeat, h, S, dh]: every row repeated `repeat` times in a row (one per beam). */
   crossKeys: string[];
   crossValues: string[];
   /** The encoder's last hidden state [B, S, H] (not repeated). */
@@ -254,7 +254,7 @@ export function buildBartEncoder(cfg: BartConfig, opts: { batch: number; srcLen:
   const crossValues: string[] = [];
   for (let l = 0; l < cfg.decoderLayers; l++) {
     const kv = crossKeyValue(c, l, encOut, B, S);
-    crossKeys.push(rep(kv.k, `cross_key.${l}`));
+    crossKeys.push(rep(kv.kT, `cross_key.${l}`));
     crossValues.push(rep(kv.v, `cross_value.${l}`));
   }
   return { g, crossKeys, crossValues, lastHidden };
@@ -264,7 +264,7 @@ export interface DecoderStepGraph {
   g: GraphBuilder;
   /** [N, V] next-token logits of the step. */
   logits: string;
-  /** present_key.l / present_value.l [N, h, maxLen, dh]: the cache to feed back as past_key.l / past_value.l. */
+  /** present_key.l [N, h, dh, maxLen] (keys transposed) / present_value.l [N, h, maxLen, dh]: the cache to feed back as past_key.l / past_value.l. */
   presentKeys: string[];
   presentValues: string[];
 }
@@ -274,8 +274,8 @@ export interface DecoderStepGraph {
  * `position_ids` [N, 1] (the decoder position of the token), `cache_position` [1] (the column written, the same for
  * every row), `key_mask` [N, maxLen] int64 (1 for the columns holding real keys, this step's included),
  * `beam_index` [N] (row r continues the cache of row beam_index[r]; 0..N−1 for no reordering),
- * `encoder_attention_mask` [N, S], `past_key.l` / `past_value.l` [N, h, maxLen, dh], `cross_key.l` /
- * `cross_value.l` [N, h, S, dh].
+ * `encoder_attention_mask` [N, S], `past_key.l` [N, h, dh, maxLen] (keys transposed) / `past_value.l` [N, h, maxLen, dh],
+ * `cross_key.l` [N, h, dh, S] / `cross_value.l` [N, h, S, dh].
  */
 export function buildBartDecoderStep(cfg: BartConfig, opts: { rows: number; srcLen: number; maxLen: number; dtype?: DataType; params?: ParamSource }): DecoderStepGraph {
   const { rows: N, srcLen: S, maxLen } = opts;
@@ -294,17 +294,17 @@ export function buildBartDecoderStep(cfg: BartConfig, opts: { rows: number; srcL
   const presentKeys: string[] = [];
   const presentValues: string[] = [];
   for (let l = 0; l < cfg.decoderLayers; l++) {
-    const pastK = g.input(`past_key.${l}`, b.dtype, [N, cfg.heads, maxLen, dh]);
+    const pastK = g.input(`past_key.${l}`, b.dtype, [N, cfg.heads, dh, maxLen]);
     const pastV = g.input(`past_value.${l}`, b.dtype, [N, cfg.heads, maxLen, dh]);
-    const crossK = g.input(`cross_key.${l}`, b.dtype, [N, cfg.heads, S, dh]);
+    const crossK = g.input(`cross_key.${l}`, b.dtype, [N, cfg.heads, dh, S]);
     const crossV = g.input(`cross_value.${l}`, b.dtype, [N, cfg.heads, S, dh]);
     y = decoderLayer(c, l, y, N, 1, (k, v) => {
-      const pk = g.op('Identity', [writeCache(b, pastK, k, beamIndex, cachePosition)], {}, { output: `present_key.${l}` });
-      const pv = g.op('Identity', [writeCache(b, pastV, v, beamIndex, cachePosition)], {}, { output: `present_value.${l}` });
+      const pk = writeCache(b, pastK, transposeKeys(b, k), beamIndex, cachePosition, 3, `present_key.${l}`);
+      const pv = writeCache(b, pastV, v, beamIndex, cachePosition, 2, `present_value.${l}`);
       presentKeys.push(pk);
       presentValues.push(pv);
-      return { k: pk, v: pv, bias: selfBias };
-    }, { k: crossK, v: crossV, bias: srcBias });
+      return { k: pk, v: pv, bias: selfBias, keysTransposed: true };
+    }, { kT: crossK, v: crossV, bias: srcBias });
   }
   const logits = g.op('Identity', [lmHead(c, y)], {}, { output: 'logits' });
   return { g, logits, presentKeys, presentValues };

@@ -78,8 +78,8 @@ describe('Qwen3-style decoder-only graph', () => {
     const step = buildQwen3Step(cfg, { rows: N, maxLen: T });
     const outputs = [step.logits, ...step.presentKeys, ...step.presentValues];
     let past: Record<string, ort.Tensor> = {};
-    const empty = () => new ort.Tensor('float32', new Float32Array(N * 2 * T * 4), [N, 2, T, 4]);
-    for (let l = 0; l < cfg.layers; l++) Object.assign(past, { [`past_key.${l}`]: empty(), [`past_value.${l}`]: empty() });
+    const empty = (dims: number[]) => new ort.Tensor('float32', new Float32Array(N * 2 * T * 4), dims);
+    for (let l = 0; l < cfg.layers; l++) Object.assign(past, { [`past_key.${l}`]: empty([N, 2, 4, T]), [`past_value.${l}`]: empty([N, 2, T, 4]) });
     const stepLogits: Float32Array[] = [];
     for (let t = 0; t < T; t++) {
       const keyMask = tokens.flatMap((_, r) => Array.from({ length: T }, (_, j) => (j <= t && j >= pads[r] ? 1 : 0)));

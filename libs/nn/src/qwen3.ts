@@ -3,7 +3,7 @@
 // query and key head (q_norm / k_norm), no biases, tied or separate LM head. Two graphs share the layer function:
 // the full causal model (training, teacher caching, scoring choices) and one decoding step over a key/value cache.
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
-import { applyRope, attend, causalBias, keyMaskBias, mergeHeads, repeatKv, ropeConstants, splitHeads, writeCache } from './attention';
+import { applyRope, attend, causalBias, keyMaskBias, mergeHeads, repeatKv, ropeConstants, splitHeads, transposeKeys, writeCache } from './attention';
 import { Blocks, DropoutSite } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
@@ -83,7 +83,7 @@ function context(cfg: Qwen3Config, name: string, dtype: DataType, training: bool
  * One Qwen3 decoder layer over rows [B·S, H]. `cos`/`sin` broadcast to [B, 1, S, dh]; `selfKv` turns the layer's
  * fresh keys/values [B, kvh, S, dh] into the attended ones (themselves, or the updated cache) and gives the bias.
  */
-function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, sin: string, selfKv: (k: string, v: string) => { k: string; v: string; bias: string }): string {
+function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, sin: string, selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean }): string {
   const { g, b, cfg } = c;
   const pre = `model.layers.${l}`;
   const site = `layer.${l}`;
@@ -101,7 +101,7 @@ function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, 
   const attended = selfKv(k, v);
   const groups = cfg.heads / cfg.kvHeads;
   const ctx = attend(b, q, repeatKv(b, attended.k, groups), repeatKv(b, attended.v, groups), {
-    scale: 1 / Math.sqrt(dh), bias: [attended.bias], dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` },
+    scale: 1 / Math.sqrt(dh), bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` },
   });
   const out = b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh), `${pre}.self_attn.o_proj`, cfg.heads * dh, cfg.hidden, false), cfg.hiddenDropout, `${site}.attention.output`);
   x = g.op('Add', [x, out]);
@@ -189,7 +189,8 @@ export interface Qwen3StepGraph {
  * One decoding step for N rows over a fixed cache of `maxLen` columns. Inputs: `input_ids` [N, 1], `position_ids`
  * [N, 1] (rotary position of the token: its index among the row's real tokens, so left-padded prompts work),
  * `cache_position` [1] (the column written), `key_mask` [N, maxLen] int64 (1 for columns holding real keys, this
- * step's included), `beam_index` [N], `past_key.l` / `past_value.l` [N, kvHeads, maxLen, dh].
+ * step's included), `beam_index` [N], `past_key.l` [N, kvHeads, dh, maxLen] (keys transposed) / `past_value.l`
+ * [N, kvHeads, maxLen, dh].
  */
 export function buildQwen3Step(cfg: Qwen3Config, opts: { rows: number; maxLen: number; dtype?: DataType; params?: ParamSource }): Qwen3StepGraph {
   const { rows: N, maxLen } = opts;
@@ -209,14 +210,14 @@ export function buildQwen3Step(cfg: Qwen3Config, opts: { rows: number; maxLen: n
   const presentKeys: string[] = [];
   const presentValues: string[] = [];
   for (let l = 0; l < cfg.layers; l++) {
-    const pastK = g.input(`past_key.${l}`, b.dtype, [N, cfg.kvHeads, maxLen, cfg.headDim]);
+    const pastK = g.input(`past_key.${l}`, b.dtype, [N, cfg.kvHeads, cfg.headDim, maxLen]);
     const pastV = g.input(`past_value.${l}`, b.dtype, [N, cfg.kvHeads, maxLen, cfg.headDim]);
     x = layer(c, l, x, N, 1, cos, sin, (k, v) => {
-      const pk = g.op('Identity', [writeCache(b, pastK, k, beamIndex, cachePosition)], {}, { output: `present_key.${l}` });
-      const pv = g.op('Identity', [writeCache(b, pastV, v, beamIndex, cachePosition)], {}, { output: `present_value.${l}` });
+      const pk = writeCache(b, pastK, transposeKeys(b, k), beamIndex, cachePosition, 3, `present_key.${l}`);
+      const pv = writeCache(b, pastV, v, beamIndex, cachePosition, 2, `present_value.${l}`);
       presentKeys.push(pk);
       presentValues.push(pv);
-      return { k: pk, v: pv, bias };
+      return { k: pk, v: pv, bias, keysTransposed: true };
     });
   }
   const logits = g.op('Identity', [head(c, x).logits], {}, { output: 'logits' });

@@ -42,11 +42,11 @@ function withLogProbs(g: GraphBuilder, logits: string, keep: string[]): Model {
   return g.build();
 }
 
-/** Cache tensors of zeros for a fresh batch. */
+/** Cache tensors of zeros for a fresh batch: keys transposed [rows, h, dh, maxLen], values [rows, h, maxLen, dh]. */
 function emptyCache(layers: number, rows: number, heads: number, maxLen: number, dh: number): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
   for (let l = 0; l < layers; l++) {
-    out[`past_key.${l}`] = new ort.Tensor('float32', new Float32Array(rows * heads * maxLen * dh), [rows, heads, maxLen, dh]);
+    out[`past_key.${l}`] = new ort.Tensor('float32', new Float32Array(rows * heads * maxLen * dh), [rows, heads, dh, maxLen]);
     out[`past_value.${l}`] = new ort.Tensor('float32', new Float32Array(rows * heads * maxLen * dh), [rows, heads, maxLen, dh]);
   }
   return out;
