@@ -25,3 +25,12 @@ export { trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOp
 export { runExperiment, type RunOptions } from './run';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, type EvaluateOptions, type EvaluateResult } from './stages/eval';
+// Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
+export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';
+export { estimateFullRun, formatEstimate, fullRunSizes, smokeManifest, type FullRunSizes, type RunEstimate, type SmokeScale } from './estimate';
+export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
+export { trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
+export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/generation-cache';
+export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
+export { evaluateGeneration, type GenerationEvalResult } from './stages/generation-eval';
+export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';

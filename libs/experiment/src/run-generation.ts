@@ -63,7 +63,7 @@ export function generationTeacherConfig(t: NonNullable<ExperimentManifest['spec'
   return {
     layers: t.layers, hidden: t.hidden, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim, intermediate: t.intermediate, maxLength: t.maxLength,
     maxTargetLength: t.maxTargetLength, vocabSize: t.vocabSize, tokenizer: t.tokenizer, epochs: t.epochs, batchSize: t.batchSize, lr: t.lr,
-    warmupRatio: t.warmupRatio, dropout: t.dropout, labelSmoothing: t.labelSmoothing, seed: t.seed,
+    warmupRatio: t.warmupRatio, dropout: t.dropout, labelSmoothing: t.labelSmoothing ?? 0, seed: t.seed,
   };
 }
 
@@ -81,7 +81,7 @@ export interface GenerationResults extends ExperimentResults {
   /** How the run was set up: splits (carved or not), sizes, cache. */
   setup: Record<string, unknown>;
   /** Wall-clock seconds per stage, for sizing longer runs. */
-  timings: { teacherTrain?: number; teacherEval?: number; cache?: number; students: Record<string, { train: number; eval: number; steps: number }>; angles?: number; total?: number };
+  timings: { teacherTrain?: number; teacherSteps?: number; teacherEval?: number; cache?: number; students: Record<string, { train: number; eval: number; steps: number }>; angles?: number; total?: number };
 }
 
 /** Runs a generation experiment from a parsed manifest (called by runExperiment for seq2seq and multiple-choice tasks). */
@@ -96,7 +96,9 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
   fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
   fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
-  const evaluation = { beam: spec.eval.beam, lengthPenalty: spec.eval.lengthPenalty, maxAnswerLength: spec.eval.maxAnswerLength };
+  const evaluation = { beam: spec.eval.beam ?? 4, lengthPenalty: spec.eval.lengthPenalty ?? 1, maxAnswerLength: spec.eval.maxAnswerLength ?? 12 };
+  const topK = spec.cache.topK ?? 64;
+  const labelSmoothing = spec.students.labelSmoothing ?? 0;
   const timings: GenerationResults['timings'] = { students: {} };
 
   // 1. Teacher: trained here (resumable) or a Strata-exported encoder-decoder / decoder-only model.
@@ -115,6 +117,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     maxLength = config.maxLength;
     maxTargetLength = config.maxTargetLength ?? config.maxLength;
     timings.teacherTrain = t.seconds.train;
+    timings.teacherSteps = t.steps;
     timings.teacherEval = t.seconds.eval;
   } else {
     teacher = loadGenerationModel(path.resolve(baseDir, spec.teacher.onnx!), spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined);
@@ -139,12 +142,12 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     .map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: { ...c.options, architecture } }));
   const layers = requests.length ? teacherLayerSet(...requests) : [teacherLayers];
   const cacheRoot = path.join(outDir, 'cache');
-  const cache = await cacheGenerationTeacher({ teacher, task: spec.task, train, data, layers, topK: spec.cache.topK, dtype: spec.cache.dtype, cacheRoot, maxLength, maxTargetLength, batchSize, log });
+  const cache = await cacheGenerationTeacher({ teacher, task: spec.task, train, data, layers, topK, dtype: spec.cache.dtype, cacheRoot, maxLength, maxTargetLength, batchSize, log });
   timings.cache = cache.computed ? cache.seconds : 0;
   log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${layers.join(', ')} per stack, top-${cache.topK}${cache.computed ? '' : ' (reused)'}`);
 
   // 3. Every cell; a finished cell with the same content hash is skipped. Generation settings join the hash.
-  const extra = JSON.stringify({ labelSmoothing: spec.students.labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
+  const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
   const resultCells: ResultCell[] = [];
   const curves: Record<string, [number, number][]> = {};
   for (const [i, cell] of cells.entries()) {
@@ -163,7 +166,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     log(`[${i + 1}/${cells.length}] ${cell.id}`);
     const r = await trainGenerationStudent({
       teacher, task: spec.task, cacheRoot, cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options, init: cell.init, depth: cell.depth, seed: cell.seed,
-      loss: cell.loss, labelSmoothing: spec.students.labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr, outDir: dir,
+      loss: cell.loss, labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr, outDir: dir,
       train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, maxLength, maxTargetLength, evaluation, log,
     });
     const fixed = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));

@@ -55,8 +55,8 @@ export const teacherTrainSchema = z.strictObject({
   // --- generation tasks (encoder-decoder and decoder-only teachers) ---
   /** Seq2seq: most target tokens, EOS included (default maxLength). */
   maxTargetLength: positiveInt.optional(),
-  /** Label smoothing of the teacher's token cross-entropy. */
-  labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Label smoothing of the teacher's token cross-entropy (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).optional(),
   /** Decoder-only: key/value heads (grouped-query attention; default heads / 2) and head size (default hidden / heads). */
   kvHeads: positiveInt.optional(),
   headDim: positiveInt.optional(),
@@ -81,8 +81,8 @@ export const teacherSchema = z
 export const cacheSchema = z.strictObject({
   dtype: z.enum(CACHE_DTYPES).default('float16'),
   store: z.enum(CACHE_STORES).default('file'),
-  /** Generation tasks: vocabulary entries of the teacher's distribution cached per target token (top-k + log-sum-exp). */
-  topK: positiveInt.default(64),
+  /** Generation tasks: vocabulary entries of the teacher's distribution cached per target token (top-k + log-sum-exp; default 64). */
+  topK: positiveInt.optional(),
 });
 
 const teacherLayerList = z.array(positiveInt).min(1);
@@ -123,20 +123,20 @@ export const studentsSchema = z.strictObject({
   hidden: positiveInt.optional(),
   /** `auto`: a trained bias-free projection per matched pair when widths differ; `none`: widths must match. */
   projection: z.enum(PROJECTIONS).default('auto'),
-  /** Generation tasks: label smoothing of the students' token cross-entropy. */
-  labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Generation tasks: label smoothing of the students' token cross-entropy (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).optional(),
 });
 
 export const evalSchema = z.strictObject({
   split: z.string().min(1).default('dev'),
   metrics: z.array(z.string().min(1)).min(1).optional(),
   // --- generation tasks ---
-  /** Beam width of generation (1 = greedy). */
-  beam: positiveInt.default(4),
-  /** Score = Σ log p / length^lengthPenalty (Hugging Face's length_penalty). */
-  lengthPenalty: z.number().default(1),
-  /** CommonsenseQA: most tokens of a generated answer (exact match). */
-  maxAnswerLength: positiveInt.default(12),
+  /** Beam width of generation (1 = greedy; default 4). */
+  beam: positiveInt.optional(),
+  /** Score = Σ log p / length^lengthPenalty (Hugging Face's length_penalty; default 1). */
+  lengthPenalty: z.number().optional(),
+  /** CommonsenseQA: most tokens of a generated answer (exact match; default 12). */
+  maxAnswerLength: positiveInt.optional(),
   // --- end generation tasks ---
 });
 

@@ -3,7 +3,6 @@
 import {
   BatchRow, MultipleChoiceExample, MultipleChoiceSplit, Seq2SeqExample, Seq2SeqSplit, Tokenizer, encodeSplit, getTask, hashString32, loadSplit, type LoadOptions,
 } from '@strata/data';
-import { subsample } from './common';
 
 /** Seq2seq tasks train an encoder-decoder; multiple-choice tasks a decoder-only causal LM. */
 export type GenerationArchitecture = 'encoder-decoder' | 'decoder';
@@ -52,15 +51,42 @@ export interface DataOptions {
   maxExamples?: number;
 }
 
+/**
+ * The same deterministic subset as the classification stages' `subsample` (n examples chosen by a seeded hash of
+ * their ids, kept in split order), with each hash computed once: sorting 100k ids with the hash inside the comparator
+ * took seconds.
+ */
+export function subsampleById<T extends { id: string }>(examples: readonly T[], n: number | undefined): T[] {
+  if (n === undefined || n >= examples.length) return [...examples];
+  const keyed = examples.map((e) => ({ id: e.id, h: hashString32(e.id, 17) }));
+  keyed.sort((a, b) => a.h - b.h || (a.id < b.id ? -1 : 1));
+  const chosen = new Set(keyed.slice(0, n).map((k) => k.id));
+  return examples.filter((e) => chosen.has(e.id));
+}
+
+// Stages of one run read the same splits again and again (teacher, cache, every student): keep the last few loaded.
+const loaded = new Map<string, Seq2SeqSplit | MultipleChoiceSplit>();
+
+function loadCached(task: string, split: string, options: LoadOptions): Seq2SeqSplit | MultipleChoiceSplit {
+  const key = JSON.stringify([task, split, options]);
+  let s = loaded.get(key);
+  if (!s) {
+    s = loadSplit(task, split, options) as Seq2SeqSplit | MultipleChoiceSplit;
+    loaded.set(key, s);
+    if (loaded.size > 4) loaded.delete(loaded.keys().next().value!);
+  }
+  return s;
+}
+
 function loadExamples<T extends { id: string }>(task: string, ref: SplitRef, opts: DataOptions, rows?: 'per-input'): { examples: T[]; split: Seq2SeqSplit | MultipleChoiceSplit; fingerprint: string } {
-  const split = loadSplit(task, ref.carve ? ref.carve.from : ref.split, { ...opts.load, dataRoot: opts.dataRoot, ...(rows ? { rows } : {}) }) as Seq2SeqSplit | MultipleChoiceSplit;
+  const split = loadCached(task, ref.carve ? ref.carve.from : ref.split, { ...opts.load, dataRoot: opts.dataRoot, ...(rows ? { rows } : {}) });
   let examples = split.examples as unknown as T[];
   let fingerprint = split.fingerprint;
   if (ref.carve && ref.part) {
     examples = carvePart(examples, ref.carve, ref.part);
     fingerprint = `${fingerprint}:${describeSplit(ref)}`;
   }
-  const chosen = subsample(examples, opts.maxExamples);
+  const chosen = subsampleById(examples, opts.maxExamples);
   if (chosen.length !== examples.length) fingerprint = `${fingerprint}:first-${chosen.length}`;
   if (chosen.length === 0) throw new Error(`task '${task}' split ${describeSplit(ref)} has no examples`);
   return { examples: chosen, split, fingerprint };

@@ -63,6 +63,8 @@ export interface GenerationTeacherResult {
   curve: { step: number; loss: number }[];
   resumedFromStep: number;
   trainExamples: number;
+  /** Optimizer steps of the whole run. */
+  steps: number;
   /** Wall-clock seconds of training (this run only) and of the evaluation. */
   seconds: { train: number; eval: number };
 }
@@ -152,7 +154,8 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
       checkpointEvery: opts.checkpointEvery,
       log,
     });
-    const trainSeconds = (Date.now() - t0) / 1000;
+    // A resumed run times only the steps it ran: scale to the whole run so the figure stays comparable.
+    const trainSeconds = ((Date.now() - t0) / 1000) * (resumedFromStep > 0 && totalSteps > resumedFromStep ? totalSteps / (totalSteps - resumedFromStep) : 1);
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model, values: trainer.params, tokenizer, maxLength: cfg.maxLength, maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: cfg.batchSize },
@@ -163,7 +166,7 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
     exportInference(onnxPath, (values) => fullInferenceModel(model, 1, cfg.maxLength, maxTargetLength, { kind: 'initializers', values }), trainer.params);
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     const result: GenerationTeacherResult = {
-      onnx: onnxPath, tokenizer: tokenizerPath, model, metrics: evaluated.metrics, curve, resumedFromStep, trainExamples: train.examples.length, seconds: { train: trainSeconds, eval: evalSeconds },
+      onnx: onnxPath, tokenizer: tokenizerPath, model, metrics: evaluated.metrics, curve, resumedFromStep, trainExamples: train.examples.length, steps: totalSteps, seconds: { train: trainSeconds, eval: evalSeconds },
     };
     fs.writeFileSync(path.join(opts.outDir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
