@@ -34,3 +34,4 @@ export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/gen
 export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
 export { evaluateGeneration, type GenerationEvalResult } from './stages/generation-eval';
 export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';
+export { formatKlGap, measureTopKGap, type KlGapReport } from './kl-gap';

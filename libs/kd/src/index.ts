@@ -25,3 +25,4 @@ export { copyLayers, stackedInitMap, studentInitMap, type LayerStack, type Stude
 export { mulberry32, seededRng, type Rng } from './rng';
 export { AngleAccumulator, ANGLE_EPSILON, angleCosine, type AngleBatch, type HistogramBin, type StudentLayerAngles } from './angles';
 export * from './losses';
+export { topKGap, type TopKGap } from './topk-gap';

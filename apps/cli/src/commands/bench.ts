@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchTrainStep, measureMatMulPeak } from '@strata/bench';
-import { estimateFullRun, formatEstimate, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
+import { estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
 
 const examples = (file: string) => path.resolve(__dirname, '../../../../examples', file);
 
@@ -44,6 +44,13 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       const manifest = path.resolve(__dirname, '../../../../examples/table1-sst2.yaml');
       const { outDir, results } = await runExperiment(manifest, { outDir: path.resolve('runs/table1-sst2') });
       process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
+    },
+  },
+  'topk-kl-gap': {
+    description: 'KL of a top-k teacher cache vs the full distribution on a small vocabulary (CMUdict G2P; trains a small teacher and student, about 2.5 minutes)',
+    run: async (json) => {
+      const r = await measureTopKGap(path.resolve('runs/topk-kl-gap'), { log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatKlGap(r)}\n`);
     },
   },
   'matmul-peak': {
