@@ -61,7 +61,7 @@ export function generationData(manifest: ExperimentManifest, baseDir: string): G
 /** The teacher-training settings of a manifest's `teacher.train`. */
 export function generationTeacherConfig(t: NonNullable<ExperimentManifest['spec']['teacher']['train']>): GenerationTeacherConfig {
   return {
-    layers: t.layers, hidden: t.hidden, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim, intermediate: t.intermediate, maxLength: t.maxLength,
+    layers: t.layers, hidden: t.hidden, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim, preLayerNorm: t.preLayerNorm, intermediate: t.intermediate, maxLength: t.maxLength,
     maxTargetLength: t.maxTargetLength, vocabSize: t.vocabSize, tokenizer: t.tokenizer, epochs: t.epochs, batchSize: t.batchSize, lr: t.lr,
     warmupRatio: t.warmupRatio, dropout: t.dropout, labelSmoothing: t.labelSmoothing ?? 0, seed: t.seed,
   };

@@ -60,6 +60,8 @@ export const teacherTrainSchema = z.strictObject({
   /** Decoder-only: key/value heads (grouped-query attention; default heads / 2) and head size (default hidden / heads). */
   kvHeads: positiveInt.optional(),
   headDim: positiveInt.optional(),
+  /** Encoder-decoder: pre-LN layers (mBART's layout and names) instead of BART's post-LN (default false). */
+  preLayerNorm: z.boolean().optional(),
   // --- end generation tasks ---
 });
 

@@ -36,8 +36,15 @@ describe('BART-style encoder-decoder graph', () => {
     expect(() => buildBart(tiny, { batch: 1, srcLen: 9, tgtLen: 2, training: false })).toThrow(/exceeds maxPositions 8/);
   });
 
-  it('differentiates the whole model (float64 finite differences, padding and fed dropout masks included)', async () => {
-    const m = buildBart(tiny, { batch: 2, srcLen: 4, tgtLen: 3, training: true, dtype: DataType.DOUBLE });
+  it('pre-LN (mBART layout) adds each stack\'s final LayerNorm under its Hugging Face name', () => {
+    const names = bartParamSpecs({ ...tiny, normalizeBefore: true }).map((p) => p.name);
+    expect(names.filter((n) => !bartParamSpecs(tiny).some((p) => p.name === n)).sort()).toEqual([
+      'model.decoder.layer_norm.bias', 'model.decoder.layer_norm.weight', 'model.encoder.layer_norm.bias', 'model.encoder.layer_norm.weight',
+    ]);
+  });
+
+  it.each([false, true])('differentiates the whole model (float64 finite differences, padding and fed dropout masks included; pre-LN %s)', async (normalizeBefore) => {
+    const m = buildBart({ ...tiny, normalizeBefore }, { batch: 2, srcLen: 4, tgtLen: 3, training: true, dtype: DataType.DOUBLE });
     const result = await checkModelGradients(
       m,
       {
@@ -51,8 +58,8 @@ describe('BART-style encoder-decoder graph', () => {
     if (result.maxError > 1e-6) throw new Error(`gradient mismatch ${result.maxError}: ${result.worst}`);
   });
 
-  it('decodes with the key/value-cache step graph exactly as full recomputation, beam reordering included', async () => {
-    const cfg = { ...tiny, activation: 'gelu' as const, dropout: 0, attentionDropout: 0 };
+  it.each([false, true])('decodes with the key/value-cache step graph exactly as full recomputation, beam reordering included (pre-LN %s)', async (normalizeBefore) => {
+    const cfg = { ...tiny, activation: 'gelu' as const, dropout: 0, attentionDropout: 0, normalizeBefore };
     const params = randomParams(bartParamSpecs(cfg), 11);
     const N = 2;
     const S = 5;

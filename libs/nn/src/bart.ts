@@ -25,6 +25,12 @@ export interface BartConfig {
   layerNormEps: number;
   /** Multiply token embeddings by √d_model (scale_embedding; false in bart-base). */
   scaleEmbedding: boolean;
+  /**
+   * Pre-LN layers (mBART's layout, Hugging Face MBartForConditionalGeneration names): each sublayer normalizes its
+   * input and adds its output to the residual, and each stack ends with its own LayerNorm (`model.encoder.layer_norm`,
+   * `model.decoder.layer_norm`). Default false: BART's post-LN.
+   */
+  normalizeBefore?: boolean;
   padId: number;
   /** First decoder input of every target (decoder_start_token_id). */
   decoderStartId: number;
@@ -92,14 +98,30 @@ function embed(c: Ctx, stack: 'encoder' | 'decoder', ids: string, positions: str
 }
 
 /** Residual + post-LN feed-forward block of a BART layer. */
-function feedForward(c: Ctx, x: string, pre: string, site: string): string {
-  const { b, cfg } = c;
-  const inner = b.activation(b.linear(x, `${pre}.fc1`, cfg.hidden, cfg.ffn), cfg.activation);
-  const out = b.dropout(b.linear(inner, `${pre}.fc2`, cfg.ffn, cfg.hidden), cfg.dropout, `${site}.output`);
-  return b.layerNorm(c.g.op('Add', [x, out]), `${pre}.final_layer_norm`, cfg.hidden, cfg.layerNormEps);
+/**
+ * A residual sublayer: post-LN `LN(x + f(x))` (BART) or pre-LN `x + f(LN(x))` (mBART), the LayerNorm named `norm`.
+ */
+function sublayer(c: Ctx, x: string, norm: string, f: (h: string) => string): string {
+  const { g, b, cfg } = c;
+  if (cfg.normalizeBefore) return g.op('Add', [x, f(b.layerNorm(x, norm, cfg.hidden, cfg.layerNormEps))]);
+  return b.layerNorm(g.op('Add', [x, f(x)]), norm, cfg.hidden, cfg.layerNormEps);
 }
 
-/** The encoder over [B, S] ids: hidden_states 0..L as [B·S, H] rows. */
+/** The feed-forward sublayer of a BART layer. */
+function feedForward(c: Ctx, x: string, pre: string, site: string): string {
+  const { b, cfg } = c;
+  return sublayer(c, x, `${pre}.final_layer_norm`, (h) => {
+    const inner = b.activation(b.linear(h, `${pre}.fc1`, cfg.hidden, cfg.ffn), cfg.activation);
+    return b.dropout(b.linear(inner, `${pre}.fc2`, cfg.ffn, cfg.hidden), cfg.dropout, `${site}.output`);
+  });
+}
+
+/** Pre-LN stacks end with their own LayerNorm (`model.<stack>.layer_norm`); post-LN ones need none. */
+function finalNorm(c: Ctx, stack: 'encoder' | 'decoder', x: string): string {
+  return c.cfg.normalizeBefore ? c.b.layerNorm(x, `model.${stack}.layer_norm`, c.cfg.hidden, c.cfg.layerNormEps) : x;
+}
+
+/** The encoder over [B, S] ids: hidden_states 0..L as [B·S, H] rows (pre-LN: the last one after the final LayerNorm, as HF). */
 function encoderStack(c: Ctx, ids: string, mask: string, B: number, S: number): string[] {
   const { g, b, cfg, dh } = c;
   const positions = g.constant(Array.from({ length: S }, (_, i) => i), DataType.INT64, [S], 'position_ids');
@@ -109,12 +131,13 @@ function encoderStack(c: Ctx, ids: string, mask: string, B: number, S: number): 
   for (let l = 0; l < cfg.encoderLayers; l++) {
     const pre = `model.encoder.layers.${l}`;
     const site = `encoder.layer.${l}`;
-    const heads = (name: string) => splitHeads(b, b.linear(x, `${pre}.self_attn.${name}`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh);
-    const ctx = attend(b, heads('q_proj'), heads('k_proj'), heads('v_proj'), { scale: 1 / Math.sqrt(dh), bias: [bias], dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
-    const out = b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
-    x = b.layerNorm(g.op('Add', [x, out]), `${pre}.self_attn_layer_norm`, cfg.hidden, cfg.layerNormEps);
+    x = sublayer(c, x, `${pre}.self_attn_layer_norm`, (h) => {
+      const heads = (name: string) => splitHeads(b, b.linear(h, `${pre}.self_attn.${name}`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh);
+      const ctx = attend(b, heads('q_proj'), heads('k_proj'), heads('v_proj'), { scale: 1 / Math.sqrt(dh), bias: [bias], dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
+      return b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
+    });
     x = feedForward(c, x, pre, site);
-    states.push(x);
+    states.push(l === cfg.encoderLayers - 1 ? finalNorm(c, 'encoder', x) : x);
   }
   return states;
 }
@@ -139,23 +162,25 @@ function decoderLayer(
   selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean },
   cross: { kT: string; v: string; bias: string },
 ): string {
-  const { g, b, cfg, dh } = c;
+  const { b, cfg, dh } = c;
   const pre = `model.decoder.layers.${l}`;
   const site = `decoder.layer.${l}`;
   const scale = 1 / Math.sqrt(dh);
   const heads = (x: string, name: string) => splitHeads(b, b.linear(x, `${pre}.${name}`, cfg.hidden, cfg.hidden), B, T, cfg.heads, dh);
-  // Hugging Face declares q, k, v in the order k, v, q; the order here only affects the parameter list.
-  const k = heads(y, 'self_attn.k_proj');
-  const v = heads(y, 'self_attn.v_proj');
-  const q = heads(y, 'self_attn.q_proj');
-  const attended = selfKv(k, v);
-  const ctx = attend(b, q, attended.k, attended.v, { scale, bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
-  const out = b.dropout(b.linear(mergeHeads(b, ctx, B, T, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
-  y = b.layerNorm(g.op('Add', [y, out]), `${pre}.self_attn_layer_norm`, cfg.hidden, cfg.layerNormEps);
-  const cq = heads(y, 'encoder_attn.q_proj');
-  const cctx = attend(b, cq, cross.kT, cross.v, { scale, bias: [cross.bias], keysTransposed: true, dropout: { rate: cfg.attentionDropout, site: `${site}.cross_attention.probs` } });
-  const cout = b.dropout(b.linear(mergeHeads(b, cctx, B, T, cfg.heads, dh), `${pre}.encoder_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.cross_attention.output`);
-  y = b.layerNorm(g.op('Add', [y, cout]), `${pre}.encoder_attn_layer_norm`, cfg.hidden, cfg.layerNormEps);
+  y = sublayer(c, y, `${pre}.self_attn_layer_norm`, (h) => {
+    // Hugging Face declares q, k, v in the order k, v, q; the order here only affects the parameter list.
+    const k = heads(h, 'self_attn.k_proj');
+    const v = heads(h, 'self_attn.v_proj');
+    const q = heads(h, 'self_attn.q_proj');
+    const attended = selfKv(k, v);
+    const ctx = attend(b, q, attended.k, attended.v, { scale, bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
+    return b.dropout(b.linear(mergeHeads(b, ctx, B, T, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
+  });
+  y = sublayer(c, y, `${pre}.encoder_attn_layer_norm`, (h) => {
+    const cq = heads(h, 'encoder_attn.q_proj');
+    const cctx = attend(b, cq, cross.kT, cross.v, { scale, bias: [cross.bias], keysTransposed: true, dropout: { rate: cfg.attentionDropout, site: `${site}.cross_attention.probs` } });
+    return b.dropout(b.linear(mergeHeads(b, cctx, B, T, cfg.heads, dh), `${pre}.encoder_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.cross_attention.output`);
+  });
   return feedForward(c, y, pre, site);
 }
 
@@ -213,6 +238,7 @@ export function buildBart(cfg: BartConfig, opts: BartGraphOptions): BartGraph {
   for (let l = 0; l < cfg.decoderLayers; l++) {
     const cross = crossKeyValue(c, l, encOut, B, S);
     y = decoderLayer(c, l, y, B, T, (k, v) => ({ k, v, bias: causal }), { ...cross, bias: srcBias });
+    if (l === cfg.decoderLayers - 1) y = finalNorm(c, 'decoder', y);
     decoderHiddenStates.push(g.op('Reshape', [y, g.ints([B, T, cfg.hidden])], {}, { output: `decoder_hidden_states.${l + 1}` }));
   }
   const logits = g.op('Reshape', [lmHead(c, y), g.ints([B, T, cfg.vocabSize])], {}, { output: 'logits' });
@@ -306,7 +332,7 @@ export function buildBartDecoderStep(cfg: BartConfig, opts: { rows: number; srcL
       return { k: pk, v: pv, bias: selfBias, keysTransposed: true };
     }, { kT: crossK, v: crossV, bias: srcBias });
   }
-  const logits = g.op('Identity', [lmHead(c, y)], {}, { output: 'logits' });
+  const logits = g.op('Identity', [lmHead(c, finalNorm(c, 'decoder', y))], {}, { output: 'logits' });
   return { g, logits, presentKeys, presentValues };
 }
 

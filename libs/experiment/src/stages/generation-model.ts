@@ -65,6 +65,8 @@ export interface GenerationSizes {
   intermediate: number;
   maxPositions: number;
   dropout: number;
+  /** Encoder-decoder: pre-LN (mBART layout). */
+  preLayerNorm?: boolean;
 }
 
 export function generationConfig(arch: GenerationArchitecture, s: GenerationSizes, tokenizer: Tokenizer): GenerationConfig {
@@ -78,7 +80,7 @@ export function generationConfig(arch: GenerationArchitecture, s: GenerationSize
       arch: 'bart',
       config: {
         ...BART_DEFAULTS, vocabSize: tokenizer.vocabSize, hidden: s.hidden, encoderLayers: s.layers, decoderLayers: s.layers, heads: s.heads, ffn: s.intermediate,
-        maxPositions: s.maxPositions, dropout: s.dropout, attentionDropout: 0, padId: pad, decoderStartId: bos, eosId: eos,
+        maxPositions: s.maxPositions, dropout: s.dropout, attentionDropout: 0, normalizeBefore: s.preLayerNorm ?? false, padId: pad, decoderStartId: bos, eosId: eos,
       },
     };
   }

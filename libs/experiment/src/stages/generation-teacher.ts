@@ -19,6 +19,8 @@ export interface GenerationTeacherConfig {
   heads: number;
   kvHeads?: number;
   headDim?: number;
+  /** Encoder-decoder: pre-LN layers (mBART layout). */
+  preLayerNorm?: boolean;
   intermediate: number;
   /** Source length (seq2seq) or whole sequence length (causal LM). */
   maxLength: number;
