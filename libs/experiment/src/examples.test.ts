@@ -19,7 +19,7 @@ describe('examples/*.yaml', () => {
   it('the generation reproductions plan per-stack maps at run time and say what they train and test on', () => {
     const load = (f: string) => parseManifest(fs.readFileSync(path.join(dir, f), 'utf8'), f);
     const dart = load('table1-dart.yaml');
-    expect(dart.spec.teacher.train).toMatchObject({ layers: 12, tokenizer: 'bpe', maxTargetLength: 64 });
+    expect(dart.spec.teacher.train).toMatchObject({ layers: 12, tokenizer: 'bpe', maxTargetLength: 64, preLayerNorm: true });
     expect(planGrid(dart).every((c) => c.layerMap === null && c.depth === 3)).toBe(true);
     expect(load('hellaswag.yaml').spec.data.carve).toEqual({ from: 'dev', evalFraction: 0.2, seed: 1 });
     expect(load('commonsenseqa.yaml').spec.students.depths).toEqual([2]);
