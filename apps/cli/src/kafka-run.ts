@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { getTask } from '@strata/data';
 import { experimentContext, experimentGrid, obtainTeacher, writeAtomic, type ExperimentResults } from '@strata/experiment';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
@@ -45,6 +46,8 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const ctx = experimentContext(manifestPath, { outDir: o.outDir, log: o.log });
   const { manifest, outDir, log } = ctx;
   const { spec } = manifest;
+  const kind = getTask(spec.task).kind;
+  if (kind !== 'classification') throw new Error(`${manifestPath}: task '${spec.task}' is ${kind}; the services (--transport kafka) run classification tasks so far; run it embedded`);
   const artifacts = path.dirname(outDir);
   const dir = path.basename(outDir);
   const logs = path.join(outDir, 'logs');

@@ -119,3 +119,22 @@ describe('Unigram (SentencePiece-style)', () => {
     expect(() => Tokenizer.train(['abc def', 'ghi jkl'], { kind: 'unigram', vocabSize: 10 })).toThrow(/vocabSize 10 is too small/);
   });
 });
+
+describe('word-level (symbol sequences: spelled letters, ARPAbet phonemes)', () => {
+  const tokenizer = Tokenizer.train(['H E L L O', 'HH AH0 L OW1', 'W O R L D'], { kind: 'word-level', vocabSize: 12 });
+
+  it('keeps the special tokens first and the most frequent words, cut to vocabSize', () => {
+    expect(tokenizer.vocabSize).toBe(12);
+    expect([0, 1, 2, 3, 4, 5, 6].map((id) => tokenizer.idToToken(id))).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'L', 'O']);
+    expect(tokenizer.specialIds).toMatchObject({ pad: 0, unk: 1, cls: 2, sep: 3, eos: 3 });
+  });
+
+  it('splits on whitespace, maps unseen words to [UNK], adds [CLS]/[SEP], and decodes with spaces', async () => {
+    const e = await tokenizer.encode('H E L L O W', undefined, { withTokens: true });
+    expect(e.tokens).toEqual(['[CLS]', 'H', 'E', 'L', 'L', 'O', '[UNK]', '[SEP]']);
+    const plain = await tokenizer.encode('HH AH0 L', undefined, { addSpecialTokens: false });
+    expect(await tokenizer.decode(plain.ids)).toBe('HH AH0 L');
+    const loaded = Tokenizer.fromJson(tokenizer.toJson());
+    expect((await loaded.encode('L O')).ids).toEqual((await tokenizer.encode('L O')).ids);
+  });
+});

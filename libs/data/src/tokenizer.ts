@@ -13,8 +13,10 @@ export const BERT_SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'
  * - `wordpiece`: BERT-style (BertNormalizer, lower-cased and accents stripped unless `lowercase: false`, BertPreTokenizer, `##` continuation).
  * - `bpe`: byte-level BPE (GPT-2/RoBERTa style pre-tokenization and decoder; lossless, case-sensitive; every byte is in the vocabulary).
  * - `unigram`: SentencePiece-style Unigram (NFKC, Metaspace `▁`; case-sensitive unless `lowercase: true`).
+ * - `word-level`: one token per whitespace-separated word, the most frequent first (symbol sequences such as spelled
+ *   letters and ARPAbet phonemes; case-sensitive unless `lowercase: true`). Decoding joins tokens with spaces.
  */
-export type TokenizerModelKind = 'wordpiece' | 'bpe' | 'unigram';
+export type TokenizerModelKind = 'wordpiece' | 'bpe' | 'unigram' | 'word-level';
 
 export interface TrainTokenizerOptions {
   kind: TokenizerModelKind;
@@ -122,6 +124,7 @@ export class Tokenizer {
    */
   static train(texts: Iterable<string>, options: TrainTokenizerOptions): Tokenizer {
     const kind = options.kind;
+    if (kind === 'word-level') return wordLevel([...texts], options.vocabSize ?? 30000, options.lowercase ?? false);
     const lowercase = options.lowercase ?? kind === 'wordpiece';
     const vocabSize = options.vocabSize ?? (kind === 'unigram' ? 8000 : 30000);
     const work = mkdtempSync(path.join(tmpdir(), 'strata-tokenizer-'));
@@ -365,4 +368,38 @@ function trainInChildProcess(untrainedFile: string, corpus: string, trainedFile:
     const detail = child.error ? child.error.message : child.stderr.trim().split('\n').slice(-5).join('\n');
     throw new DataError('TOKENIZER', `training a ${kind} tokenizer failed (exit ${child.status}): ${detail}`);
   }
+}
+
+/**
+ * A word-level tokenizer built in JS (the Node binding cannot train WordLevel): Strata's special tokens, then the
+ * words by falling frequency (ties in first-seen order, so it is deterministic), cut to vocabSize; whitespace split;
+ * the BERT template [CLS] A [SEP] (B [SEP]).
+ */
+function wordLevel(texts: string[], vocabSize: number, lowercase: boolean): Tokenizer {
+  if (texts.length === 0) throw new DataError('TOKENIZER', 'cannot train a tokenizer on no text');
+  const counts = new Map<string, number>();
+  for (const text of texts) for (const w of (lowercase ? text.toLowerCase() : text).split(/\s+/)) if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const specials: string[] = [...BERT_SPECIAL_TOKENS];
+  const words = [...counts.entries()].filter(([w]) => !specials.includes(w)).sort((a, b) => b[1] - a[1]).map(([w]) => w);
+  const kept = [...specials, ...words.slice(0, Math.max(0, vocabSize - specials.length))];
+  const vocab: Record<string, number> = {};
+  kept.forEach((t, i) => (vocab[t] = i));
+  const special = (t: string) => ({ SpecialToken: { id: t, type_id: 0 } });
+  const json = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: lowercase ? { type: 'Lowercase' } : null,
+    pre_tokenizer: { type: 'WhitespaceSplit' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [special('[CLS]'), { Sequence: { id: 'A', type_id: 0 } }, special('[SEP]')],
+      pair: [special('[CLS]'), { Sequence: { id: 'A', type_id: 0 } }, special('[SEP]'), { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+    },
+    decoder: null,
+    model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
+  };
+  return Tokenizer.fromJson(JSON.stringify(json));
 }

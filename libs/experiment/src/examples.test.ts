@@ -7,7 +7,7 @@ const dir = path.resolve(__dirname, '../../../examples');
 describe('examples/*.yaml', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   it('are all there', () => {
-    expect(files.sort()).toEqual(['mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-sst2.yaml']);
+    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
   });
   it.each(files)('%s validates and plans the five strategies x both inits', (file) => {
     const manifest = parseManifest(fs.readFileSync(path.join(dir, file), 'utf8'), file);
@@ -15,6 +15,16 @@ describe('examples/*.yaml', () => {
     const s = manifest.spec.students;
     expect(cells).toHaveLength(5 * 2 * s.seeds.length * s.depths.length);
     expect(new Set(cells.map((c) => c.strategy))).toEqual(new Set(['none', 'forward', 'reverse', 'all-to-one', 'out-of-order-random']));
+  });
+  it('the generation reproductions plan per-stack maps at run time and say what they train and test on', () => {
+    const load = (f: string) => parseManifest(fs.readFileSync(path.join(dir, f), 'utf8'), f);
+    const dart = load('table1-dart.yaml');
+    expect(dart.spec.teacher.train).toMatchObject({ layers: 12, tokenizer: 'bpe', maxTargetLength: 64, preLayerNorm: true });
+    expect(planGrid(dart).every((c) => c.layerMap === null && c.depth === 3)).toBe(true);
+    expect(load('hellaswag.yaml').spec.data.carve).toEqual({ from: 'dev', evalFraction: 0.2, seed: 1 });
+    expect(load('commonsenseqa.yaml').spec.students.depths).toEqual([2]);
+    expect(load('wmt16-en-ro.yaml').spec.data.trainFile).toBe('../data/wmt16-en-ro/train.jsonl');
+    expect(load('quickstart-g2p.yaml').spec.task).toBe('cmudict-g2p');
   });
   it('quickstart needs no shared data (the embedded spam task) and trains on the train split', () => {
     const m = parseManifest(fs.readFileSync(path.join(dir, 'quickstart.yaml'), 'utf8'), 'quickstart.yaml');

@@ -44,7 +44,9 @@ export interface PlanOptions {
 const PER_EPOCH_STRATEGIES = new Set(['rail-kd']);
 
 function architectureOf(task: string): Architecture {
-  return getTask(task).kind === 'seq2seq' ? 'encoder-decoder' : 'encoder';
+  const kind = getTask(task).kind;
+  // Generation tasks (issue 7): multiple choice is modelled by a decoder-only LM.
+  return kind === 'seq2seq' ? 'encoder-decoder' : kind === 'multiple-choice' ? 'decoder' : 'encoder';
 }
 
 /**

@@ -45,3 +45,13 @@ export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
+// Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
+export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';
+export { estimateFullRun, formatEstimate, fullRunSizes, smokeManifest, type FullRunSizes, type RunEstimate, type SmokeScale } from './estimate';
+export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
+export { trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
+export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/generation-cache';
+export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
+export { evaluateGeneration, type GenerationEvalResult } from './stages/generation-eval';
+export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';
+export { formatKlGap, measureTopKGap, type KlGapReport } from './kl-gap';

@@ -13,6 +13,8 @@ export interface ResultCell {
   depth: number;
   /** The resolved map as [student hs, teacher hs] pairs; [] for `none`; null when it changed per epoch. */
   layerMap: LayerMap | null;
+  /** Encoder-decoder and decoder-only students: one map per stack (`encoder`, `decoder`), printed instead of layerMap. */
+  stackMaps?: Record<string, LayerMap | null>;
   /** Metric values on the paper's scale (accuracy and F1 in percent, BLEU 0-100), keyed by metric name. */
   metrics: Record<string, number>;
   /** Per-epoch series keyed by name, e.g. `trainLoss`, `devAccuracy`. */
@@ -157,7 +159,10 @@ export function renderReport(results: ExperimentResults): string {
     out.push('', `### Student depth ${depth}`, '', ...depthTable(results, depth, metrics));
   }
   out.push('', '## Resolved layer maps', '', 'Student hidden state → teacher hidden state; hs[0] is the embedding output.', '', row(['Cell', 'Layer map']), row(['---', '---']));
-  for (const cell of results.cells) out.push(row([cell.id, formatMap(cell.layerMap)]));
+  for (const cell of results.cells) {
+    const map = cell.stackMaps ? Object.entries(cell.stackMaps).map(([stack, m]) => `${stack}: ${formatMap(m)}`).join('; ') : formatMap(cell.layerMap);
+    out.push(row([cell.id, map]));
+  }
   const plots = results.plots ?? [{ title: 'training curves', file: 'plots/curves.svg' }, ...(results.angles?.length ? [{ title: 'angles', file: 'plots/angles.svg' }] : [])];
   out.push('', '## Plots', '', ...plots.map((p) => `![${p.title}](${p.file})`));
   if (results.angles && results.angles.length > 0) {

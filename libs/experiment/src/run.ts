@@ -4,10 +4,12 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { getTask } from '@strata/data';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
 import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
+import { runGenerationExperiment } from './run-generation';
 import { ExperimentManifest } from './schema';
 import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
@@ -139,6 +141,9 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const ctx = experimentContext(manifestPath, opts);
   const { manifest, outDir, dataRoot, evalSplit, log } = ctx;
   const { spec } = manifest;
+  // --- generation tasks (issue 7): seq2seq and multiple-choice tasks run their own pipeline (run-generation.ts).
+  if (getTask(spec.task).kind !== 'classification') return runGenerationExperiment(manifest, path.resolve(manifestPath), opts);
+  // --- end generation tasks
   if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services: run with --transport kafka, or use store: file`);
   fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
 

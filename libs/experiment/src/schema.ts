@@ -17,7 +17,7 @@ export const TABLE1_STRATEGIES = ['none', 'forward', 'reverse', 'all-to-one', 'o
 export const STUDENT_INITS = ['random', 'copy'] as const;
 export const CACHE_DTYPES = ['float16', 'bfloat16', 'float32'] as const;
 export const CACHE_STORES = ['file', 'kafka'] as const;
-export const TOKENIZER_KINDS = ['wordpiece', 'bpe', 'unigram'] as const;
+export const TOKENIZER_KINDS = ['wordpiece', 'bpe', 'unigram', 'word-level'] as const;
 export const HIDDEN_LOSSES = ['mse'] as const;
 /** METHOD.md §4: `token` is Strata's; the others reproduce the reference code's scalings. */
 export const HIDDEN_NORMALIZATIONS = ['token', 'bert-reference', 'element', 'cosine'] as const;
@@ -52,6 +52,17 @@ export const teacherTrainSchema = z.strictObject({
   warmupRatio: z.number().min(0).max(1).default(0.1),
   dropout: z.number().min(0).max(1).default(0.1),
   seed: z.int().default(1),
+  // --- generation tasks (encoder-decoder and decoder-only teachers) ---
+  /** Seq2seq: most target tokens, EOS included (default maxLength). */
+  maxTargetLength: positiveInt.optional(),
+  /** Label smoothing of the teacher's token cross-entropy (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).optional(),
+  /** Decoder-only: key/value heads (grouped-query attention; default heads / 2) and head size (default hidden / heads). */
+  kvHeads: positiveInt.optional(),
+  headDim: positiveInt.optional(),
+  /** Encoder-decoder: pre-LN layers (mBART's layout and names) instead of BART's post-LN (default false). */
+  preLayerNorm: z.boolean().optional(),
+  // --- end generation tasks ---
 });
 
 /** Exactly one of `onnx` (a given teacher, optionally with its tokenizer file) or `train`. */
@@ -72,6 +83,8 @@ export const teacherSchema = z
 export const cacheSchema = z.strictObject({
   dtype: z.enum(CACHE_DTYPES).default('float16'),
   store: z.enum(CACHE_STORES).default('file'),
+  /** Generation tasks: vocabulary entries of the teacher's distribution cached per target token (top-k + log-sum-exp; default 64). */
+  topK: positiveInt.optional(),
 });
 
 const teacherLayerList = z.array(positiveInt).min(1);
@@ -112,11 +125,21 @@ export const studentsSchema = z.strictObject({
   hidden: positiveInt.optional(),
   /** `auto`: a trained bias-free projection per matched pair when widths differ; `none`: widths must match. */
   projection: z.enum(PROJECTIONS).default('auto'),
+  /** Generation tasks: label smoothing of the students' token cross-entropy (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).optional(),
 });
 
 export const evalSchema = z.strictObject({
   split: z.string().min(1).default('dev'),
   metrics: z.array(z.string().min(1)).min(1).optional(),
+  // --- generation tasks ---
+  /** Beam width of generation (1 = greedy; default 4). */
+  beam: positiveInt.optional(),
+  /** Score = Σ log p / length^lengthPenalty (Hugging Face's length_penalty; default 1). */
+  lengthPenalty: z.number().optional(),
+  /** CommonsenseQA: most tokens of a generated answer (exact match; default 12). */
+  maxAnswerLength: positiveInt.optional(),
+  // --- end generation tasks ---
 });
 
 export const analysisSchema = z.strictObject({
@@ -130,6 +153,18 @@ export const dataSchema = z.strictObject({
   maxEvalExamples: positiveInt.optional(),
   /** The split students and the teacher train on (e.g. `unofficial-train` where only a sample is available). */
   trainSplit: z.string().min(1).default('train'),
+  // --- generation tasks ---
+  /** wmt16-en-ro: user-supplied training pairs, JSON lines ({"en","ro"}, {"source","target"} or {"translation":{...}}). */
+  trainFile: path.optional(),
+  /** wmt16-en-ro: user-supplied line-aligned training files (train.source / train.target). */
+  trainSourceFile: path.optional(),
+  trainTargetFile: path.optional(),
+  /**
+   * Train on one part of a split and evaluate on the rest, cut by a seeded hash of the example ids (HellaSwag: only
+   * its validation set is available). Replaces trainSplit and eval.split.
+   */
+  carve: z.strictObject({ from: z.string().min(1), evalFraction: z.number().gt(0).lt(1), seed: z.int().default(1) }).optional(),
+  // --- end generation tasks ---
 });
 
 export const resourcesSchema = z.strictObject({

@@ -21,7 +21,8 @@ export {
   type StrategyRequest,
 } from './registry';
 export { middleTeacherLayer } from './strategies/all-to-one';
-export { copyLayers, studentInitMap, type StudentInitOptions } from './weight-copy';
+export { copyLayers, stackedInitMap, studentInitMap, type LayerStack, type StudentInitOptions } from './weight-copy';
 export { mulberry32, seededRng, type Rng } from './rng';
 export { AngleAccumulator, ANGLE_EPSILON, angleCosine, type AngleBatch, type HistogramBin, type StudentLayerAngles } from './angles';
 export * from './losses';
+export { topKGap, type TopKGap } from './topk-gap';

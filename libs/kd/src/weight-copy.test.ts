@@ -1,4 +1,4 @@
-import { copyLayers, studentInitMap } from './weight-copy';
+import { copyLayers, stackedInitMap, studentInitMap } from './weight-copy';
 
 describe('copyLayers', () => {
   it('follows the forward map by default (12→3: 4, 8, 12)', () => {
@@ -56,5 +56,27 @@ describe('studentInitMap', () => {
       "studentInitMap: parameter 'lm_head.weight' is not a BERT-style name",
     );
     expect(() => studentInitMap(layer(3), { teacherLayers: 12, studentLayers: 3 })).toThrow('is in student layer 3 but studentLayers is 3');
+  });
+});
+
+describe('stackedInitMap (encoder-decoder and decoder-only students)', () => {
+  it('maps each stack by its own forward map and copies everything else by name', () => {
+    const names = ['model.shared.weight', 'model.encoder.embed_positions.weight', 'model.encoder.layers.0.fc1.weight', 'model.encoder.layers.2.self_attn.q_proj.bias',
+      'model.decoder.layers.1.encoder_attn.k_proj.weight', 'model.decoder.layernorm_embedding.bias'];
+    const map = stackedInitMap(names, [
+      { prefix: 'model.encoder.layers.', teacherLayers: 12, studentLayers: 3 },
+      { prefix: 'model.decoder.layers.', teacherLayers: 12, studentLayers: 3, copyLayers: [1, 7, 12] },
+    ]);
+    expect(map).toEqual({
+      'model.shared.weight': 'model.shared.weight',
+      'model.encoder.embed_positions.weight': 'model.encoder.embed_positions.weight',
+      'model.encoder.layers.0.fc1.weight': 'model.encoder.layers.3.fc1.weight',
+      'model.encoder.layers.2.self_attn.q_proj.bias': 'model.encoder.layers.11.self_attn.q_proj.bias',
+      'model.decoder.layers.1.encoder_attn.k_proj.weight': 'model.decoder.layers.6.encoder_attn.k_proj.weight',
+      'model.decoder.layernorm_embedding.bias': 'model.decoder.layernorm_embedding.bias',
+    });
+    expect(() => stackedInitMap(['model.layers.3.mlp.up_proj.weight'], [{ prefix: 'model.layers.', teacherLayers: 8, studentLayers: 2 }])).toThrow(
+      "stackedInitMap: parameter 'model.layers.3.mlp.up_proj.weight' is in student layer 3 but the stack has 2 layers (0-based names 0..1)",
+    );
   });
 });

@@ -53,3 +53,37 @@ export function studentInitMap(studentParameterNames: readonly string[], options
   }
   return out;
 }
+
+/** One stack of numbered layers in a generation model's parameter names (`model.encoder.layers.` for BART). */
+export interface LayerStack {
+  /** Name prefix up to the layer number, e.g. `model.decoder.layers.` or `model.layers.`. */
+  prefix: string;
+  teacherLayers: number;
+  studentLayers: number;
+  /** Overrides the forward order; 1-based teacher layers, one per student layer. */
+  copyLayers?: readonly number[];
+}
+
+/**
+ * Weight copy for encoder-decoder and decoder-only students (METHOD.md §3): parameters of layer i of a stack map to
+ * the teacher's layer copyLayers[i] of the same stack (forward order by default; 12→3: 4, 8, 12, per stack); every
+ * other parameter (token and position embeddings, their norms, the final norm, a tied or separate LM head) maps to
+ * the same name. These models have no task head to leave random: the LM head is the vocabulary projection itself.
+ */
+export function stackedInitMap(studentParameterNames: readonly string[], stacks: readonly LayerStack[]): Record<string, string> {
+  const resolved = stacks.map((s) => ({ ...s, layers: copyLayers(s.teacherLayers, s.studentLayers, s.copyLayers) }));
+  const out: Record<string, string> = {};
+  for (const name of studentParameterNames) {
+    const stack = resolved.find((s) => name.startsWith(s.prefix));
+    if (!stack) {
+      out[name] = name;
+      continue;
+    }
+    const m = /^(\d+)\.(.+)$/.exec(name.slice(stack.prefix.length));
+    if (!m) throw new KdError(`stackedInitMap: parameter '${name}' has no layer number after '${stack.prefix}'`);
+    const i = Number(m[1]);
+    if (i >= stack.layers.length) throw new KdError(`stackedInitMap: parameter '${name}' is in student layer ${i} but the stack has ${stack.studentLayers} layers (0-based names 0..${stack.studentLayers - 1})`);
+    out[name] = `${stack.prefix}${stack.layers[i] - 1}.${m[2]}`;
+  }
+  return out;
+}

@@ -16,3 +16,4 @@ export {
 } from './bleu';
 export { corpusChrf, sentenceChrf, formatChrf, type ChrfOptions, type ChrfScore } from './chrf';
 export type { ReferenceStream } from './references';
+export { editDistance, phonemeErrorRate, type ErrorRate } from './edit-distance';

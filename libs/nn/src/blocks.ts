@@ -39,6 +39,23 @@ export class Blocks {
     return this.g.op('LayerNormalization', [x, w, b], { axis: attr.i(-1), epsilon: attr.f(eps) });
   }
 
+  /**
+   * RMSNorm over the last axis (T5, Llama, Qwen): x / √(mean(x²) + ε) · γ, built from primitives (the standard
+   * RMSNormalization op is opset 23, outside our range). Weight `name` [width], initialized to ones.
+   */
+  rmsNorm(x: string, name: string, width: number, eps: number): string {
+    const { g } = this;
+    const w = this.p.declare(name, [width], 'ones', false);
+    const ms = g.op('ReduceMean', [g.op('Mul', [x, x]), g.ints([-1])], { keepdims: attr.i(1) });
+    const r = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, this.scalar(eps)])])]);
+    return g.op('Mul', [g.op('Mul', [x, r]), w]);
+  }
+
+  /** SiLU (swish): x·σ(x), the gate of SwiGLU. */
+  silu(x: string): string {
+    return this.g.op('Mul', [x, this.g.op('Sigmoid', [x])]);
+  }
+
   activation(x: string, kind: Activation): string {
     const { g } = this;
     if (kind === 'relu') return g.op('Relu', [x]);

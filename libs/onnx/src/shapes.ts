@@ -142,6 +142,14 @@ const RULES: Record<string, ShapeFn> = {
     const axis = normalizeAxis(attrInt(node, 'axis', 0), x.shape.length, node);
     return [{ dtype: DataType.INT64, shape: reduceShape(node, x.shape, [axis], attrInt(node, 'keepdims', 1) === 1, false) }];
   },
+  TopK: (node, ins, constant) => {
+    const x = need(node, ins, 0);
+    const axis = normalizeAxis(attrInt(node, 'axis', -1), x.shape.length, node);
+    const k = constInts(node, 1, constant)![0];
+    if (!(k >= 1 && k <= x.shape[axis])) throw new ShapeError(node, `k = ${k} is outside 1..${x.shape[axis]} (the size of axis ${axis})`);
+    const shape = x.shape.map((d, i) => (i === axis ? k : d));
+    return [{ dtype: x.dtype, shape }, { dtype: DataType.INT64, shape: [...shape] }];
+  },
   MatMul: (node, ins) => [{ dtype: need(node, ins, 0).dtype, shape: matmulShape(node, need(node, ins, 0).shape, need(node, ins, 1).shape) }],
   Gemm: (node, ins) => {
     const a = need(node, ins, 0).shape;

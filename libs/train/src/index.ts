@@ -11,3 +11,14 @@ export { weightedCrossEntropy } from './losses';
 export { exportInference } from './export';
 export { bertTrainGraph, bertInferenceModel, batchFeeds, argmaxRows, BertEvaluator, bucketKey, parseBucketKey } from './bert-classifier';
 export type { ClassifierBatch } from './bert-classifier';
+export { tokenCrossEntropy } from './losses';
+export {
+  bartInferenceModel, bartTrainGraph, decoderInputIds, parseSeq2SeqKey, seq2seqBatchKey, seq2seqFeeds, seq2seqKey, targetTokenWeights,
+} from './seq2seq';
+export type { Seq2SeqBatch, TeacherForcingOptions } from './seq2seq';
+export { generate, hypothesisScore } from './beam-search';
+export type { GenerationOptions, Hypothesis, StepDecoder } from './beam-search';
+export { BartGenerator, Qwen3Generator } from './generation';
+export type { GeneratorOptions, SourceBatch } from './generation';
+export { ContinuationScorer, causalFeeds, causalKey, nextTokenTargets, parseCausalKey, qwen3InferenceModel, qwen3TrainGraph } from './causal-lm';
+export type { CausalBatch, LossTokens } from './causal-lm';

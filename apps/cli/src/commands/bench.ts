@@ -3,9 +3,41 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchKafkaClients, benchTrainStep, measureMatMulPeak } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
-import { runExperiment } from '@strata/experiment';
+import { estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
 
-const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean) => Promise<void> }> = {
+const examples = (file: string) => path.resolve(__dirname, '../../../../examples', file);
+
+/**
+ * A generation reproduction: the full run (hours), or with --smoke the same models on a small sample (minutes), which
+ * also prints the full run's estimated wall time from the stages it timed.
+ */
+function reproduction(name: string, manifestFile: string, description: string) {
+  return {
+    description,
+    long: true,
+    run: async (json: boolean, o: { smoke?: boolean }) => {
+      const file = examples(manifestFile);
+      if (!o.smoke) {
+        const { outDir, results } = await runExperiment(file, { outDir: path.resolve(`runs/${name}`) });
+        process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
+        return;
+      }
+      const full = parseManifest(fs.readFileSync(file, 'utf8'), file);
+      const smoke = smokeManifest(full);
+      const t0 = Date.now();
+      const { outDir, results } = await runGenerationExperiment(smoke, file, { outDir: path.resolve(`runs/${name}-smoke`), angleExamples: 64 });
+      const wall = (Date.now() - t0) / 1000;
+      const estimate = estimateFullRun(full, smoke, results as GenerationResults, fullRunSizes(full, file), 256, 64);
+      if (json) process.stdout.write(`${JSON.stringify({ smoke: { wallSeconds: wall, results }, estimate })}\n`);
+      else process.stdout.write(`${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nsmoke run: ${(wall / 60).toFixed(1)} min wall\n${formatEstimate(estimate)}\n`);
+    },
+  };
+}
+
+const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean, o: { smoke?: boolean }) => Promise<void> }> = {
+  'table1-dart': reproduction('table1-dart', 'table1-dart.yaml', 'the DART reproduction (examples/table1-dart.yaml; 12+12-layer teacher, 3+3 students; needs ../shared/data; about 3 hours; --smoke: minutes + estimate)'),
+  commonsenseqa: reproduction('commonsenseqa', 'commonsenseqa.yaml', 'the CommonsenseQA reproduction (examples/commonsenseqa.yaml; decoder-only 8-layer teacher, 2-layer students; needs ../shared/data; --smoke: minutes + estimate)'),
+  hellaswag: reproduction('hellaswag', 'hellaswag.yaml', 'the HellaSwag reproduction (examples/hellaswag.yaml; validation set carved 80/20 into train/test; needs ../shared/data; --smoke: minutes + estimate)'),
   'table1-sst2': {
     description: 'the SST-2 reproduction of docs/RESULTS.md (examples/table1-sst2.yaml; needs ../shared/data; tens of minutes)',
     long: true,
@@ -13,6 +45,13 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       const manifest = path.resolve(__dirname, '../../../../examples/table1-sst2.yaml');
       const { outDir, results } = await runExperiment(manifest, { outDir: path.resolve('runs/table1-sst2') });
       process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
+    },
+  },
+  'topk-kl-gap': {
+    description: 'KL of a top-k teacher cache vs the full distribution on a small vocabulary (CMUdict G2P; trains a small teacher and student, about 2.5 minutes)',
+    run: async (json) => {
+      const r = await measureTopKGap(path.resolve('runs/topk-kl-gap'), { log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatKlGap(r)}\n`);
     },
   },
   'matmul-peak': {
@@ -73,13 +112,14 @@ export function registerBenchCommands(program: Command): void {
     .description(`run a benchmark: ${Object.keys(BENCHES).join(', ')}, or all (every benchmark but the long reproductions)`)
     .argument('[name]', 'benchmark name, or "all"', 'all')
     .option('--json', 'print one JSON object per benchmark')
-    .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(12)} ${b.description}`).join('\n')}\n`)
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .option('--smoke', 'reproductions only: a few-minute run of the same models on a sample, with the full run\'s estimated wall time')
+    .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.description}`).join('\n')}\n`)
+    .action(async (name: string, opts: { json?: boolean; smoke?: boolean }) => {
       const names = name === 'all' ? Object.keys(BENCHES).filter((n) => !BENCHES[n].long) : [name];
       for (const n of names) {
         const bench = BENCHES[n];
         if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
-        await bench.run(!!opts.json);
+        await bench.run(!!opts.json, { smoke: opts.smoke });
       }
     });
 }

@@ -4,3 +4,4 @@ export { predictionKl, type PredictionKlOptions } from './kl';
 export { COSINE_NORM_EPS, TOKEN_COUNT_EPS, hiddenMse, type HiddenMseOptions, type HiddenPair } from './hidden';
 export { projectPairs, projection, projectionParamName, type ParamDeclare } from './projection';
 export { KD_LOSS_WEIGHTS, totalKdLoss, type KdLossTerms, type KdLossWeights } from './total';
+export { TOPK_REST_FLOOR, topKLogProbs, topKPredictionKl, type TopKKlOptions } from './topk-kl';

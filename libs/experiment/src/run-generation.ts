@@ -1,0 +1,267 @@
+// `strata experiment run` for generation tasks (seq2seq: encoder-decoder; multiple choice: decoder-only causal LM):
+// teacher -> one cache of states and top-k distributions -> every grid cell -> angles -> results.json + report.md.
+// The same layout and resume rules as run.ts (classification), with generation metrics.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
+import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
+import { GridCell, cellHash, planGrid } from './grid';
+import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
+import type { RunOptions } from './run';
+import { ExperimentManifest } from './schema';
+import { analyzeGenerationAngles } from './stages/generation-angles';
+import { cacheGenerationTeacher } from './stages/generation-cache';
+import { DataOptions, SplitRef, describeSplit, generationArchitecture } from './stages/generation-data';
+import { evaluateGeneration } from './stages/generation-eval';
+import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
+import { StackMaps, trainGenerationStudent } from './stages/generation-student';
+import { GenerationTeacherConfig, loadGenerationData, trainGenerationTeacher } from './stages/generation-teacher';
+import { validateAgainstTeacher } from './validate';
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+const sha256File = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** What a generation experiment reads: its training and evaluation examples and the loader options. */
+export interface GenerationData {
+  train: SplitRef;
+  eval: SplitRef;
+  data: DataOptions;
+}
+
+/** Resolves the manifest's data section: the split references (or a carve) and user-supplied training files. */
+export function generationData(manifest: ExperimentManifest, baseDir: string): GenerationData {
+  const { spec } = manifest;
+  const resolve = (field: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    const abs = path.resolve(baseDir, file);
+    if (!fs.existsSync(abs)) throw new Error(`spec.data.${field}: ${abs} not found`);
+    return abs;
+  };
+  const trainFile = resolve('trainFile', spec.data.trainFile);
+  const trainSourceFile = resolve('trainSourceFile', spec.data.trainSourceFile);
+  const trainTargetFile = resolve('trainTargetFile', spec.data.trainTargetFile);
+  if ((trainFile || trainSourceFile || trainTargetFile) && spec.task !== 'wmt16-en-ro')
+    throw new Error(`spec.data.trainFile / trainSourceFile / trainTargetFile are for task wmt16-en-ro, not '${spec.task}'`);
+  const carve = spec.data.carve;
+  const data: DataOptions = {
+    dataRoot: spec.data.root ? path.resolve(baseDir, spec.data.root) : undefined,
+    load: { trainFile, trainSourceFile, trainTargetFile },
+    maxExamples: spec.data.maxTrainExamples,
+  };
+  if (carve) return { train: { split: carve.from, part: 'train', carve }, eval: { split: carve.from, part: 'eval', carve }, data };
+  return { train: { split: spec.data.trainSplit }, eval: { split: spec.eval.split }, data };
+}
+
+/** The teacher-training settings of a manifest's `teacher.train`. */
+export function generationTeacherConfig(t: NonNullable<ExperimentManifest['spec']['teacher']['train']>): GenerationTeacherConfig {
+  return {
+    layers: t.layers, hidden: t.hidden, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim, preLayerNorm: t.preLayerNorm, intermediate: t.intermediate, maxLength: t.maxLength,
+    maxTargetLength: t.maxTargetLength, vocabSize: t.vocabSize, tokenizer: t.tokenizer, epochs: t.epochs, batchSize: t.batchSize, lr: t.lr,
+    warmupRatio: t.warmupRatio, dropout: t.dropout, labelSmoothing: t.labelSmoothing ?? 0, seed: t.seed,
+  };
+}
+
+function offDiagonalMean(m: ArrayLike<number>, t: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) if (i !== j) {
+    sum += m[i * t + j];
+    n++;
+  }
+  return n ? sum / n : NaN;
+}
+
+export interface GenerationResults extends ExperimentResults {
+  /** How the run was set up: splits (carved or not), sizes, cache. */
+  setup: Record<string, unknown>;
+  /** Wall-clock seconds per stage, for sizing longer runs. */
+  timings: { teacherTrain?: number; teacherSteps?: number; teacherEval?: number; cache?: number; students: Record<string, { train: number; eval: number; steps: number }>; angles?: number; total?: number };
+}
+
+/** Runs a generation experiment from a parsed manifest (called by runExperiment for seq2seq and multiple-choice tasks). */
+export async function runGenerationExperiment(manifest: ExperimentManifest, manifestPath: string, opts: RunOptions = {}): Promise<{ outDir: string; results: ExperimentResults }> {
+  const started = Date.now();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const { spec } = manifest;
+  const baseDir = path.dirname(manifestPath);
+  const architecture = generationArchitecture(spec.task);
+  if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services (Kafka); embedded runs use 'file'`);
+  const { train, eval: evalRef, data } = generationData(manifest, baseDir);
+  const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
+  fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
+  fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
+  const evaluation = { beam: spec.eval.beam ?? 4, lengthPenalty: spec.eval.lengthPenalty ?? 1, maxAnswerLength: spec.eval.maxAnswerLength ?? 12 };
+  const topK = spec.cache.topK ?? 64;
+  const labelSmoothing = spec.students.labelSmoothing ?? 0;
+  const timings: GenerationResults['timings'] = { students: {} };
+
+  // 1. Teacher: trained here (resumable) or a Strata-exported encoder-decoder / decoder-only model.
+  let teacher: LoadedGenerationModel;
+  let teacherMetrics: Record<string, number>;
+  let maxLength: number;
+  let maxTargetLength: number;
+  const batchSize = spec.students.batchSize;
+  if (spec.teacher.train) {
+    const config = generationTeacherConfig(spec.teacher.train);
+    if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)
+      throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${config.hidden}; students narrower or wider than the teacher are not supported by the generation trainer yet`);
+    const t = await trainGenerationTeacher({ task: spec.task, outDir: path.join(outDir, 'teacher'), config, train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, evaluation, log });
+    teacher = loadGenerationModel(t.onnx, t.tokenizer);
+    teacherMetrics = t.metrics;
+    maxLength = config.maxLength;
+    maxTargetLength = config.maxTargetLength ?? config.maxLength;
+    timings.teacherTrain = t.seconds.train;
+    timings.teacherSteps = t.steps;
+    timings.teacherEval = t.seconds.eval;
+  } else {
+    teacher = loadGenerationModel(path.resolve(baseDir, spec.teacher.onnx!), spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined);
+    if ((teacher.model.arch === 'bart') !== (architecture === 'encoder-decoder')) throw new Error(`${manifestPath}: task '${spec.task}' needs an ${architecture} teacher; ${teacher.onnx} is '${teacher.model.arch}'`);
+    validateAgainstTeacher(manifest, { layers: depthOf(teacher.model), hidden: teacher.model.config.hidden });
+    maxLength = maxTargetLength = teacher.model.config.maxPositions;
+    const t0 = Date.now();
+    const evalData = loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
+    teacherMetrics = (await evaluateGeneration({ task: spec.task, model: teacher.model, values: teacher.values, tokenizer: teacher.tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
+    timings.teacherEval = (Date.now() - t0) / 1000;
+  }
+  if (spec.students.hidden !== undefined && spec.students.hidden !== teacher.model.config.hidden)
+    throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from the teacher's hidden size ${teacher.model.config.hidden}; students narrower or wider than the teacher are not supported by the generation trainer yet`);
+  fs.copyFileSync(teacher.onnx, path.join(outDir, 'teacher.onnx'));
+  const teacherHash = sha256File(teacher.onnx);
+  const teacherLayers = depthOf(teacher.model);
+
+  // 2. One cache of every teacher layer any cell can ask for, the same set for each stack, plus the top-k.
+  const cells: GridCell[] = planGrid(manifest, { teacherLayers });
+  const requests: StrategyRequest[] = cells
+    .filter((c) => c.strategy !== 'none')
+    .map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: { ...c.options, architecture } }));
+  const layers = requests.length ? teacherLayerSet(...requests) : [teacherLayers];
+  const cacheRoot = path.join(outDir, 'cache');
+  const cache = await cacheGenerationTeacher({ teacher, task: spec.task, train, data, layers, topK, dtype: spec.cache.dtype, cacheRoot, maxLength, maxTargetLength, batchSize, log });
+  timings.cache = cache.computed ? cache.seconds : 0;
+  log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${layers.join(', ')} per stack, top-${cache.topK}${cache.computed ? '' : ' (reused)'}`);
+
+  // 3. Every cell; a finished cell with the same content hash is skipped. Generation settings join the hash.
+  const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
+  const resultCells: ResultCell[] = [];
+  const curves: Record<string, [number, number][]> = {};
+  for (const [i, cell] of cells.entries()) {
+    const hash = cellHash(cell, { teacherHash, cacheKey: `${cache.cacheKey}|${extra}` });
+    const dir = path.join(outDir, 'students', cell.id);
+    const resultFile = path.join(dir, 'result.json');
+    if (fs.existsSync(resultFile)) {
+      const done = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as ResultCell & { curve?: [number, number][]; seconds?: { train: number; eval: number }; steps?: number };
+      if (done.hash === hash) {
+        log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
+        resultCells.push(done);
+        if (done.curve) curves[cell.id] = done.curve;
+        continue;
+      }
+    }
+    log(`[${i + 1}/${cells.length}] ${cell.id}`);
+    const r = await trainGenerationStudent({
+      teacher, task: spec.task, cacheRoot, cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options, init: cell.init, depth: cell.depth, seed: cell.seed,
+      loss: cell.loss, labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr, outDir: dir,
+      train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, maxLength, maxTargetLength, evaluation, log,
+    });
+    const fixed = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
+    const stackMaps: Record<string, LayerMap | null> = {};
+    for (const stack of Object.keys(r.layerMaps[0]) as (keyof StackMaps)[]) stackMaps[stack] = fixed ? r.layerMaps[0][stack]! : null;
+    const result: ResultCell & { curve: [number, number][]; layerMaps: StackMaps[]; seconds: { train: number; eval: number }; steps: number } = {
+      id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, layerMap: fixed ? (r.layerMaps[0].decoder ?? null) : null, stackMaps,
+      metrics: r.metrics, curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps, seconds: r.seconds, steps: r.steps,
+    };
+    fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
+    writeAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+    resultCells.push(result);
+    curves[cell.id] = result.curve;
+  }
+  for (const c of resultCells) {
+    const d = c as ResultCell & { seconds?: { train: number; eval: number }; steps?: number };
+    if (d.seconds) timings.students[c.id] = { ...d.seconds, steps: d.steps ?? 0 };
+  }
+
+  // 4. Training curves, one chart per init (first seed of each strategy and depth).
+  const firstSeed = spec.students.seeds[0];
+  for (const init of spec.students.inits) {
+    const series = cells.filter((c) => c.init === init && c.seed === firstSeed).map((c) => ({ name: `${c.label} d${c.depth}`, points: curves[c.id] ?? [] }));
+    fs.writeFileSync(path.join(outDir, 'plots', `curves-${init}.svg`), lineChartSvg({ title: `training loss (${init} init, seed ${firstSeed})`, series, xLabel: 'step', yLabel: 'loss' }));
+  }
+
+  // 5. Angle analysis on the first seed's students, per stack.
+  const angles: AngleSummary[] = [];
+  if (spec.analysis.angles) {
+    const t0 = Date.now();
+    for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none')) {
+      const s = loadGenerationModel(path.join(outDir, 'students', `${cell.id}.onnx`), teacher.tokenizerPath);
+      const byStack = await analyzeGenerationAngles({
+        teacher, student: { model: withDepth(teacher.model, cell.depth), values: s.values }, task: spec.task, eval: evalRef, data, examples: opts.angleExamples ?? 256, maxLength, maxTargetLength,
+      });
+      for (const [stack, result] of Object.entries(byStack)) {
+        const id = architecture === 'encoder-decoder' ? `${cell.id} (${stack})` : cell.id;
+        angles.push({ cellId: id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
+        for (const l of result) {
+          const labels = l.teacherLayers.map(String);
+          const file = `${cell.id}-${stack}-s${l.studentLayer}`;
+          fs.writeFileSync(path.join(outDir, 'plots', `angles-${file}.svg`), heatmapSvg({ title: `${id}: mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }));
+          fs.writeFileSync(path.join(outDir, 'plots', `angles-hist-${file}.svg`), histogramSvg({ title: `${id}: cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }));
+        }
+      }
+    }
+    timings.angles = (Date.now() - t0) / 1000;
+  }
+  timings.total = (Date.now() - started) / 1000;
+
+  const results: GenerationResults = {
+    experiment: manifest.metadata.name,
+    task: spec.task,
+    teacher: { metrics: teacherMetrics, layers: teacherLayers, hidden: teacher.model.config.hidden, hash: teacherHash },
+    cells: resultCells,
+    angles: angles.length ? angles : undefined,
+    plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),
+    createdAt: new Date().toISOString(),
+    versions: { node: process.version, '@strata/experiment': '0.1.0', 'onnxruntime-node': '1.30.0' },
+    setup: {
+      architecture: teacher.model.arch === 'bart' ? 'encoder-decoder (BART-style)' : 'decoder-only (Qwen3-style)',
+      train: describeSplit(train), eval: describeSplit(evalRef), trainExamples: cache.count, maxEvalExamples: spec.data.maxEvalExamples ?? null,
+      maxLength, maxTargetLength, vocabSize: teacher.model.config.vocabSize, cacheLayers: layers, topK: cache.topK, evaluation,
+    },
+    timings,
+  };
+  writeAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeAtomic(path.join(outDir, 'report.md'), renderGenerationReport(results));
+  log(`wrote ${path.join(outDir, 'report.md')}`);
+  return { outDir, results };
+}
+
+/** The Table-1 report plus the setup of a generation run (splits, carve, cache) and its stage timings. */
+export function renderGenerationReport(r: GenerationResults): string {
+  const s = r.setup;
+  const lines = [
+    '',
+    '## Setup',
+    '',
+    `- Architecture: ${s.architecture}; teacher ${r.teacher.layers} layers per stack, hidden ${r.teacher.hidden}, vocabulary ${s.vocabSize}.`,
+    `- Trained on ${s.train} (${s.trainExamples} examples); evaluated on ${s.eval}${s.maxEvalExamples ? ` (at most ${s.maxEvalExamples} examples)` : ''}.`,
+    `- Teacher cache: hidden states ${(s.cacheLayers as number[]).join(', ')} per stack and the top-${s.topK} next-token distribution of every target position.`,
+    `- Generation: beam ${(s.evaluation as { beam: number }).beam}, length penalty ${(s.evaluation as { lengthPenalty: number }).lengthPenalty}.`,
+    '',
+    '## Timings (seconds, this machine)',
+    '',
+    `teacher training ${fmt(r.timings.teacherTrain)}, teacher evaluation ${fmt(r.timings.teacherEval)}, cache ${fmt(r.timings.cache)}, angles ${fmt(r.timings.angles)}, total ${fmt(r.timings.total)} (stages reused from an earlier run count 0).`,
+    '',
+    '| Cell | train | eval | steps |',
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(r.timings.students).map(([id, t]) => `| ${id} | ${t.train.toFixed(0)} | ${t.eval.toFixed(0)} | ${t.steps} |`),
+  ];
+  return `${renderReport(r).trimEnd()}\n${lines.join('\n')}\n`;
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? 'n/a' : v.toFixed(0);
+}

@@ -1,0 +1,126 @@
+// One view of the two generation architectures for the stages: configs, parameter specs, stacks, exported teachers.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Tokenizer } from '@strata/data';
+import { type LayerStack } from '@strata/kd';
+import { Model, floatValues, readModel } from '@strata/onnx';
+import { BART_DEFAULTS, BartConfig, ParamSource, ParamSpec, QWEN3_DEFAULTS, Qwen3Config, bartParamSpecs, qwen3ParamSpecs } from '@strata/nn';
+import { bartInferenceModel, qwen3InferenceModel } from '@strata/train';
+import type { GenerationArchitecture } from './generation-data';
+
+export type GenerationConfig = { arch: 'bart'; config: BartConfig } | { arch: 'qwen3'; config: Qwen3Config };
+
+/** A layer stack of a generation model: its hidden-state output prefix and which mask covers its tokens. */
+export interface StackInfo {
+  name: 'encoder' | 'decoder';
+  layers: number;
+  /** Output names `<prefix>.<i>` of the full inference graph. */
+  states: string;
+  /** Parameter name prefix up to the layer number. */
+  params: string;
+}
+
+export function architectureOf(c: GenerationConfig): GenerationArchitecture {
+  return c.arch === 'bart' ? 'encoder-decoder' : 'decoder';
+}
+
+export function stacksOf(c: GenerationConfig): StackInfo[] {
+  if (c.arch === 'bart')
+    return [
+      { name: 'encoder', layers: c.config.encoderLayers, states: 'encoder_hidden_states', params: 'model.encoder.layers.' },
+      { name: 'decoder', layers: c.config.decoderLayers, states: 'decoder_hidden_states', params: 'model.decoder.layers.' },
+    ];
+  return [{ name: 'decoder', layers: c.config.layers, states: 'hidden_states', params: 'model.layers.' }];
+}
+
+export function paramSpecs(c: GenerationConfig): ParamSpec[] {
+  return c.arch === 'bart' ? bartParamSpecs(c.config) : qwen3ParamSpecs(c.config);
+}
+
+export function hiddenSize(c: GenerationConfig): number {
+  return c.config.hidden;
+}
+
+export function depthOf(c: GenerationConfig): number {
+  return c.arch === 'bart' ? c.config.encoderLayers : c.config.layers;
+}
+
+/** The same architecture with `depth` layers per stack (the student). */
+export function withDepth(c: GenerationConfig, depth: number): GenerationConfig {
+  return c.arch === 'bart' ? { arch: 'bart', config: { ...c.config, encoderLayers: depth, decoderLayers: depth } } : { arch: 'qwen3', config: { ...c.config, layers: depth } };
+}
+
+/** Weight-copy stacks (METHOD.md §3) from a teacher to a student of `depth` layers per stack. */
+export function copyStacks(teacher: GenerationConfig, depth: number): LayerStack[] {
+  return stacksOf(teacher).map((s) => ({ prefix: s.params, teacherLayers: s.layers, studentLayers: depth }));
+}
+
+/** What the teacher stage needs to build a config: sizes from the manifest, special ids from the tokenizer. */
+export interface GenerationSizes {
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads?: number;
+  headDim?: number;
+  intermediate: number;
+  maxPositions: number;
+  dropout: number;
+  /** Encoder-decoder: pre-LN (mBART layout). */
+  preLayerNorm?: boolean;
+}
+
+export function generationConfig(arch: GenerationArchitecture, s: GenerationSizes, tokenizer: Tokenizer): GenerationConfig {
+  const ids = tokenizer.specialIds;
+  const pad = ids.pad ?? 0;
+  const bos = ids.cls ?? ids.bos;
+  const eos = ids.eos;
+  if (bos === undefined || eos === undefined) throw new Error('the tokenizer has no [CLS]/<s> or [SEP]/</s> token for BOS/EOS');
+  if (arch === 'encoder-decoder') {
+    return {
+      arch: 'bart',
+      config: {
+        ...BART_DEFAULTS, vocabSize: tokenizer.vocabSize, hidden: s.hidden, encoderLayers: s.layers, decoderLayers: s.layers, heads: s.heads, ffn: s.intermediate,
+        maxPositions: s.maxPositions, dropout: s.dropout, attentionDropout: 0, normalizeBefore: s.preLayerNorm ?? false, padId: pad, decoderStartId: bos, eosId: eos,
+      },
+    };
+  }
+  const headDim = s.headDim ?? s.hidden / s.heads;
+  return {
+    arch: 'qwen3',
+    config: {
+      ...QWEN3_DEFAULTS, vocabSize: tokenizer.vocabSize, hidden: s.hidden, layers: s.layers, heads: s.heads, kvHeads: s.kvHeads ?? Math.max(1, s.heads / 2), headDim,
+      intermediate: s.intermediate, maxPositions: s.maxPositions, hiddenDropout: s.dropout, padId: pad, bosId: bos, eosId: eos,
+    },
+  };
+}
+
+/** Forward-only model with logits and every hidden state of a batch shape (`tgtLen` unused by decoder-only models). */
+export function fullInferenceModel(c: GenerationConfig, batch: number, srcLen: number, tgtLen: number, params: ParamSource = { kind: 'inputs' }): Model {
+  return c.arch === 'bart' ? bartInferenceModel(c.config, batch, srcLen, tgtLen, params) : qwen3InferenceModel(c.config, batch, srcLen, params);
+}
+
+export interface LoadedGenerationModel {
+  onnx: string;
+  model: GenerationConfig;
+  values: Map<string, Float32Array>;
+  tokenizer: Tokenizer;
+  tokenizerPath: string;
+}
+
+/** Reads an encoder-decoder or decoder-only model exported by Strata: architecture and config from its metadata. */
+export function loadGenerationModel(onnx: string, tokenizerPath = path.join(path.dirname(onnx), 'tokenizer.json')): LoadedGenerationModel {
+  const m = readModel(onnx);
+  const arch = m.metadata['strata.architecture'];
+  const raw = m.metadata['strata.config'];
+  if ((arch !== 'bart' && arch !== 'qwen3') || !raw) throw new Error(`${onnx}: metadata 'strata.architecture' is '${arch ?? ''}'; expected a Strata-exported 'bart' or 'qwen3' model`);
+  const model = { arch, config: JSON.parse(raw) } as GenerationConfig;
+  const byName = new Map(m.graph.initializers.map((t) => [t.name, t]));
+  const values = new Map<string, Float32Array>();
+  for (const p of paramSpecs(model)) {
+    const t = byName.get(p.name);
+    if (!t) throw new Error(`${onnx}: parameter '${p.name}' is missing`);
+    values.set(p.name, Float32Array.from(floatValues(t)));
+  }
+  if (!fs.existsSync(tokenizerPath)) throw new Error(`tokenizer '${tokenizerPath}' not found (it is written next to teacher.onnx by the teacher stage)`);
+  return { onnx, model, values, tokenizer: Tokenizer.fromFile(tokenizerPath), tokenizerPath };
+}

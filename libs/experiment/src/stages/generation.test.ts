@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileStore } from '@strata/activations';
+import { loadSplit } from '@strata/data';
+import { cacheGenerationTeacher, recordIds } from './generation-cache';
+import { carvePart, describeSplit, formatSource } from './generation-data';
+import { loadGenerationModel } from './generation-model';
+import { initialGenerationStudent, stackMaps, trainGenerationStudent } from './generation-student';
+import { trainGenerationTeacher } from './generation-teacher';
+import { parseManifest } from '../validate';
+import { runGenerationExperiment } from '../run-generation';
+
+// A tiny encoder-decoder on the embedded CMUdict task (installed from npm): every generation stage runs for real.
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-generation-'));
+const quiet = () => undefined;
+const data = { maxExamples: 256 };
+const train = { split: 'train' };
+const evalRef = { split: 'dev' };
+const evaluation = { beam: 2, lengthPenalty: 1 };
+const sizes = { maxLength: 16, maxTargetLength: 16 };
+let teacherOnnx = '';
+
+beforeAll(async () => {
+  const t = await trainGenerationTeacher({
+    task: 'cmudict-g2p', outDir: path.join(root, 'teacher'), train, eval: evalRef, data, maxEvalExamples: 16, evaluation, log: quiet,
+    config: { layers: 2, hidden: 16, heads: 2, intermediate: 32, ...sizes, vocabSize: 128, tokenizer: 'word-level', epochs: 1, batchSize: 32, lr: 2e-3, warmupRatio: 0.1, dropout: 0.1, labelSmoothing: 0.1, seed: 1 },
+  });
+  teacherOnnx = t.onnx;
+  expect(Object.keys(t.metrics).sort()).toEqual(['bleu', 'per', 'word_accuracy']);
+  expect(t.model.arch).toBe('bart');
+});
+
+describe('generation pipeline stages', () => {
+  it('carves a split deterministically by id hash and spells G2P sources letter by letter', () => {
+    const examples = Array.from({ length: 1000 }, (_, i) => ({ id: `e${i}` }));
+    const carve = { from: 'dev', evalFraction: 0.2, seed: 1 };
+    const test = carvePart(examples, carve, 'eval');
+    const rest = carvePart(examples, carve, 'train');
+    expect(test.length + rest.length).toBe(1000);
+    expect(test.length).toBeGreaterThan(150);
+    expect(test.length).toBeLessThan(250);
+    expect(test.some((e) => rest.includes(e))).toBe(false);
+    expect(carvePart(examples, carve, 'eval')).toEqual(test);
+    expect(carvePart(examples, { ...carve, seed: 2 }, 'eval')).not.toEqual(test);
+    expect(describeSplit({ split: 'dev', part: 'eval', carve })).toBe('dev[eval 20%, seed 1]');
+    expect(formatSource('cmudict-g2p', "O'NEIL")).toBe("O ' N E I L");
+    expect(formatSource('dart', 'a : b : c')).toBe('a : b : c');
+  });
+
+  it('caches encoder and decoder states and the top-k distribution per example; copy init maps each stack', async () => {
+    const teacher = loadGenerationModel(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache');
+    const cache = await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet });
+    expect(cache).toMatchObject({ count: 256, computed: true, topK: 8 });
+    const store = FileStore.open(cacheRoot, cache.cacheKey, { readOnly: true });
+    expect(store.count).toBe(512);
+    const first = loadSplit('cmudict-g2p', 'train').examples.find((e) => store.has(recordIds(teacher.model, e.id).decoder))!;
+    const enc = store.get(`enc:${first.id}`)!;
+    const dec = store.get(`dec:${first.id}`)!;
+    expect(enc.validTokens).toBe(Array.from(first.source).length + 2); // [CLS] letters [SEP]
+    expect(dec.validTokens).toBe(first.target.split(' ').length + 1); // phonemes + EOS
+    expect(dec.logits).toMatchObject({ kind: 'topk', k: 8, positions: dec.validTokens });
+    expect(enc.logits).toBeUndefined();
+    store.close();
+    expect((await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet })).computed).toBe(false);
+
+    const student = initialGenerationStudent(teacher, 1, 'copy', 3);
+    expect(Array.from(student.get('model.encoder.layers.0.fc1.weight')!)).toEqual(Array.from(teacher.values.get('model.encoder.layers.1.fc1.weight')!));
+    expect(Array.from(student.get('model.decoder.layers.0.encoder_attn.k_proj.weight')!)).toEqual(Array.from(teacher.values.get('model.decoder.layers.1.encoder_attn.k_proj.weight')!));
+    expect(Array.from(student.get('model.shared.weight')!)).toEqual(Array.from(teacher.values.get('model.shared.weight')!));
+    const maps = stackMaps([{ name: 'encoder', layers: 12, states: '', params: '' }, { name: 'decoder', layers: 12, states: '', params: '' }], 'out-of-order-random', 3, 5, 0, {}, 'encoder-decoder');
+    expect(maps.encoder![0]).toEqual([0, 0]);
+    expect(maps.encoder!.map(([, t]) => t).sort((a, b) => a - b)).toEqual([0, 4, 8, 12]);
+    expect(maps.encoder).not.toEqual(maps.decoder); // independent permutations per stack (this seed)
+  });
+
+  it('a student killed mid-training resumes from its checkpoint and ends bit-identical to an uninterrupted run', async () => {
+    const teacher = loadGenerationModel(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache');
+    const cache = await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet });
+    const base = {
+      teacher, task: 'cmudict-g2p', cacheRoot, cacheKey: cache.cacheKey, strategy: 'forward', init: 'random' as const, depth: 1, seed: 2, labelSmoothing: 0.1,
+      epochs: 2, batchSize: 32, lr: 2e-3, train, eval: evalRef, data, maxEvalExamples: 16, ...sizes, evaluation, checkpointEvery: 3, log: quiet,
+    };
+    const straight = await trainGenerationStudent({ ...base, outDir: path.join(root, 'straight') });
+    expect(straight.layerMaps[0]).toEqual({ encoder: [[0, 0], [1, 2]], decoder: [[0, 0], [1, 2]] });
+    await expect(trainGenerationStudent({ ...base, outDir: path.join(root, 'killed'), stopAfterSteps: 11 })).rejects.toThrow('stopped after 11 steps');
+    const resumed = await trainGenerationStudent({ ...base, outDir: path.join(root, 'killed') });
+    expect(resumed.metrics).toEqual(straight.metrics);
+    expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+  });
+
+  it('strata experiment run: teacher, cache, cells with per-stack maps, angles, results and report', async () => {
+    const file = path.join(root, 'g2p.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: strata.dev/v1alpha1', 'kind: Experiment', 'metadata: { name: g2p-test }', 'spec:', '  task: cmudict-g2p',
+      '  teacher: { train: { layers: 2, hidden: 16, heads: 2, intermediate: 32, maxLength: 16, maxTargetLength: 16, vocabSize: 128, tokenizer: word-level, epochs: 1, batchSize: 32, lr: 0.002 } }',
+      '  cache: { topK: 8 }', '  students: { depths: [1], inits: [copy], strategies: [none, reverse], seeds: [1], epochs: 1, lr: 0.002 }',
+      '  eval: { beam: 2 }', '  data: { maxTrainExamples: 128, maxEvalExamples: 8 }',
+    ].join('\n'));
+    const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
+    const { outDir, results } = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'run'), log: quiet, angleExamples: 8 });
+    expect(results.cells.map((c) => c.id)).toEqual(['none-copy-d1-s1', 'reverse-copy-d1-s1']);
+    expect(results.cells[1].stackMaps).toEqual({ encoder: [[0, 0], [1, 2]], decoder: [[0, 0], [1, 2]] });
+    expect(Object.keys(results.cells[0].metrics).sort()).toEqual(['bleu', 'per', 'word_accuracy']);
+    expect(results.angles!.map((a) => a.cellId)).toEqual(['reverse-copy-d1-s1 (encoder)', 'reverse-copy-d1-s1 (decoder)']);
+    const report = fs.readFileSync(path.join(outDir, 'report.md'), 'utf8');
+    expect(report).toContain('| reverse-copy-d1-s1 | encoder: 0→0, 1→2; decoder: 0→0, 1→2 |');
+    expect(report).toContain('Trained on train (128 examples); evaluated on dev (at most 8 examples).');
+    // A re-run reuses every finished cell by content hash.
+    const again = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'run'), log: quiet, angleExamples: 8 });
+    expect(again.results.cells.map((c) => c.hash)).toEqual(results.cells.map((c) => c.hash));
+    expect((again.results as typeof results & { timings: { cache: number } }).timings.cache).toBe(0);
+  });
+});
