@@ -62,7 +62,11 @@ describeShared('commonsenseqa', 'CommonsenseQA with a decoder-only teacher', () 
     ]);
     const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
     const { results } = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'csqa-run'), log: quiet, angleExamples: 8 });
-    expect(Object.keys(results.teacher.metrics).sort()).toEqual(['accuracy', 'exact_match']);
+    expect(Object.keys(results.teacher.metrics).sort()).toEqual(['accuracy', 'exact_match', 'gold_nll']);
+    // Nats per gold token after a few steps: near a uniform guess over the 800-token vocabulary (ln 800 = 6.7; this
+    // run gave 6.5). A sum over each answer's tokens instead of a mean would be several times that.
+    expect(results.teacher.metrics.gold_nll).toBeGreaterThan(0);
+    expect(results.teacher.metrics.gold_nll).toBeLessThan(Math.log(800) + 1);
     // Decoder-only models match no embedding pair; all-to-one sends every student layer to the middle teacher layer.
     expect(results.cells[0].stackMaps).toEqual({ decoder: [[1, 2]] });
     expect(results.angles!.map((x) => x.cellId)).toEqual(['all-to-one-copy-d1-s1']);

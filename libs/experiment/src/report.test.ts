@@ -85,6 +85,13 @@ describe('renderReport', () => {
     expect(lines).toContain('| forward-copy-d3-s1 | 87.5% | 50.0% |');
   });
 
+  it('says which metrics are lower-is-better, and only for metrics the results have', () => {
+    expect(md).not.toContain('lower is better');
+    const mc = renderReport({ ...results, teacher: { metrics: { accuracy: 20.4, gold_nll: 2.9 } }, cells: [cell('none', 'copy', 1, 2, { accuracy: 21.3, gold_nll: 3.1 })] });
+    expect(mc).toContain('gold_nll: nats per token of the gold answer under the model, lower is better.');
+    expect(mc).not.toContain('phoneme error rate');
+  });
+
   it('leaves out the angle section when there is no angle analysis', () => {
     const plain = renderReport({ ...results, angles: undefined });
     expect(plain).not.toContain('Angle analysis');

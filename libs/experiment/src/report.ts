@@ -135,6 +135,12 @@ function depthTable(results: ExperimentResults, depth: number, metrics: readonly
   return lines;
 }
 
+/** Metrics whose scale or direction a reader cannot guess from the name (the rest are percentages or BLEU). */
+const METRIC_NOTES: Record<string, string> = {
+  gold_nll: 'nats per token of the gold answer under the model, lower is better',
+  per: 'phoneme error rate in percent, lower is better',
+};
+
 /**
  * Renders results as markdown: per student depth a Table 1 (teacher row; per init None / Forward / Reverse /
  * All-to-one / Out-of-order random, then other strategies) with mean ± sample std over seeds and Δ vs None, the
@@ -155,6 +161,8 @@ export function renderReport(results: ExperimentResults): string {
     'Mean ± sample standard deviation (n − 1 denominator) over n seeds; "± n/a" when there is one seed. ' +
       'Δ vs None is the difference of means against the None row of the same init.',
   ];
+  const notes = metrics.filter((m) => m in METRIC_NOTES).map((m) => `${m}: ${METRIC_NOTES[m]}`);
+  if (notes.length) out.push(`${notes.join('; ')}.`);
   for (const depth of depths) {
     out.push('', `### Student depth ${depth}`, '', ...depthTable(results, depth, metrics));
   }

@@ -61,6 +61,23 @@ export async function evaluateSeq2Seq(o: GenerationEvalOptions, examples: readon
   return { metrics, samples: examples.slice(0, 50).map((e, i) => ({ id: e.id, prediction: hypotheses[i], references: references[i] })) };
 }
 
+/**
+ * Nats per token of the gold continuations, over all examples (total NLL / total tokens). Models trained from scratch
+ * rank these tasks' choices at chance, where accuracy cannot tell students apart; how well each one predicts the
+ * gold answer still can.
+ */
+export function goldNll(scores: readonly { logProb: number; tokens: number }[], owner: readonly { example: number; choice: number }[], labels: readonly number[]): number {
+  let nll = 0;
+  let tokens = 0;
+  owner.forEach((w, row) => {
+    if (w.choice !== labels[w.example]) return;
+    nll -= scores[row].logProb;
+    tokens += scores[row].tokens;
+  });
+  if (tokens === 0) throw new Error('goldNll: no gold continuation has a scored token');
+  return nll / tokens;
+}
+
 export async function evaluateMultipleChoice(o: GenerationEvalOptions, examples: readonly MultipleChoiceExample[]): Promise<GenerationEvalResult> {
   if (o.model.arch !== 'qwen3') throw new Error('evaluateMultipleChoice needs a decoder-only model');
   const cfg = o.model.config;
@@ -95,6 +112,7 @@ export async function evaluateMultipleChoice(o: GenerationEvalOptions, examples:
   const accuracyOf = (picks: number[]) => (picks.filter((p, i) => p === examples[i].label).length / examples.length) * 100;
   const raw = best((r) => scores[r].logProb);
   const metrics: Record<string, number> = { accuracy: accuracyOf(raw) };
+  metrics.gold_nll = goldNll(scores, owner, examples.map((e) => e.label));
   // lm-eval-harness's acc_norm: log-likelihood divided by the continuation's length in characters.
   if (o.task === 'hellaswag') metrics.accuracy_norm = accuracyOf(best((r) => scores[r].logProb / Math.max(1, rows[r].continuationChars)));
   let samples = examples.slice(0, 50).map((e, i) => ({ id: e.id, prediction: e.choices[raw[i]] ?? '', references: [e.choices[e.label]] }));
