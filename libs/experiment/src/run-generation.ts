@@ -5,7 +5,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
-import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
+import { heatmapSvg, histogramSvg } from '@strata/plots';
+import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
 import type { RunOptions } from './run';
@@ -186,12 +187,8 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     if (d.seconds) timings.students[c.id] = { ...d.seconds, steps: d.steps ?? 0 };
   }
 
-  // 4. Training curves, one chart per init (first seed of each strategy and depth).
   const firstSeed = spec.students.seeds[0];
-  for (const init of spec.students.inits) {
-    const series = cells.filter((c) => c.init === init && c.seed === firstSeed).map((c) => ({ name: `${c.label} d${c.depth}`, points: curves[c.id] ?? [] }));
-    fs.writeFileSync(path.join(outDir, 'plots', `curves-${init}.svg`), lineChartSvg({ title: `training loss (${init} init, seed ${firstSeed})`, series, xLabel: 'step', yLabel: 'loss' }));
-  }
+  writeCurvePlots(outDir, spec.students.inits, firstSeed, cells, curves);
 
   // 5. Angle analysis on the first seed's students, per stack.
   const angles: AngleSummary[] = [];

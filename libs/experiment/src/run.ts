@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
-import { heatmapSvg, histogramSvg, lineChartSvg } from '@strata/plots';
+import { heatmapSvg, histogramSvg } from '@strata/plots';
+import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
 import { runGenerationExperiment } from './run-generation';
@@ -203,12 +204,8 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
   const curves = Object.fromEntries(o.resultCells.map((r) => [r.id, r.curve]));
 
-  // Training curves, one chart per init (first seed of each strategy and depth).
   const firstSeed = spec.students.seeds[0];
-  for (const init of spec.students.inits) {
-    const series = cells.filter((c) => c.init === init && c.seed === firstSeed).map((c) => ({ name: `${c.label} d${c.depth}`, points: curves[c.id] ?? [] }));
-    fs.writeFileSync(path.join(outDir, 'plots', `curves-${init}.svg`), lineChartSvg({ title: `training loss (${init} init, seed ${firstSeed})`, series, xLabel: 'step', yLabel: 'loss' }));
-  }
+  writeCurvePlots(outDir, spec.students.inits, firstSeed, cells, curves);
 
   // Angle analysis on the first seed's students.
   const angles: AngleSummary[] = [];
