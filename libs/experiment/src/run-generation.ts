@@ -68,6 +68,11 @@ export function generationTeacherConfig(t: NonNullable<ExperimentManifest['spec'
   };
 }
 
+/** Metrics the current evaluator reports (as the teacher's fresh scores show) that a saved result lacks. */
+export function staleMetrics(saved: Readonly<Record<string, number>>, current: Readonly<Record<string, number>>): string[] {
+  return Object.keys(current).filter((k) => !(k in saved));
+}
+
 function offDiagonalMean(m: ArrayLike<number>, t: number): number {
   let sum = 0;
   let n = 0;
@@ -151,6 +156,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
   const resultCells: ResultCell[] = [];
   const curves: Record<string, [number, number][]> = {};
+  let rescoreData: ReturnType<typeof loadGenerationData> | undefined;
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: `${cache.cacheKey}|${extra}` });
     const dir = path.join(outDir, 'students', cell.id);
@@ -158,7 +164,19 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     if (fs.existsSync(resultFile)) {
       const done = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as ResultCell & { curve?: [number, number][]; seconds?: { train: number; eval: number }; steps?: number };
       if (done.hash === hash) {
-        log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
+        // The teacher is scored on every run, so its metrics name everything the evaluator measures today; a cell
+        // finished by an older evaluator is re-scored from its saved student instead of being retrained.
+        const missing = staleMetrics(done.metrics, teacherMetrics);
+        if (missing.length) {
+          log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier without ${missing.join(', ')}; re-scoring students/${cell.id}.onnx`);
+          const t0 = Date.now();
+          const s = loadGenerationModel(path.join(outDir, 'students', `${cell.id}.onnx`), teacher.tokenizerPath);
+          rescoreData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
+          const evaluated = await evaluateGeneration({ task: spec.task, model: s.model, values: s.values, tokenizer: teacher.tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, rescoreData.examples as never);
+          done.metrics = evaluated.metrics;
+          if (done.seconds) done.seconds.eval = (Date.now() - t0) / 1000;
+          writeAtomic(resultFile, `${JSON.stringify(done, null, 2)}\n`);
+        } else log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
         resultCells.push(done);
         if (done.curve) curves[cell.id] = done.curve;
         continue;

@@ -112,5 +112,20 @@ describe('generation pipeline stages', () => {
     const again = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'run'), log: quiet, angleExamples: 8 });
     expect(again.results.cells.map((c) => c.hash)).toEqual(results.cells.map((c) => c.hash));
     expect((again.results as typeof results & { timings: { cache: number } }).timings.cache).toBe(0);
+    // A cell finished by an older evaluator (its result lacks a metric the teacher now reports) is re-scored from
+    // its saved student, not retrained.
+    const resultFile = path.join(outDir, 'students', 'reverse-copy-d1-s1', 'result.json');
+    const saved = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { metrics: Record<string, number>; seconds: { train: number } };
+    delete saved.metrics.per;
+    fs.writeFileSync(resultFile, JSON.stringify(saved));
+    const studentOnnx = path.join(outDir, 'students', 'reverse-copy-d1-s1.onnx');
+    const onnxTime = fs.statSync(studentOnnx).mtimeMs;
+    const lines: string[] = [];
+    const third = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'run'), log: (l) => lines.push(l), angleExamples: 8 });
+    expect(lines).toContain('[2/2] reverse-copy-d1-s1: finished earlier without per; re-scoring students/reverse-copy-d1-s1.onnx');
+    expect(lines).toContain('[1/2] none-copy-d1-s1: finished earlier, skipped');
+    expect(third.results.cells[1].metrics).toEqual(results.cells[1].metrics);
+    expect(fs.statSync(studentOnnx).mtimeMs).toBe(onnxTime);
+    expect(JSON.parse(fs.readFileSync(resultFile, 'utf8')).seconds.train).toBe(saved.seconds.train);
   });
 });
