@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { ExperimentManifest } from './schema';
 import { generationData, type GenerationResults } from './run-generation';
-import { loadGenerationData } from './stages/generation-teacher';
+import { loadGenerationData } from './stages/generation-data';
 import { planGrid } from './grid';
 
 export interface SmokeScale {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { describeShared, loadSplit, type Seq2SeqExample } from '@strata/data';
 import { parseManifest } from './validate';
 import { generationData, runGenerationExperiment } from './run-generation';
-import { loadGenerationData } from './stages/generation-teacher';
+import { loadGenerationData } from './stages/generation-data';
+import { evaluateGenerationModel } from './stages/generation-eval';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-generation-shared-'));
 const quiet = () => undefined;
@@ -61,7 +62,7 @@ describeShared('commonsenseqa', 'CommonsenseQA with a decoder-only teacher', () 
       '  eval: { beam: 2, maxAnswerLength: 6 }', '  data: { maxTrainExamples: 256, maxEvalExamples: 16 }',
     ]);
     const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
-    const { results } = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'csqa-run'), log: quiet, angleExamples: 8 });
+    const { outDir, results } = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'csqa-run'), log: quiet, angleExamples: 8 });
     expect(Object.keys(results.teacher.metrics).sort()).toEqual(['accuracy', 'exact_match', 'gold_nll']);
     // Nats per gold token after a few steps: near a uniform guess over the 800-token vocabulary (ln 800 = 6.7; this
     // run gave 6.5). A sum over each answer's tokens instead of a mean would be several times that.
@@ -70,6 +71,14 @@ describeShared('commonsenseqa', 'CommonsenseQA with a decoder-only teacher', () 
     // Decoder-only models match no embedding pair; all-to-one sends every student layer to the middle teacher layer.
     expect(results.cells[0].stackMaps).toEqual({ decoder: [[1, 2]] });
     expect(results.angles!.map((x) => x.cellId)).toEqual(['all-to-one-copy-d1-s1']);
+    // `strata eval`'s path: the saved student, scored on its own, gives the run's numbers.
+    const alone = await evaluateGenerationModel({
+      onnx: path.join(outDir, 'students', 'all-to-one-copy-d1-s1.onnx'), tokenizerPath: path.join(outDir, 'teacher', 'tokenizer.json'), task: 'commonsenseqa',
+      ref: { split: 'dev' }, data: { maxExamples: 16 }, beam: 2, maxAnswerLength: 6,
+    });
+    expect(alone.count).toBe(16);
+    expect(Object.keys(alone.metrics).sort()).toEqual(Object.keys(results.cells[0].metrics).sort());
+    for (const [k, v] of Object.entries(results.cells[0].metrics)) expect(alone.metrics[k]).toBeCloseTo(v, 4);
   });
 });
 

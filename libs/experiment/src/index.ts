@@ -52,6 +52,6 @@ export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel 
 export { trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
 export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/generation-cache';
 export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
-export { evaluateGeneration, goldNll, type GenerationEvalResult } from './stages/generation-eval';
+export { evaluateGeneration, evaluateGenerationModel, goldNll, type EvaluateGenerationModelOptions, type GenerationEvalResult } from './stages/generation-eval';
 export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';
 export { formatKlGap, measureTopKGap, type KlGapReport } from './kl-gap';

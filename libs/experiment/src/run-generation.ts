@@ -13,11 +13,11 @@ import type { RunOptions } from './run';
 import { ExperimentManifest } from './schema';
 import { analyzeGenerationAngles } from './stages/generation-angles';
 import { cacheGenerationTeacher } from './stages/generation-cache';
-import { DataOptions, SplitRef, describeSplit, generationArchitecture } from './stages/generation-data';
+import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './stages/generation-data';
 import { evaluateGeneration } from './stages/generation-eval';
 import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
 import { StackMaps, trainGenerationStudent } from './stages/generation-student';
-import { GenerationTeacherConfig, loadGenerationData, trainGenerationTeacher } from './stages/generation-teacher';
+import { GenerationTeacherConfig, trainGenerationTeacher } from './stages/generation-teacher';
 import { validateAgainstTeacher } from './validate';
 
 function writeAtomic(file: string, text: string): void {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { trainGenerationTeacher } from '@strata/experiment';
 import { registerAnalyzeCommands } from './analyze';
 import { registerStageCommands } from './stages';
 import { registerTeacherCommands } from './teacher';
@@ -57,6 +58,7 @@ describe('stage commands', () => {
     await expect(run('teacher', 'cache', '--teacher', 'x.onnx', '--task', 'spam', '--layers', '0,a', '--cache-root', dir)).rejects.toThrow(/--layers must be comma-separated/);
     await expect(run('teacher', 'cache', '--teacher', 'x.onnx', '--task', 'spam', '--layers', '0', '--dtype', 'int8', '--cache-root', dir)).rejects.toThrow(/--dtype must be one of/);
     await expect(run('eval', '--model', path.join(dir, 'missing.onnx'), '--task', 'spam')).rejects.toThrow(/model '.*missing.onnx' not found/);
+    await expect(run('eval', '--model', 'x.onnx', '--task', 'hellaswag', '--carve', '1.5')).rejects.toThrow(/--carve must be a fraction between 0 and 1, got '1.5'/);
   });
 
   it('runs teacher train -> cache -> student train -> eval -> analyze angles', async () => {
@@ -110,5 +112,19 @@ describe('stage commands', () => {
 
     const table = await run('analyze', 'angles', '--teacher', teacherOnnx, '--student', student.onnx, '--task', 'spam', '--max-examples', '64', '--out', out);
     expect(table).toMatch(/student layer 1: acute fraction \d\.\d{4}/);
+  });
+
+  it('eval scores an encoder-decoder on a seq2seq task and reproduces the teacher stage\'s metrics', async () => {
+    const G = path.join(dir, 'G');
+    const t = await trainGenerationTeacher({
+      task: 'cmudict-g2p', outDir: G, train: { split: 'train' }, eval: { split: 'dev' }, data: { maxExamples: 256 }, maxEvalExamples: 16, evaluation: { beam: 2, lengthPenalty: 1 }, log: () => undefined,
+      config: { layers: 2, hidden: 16, heads: 2, intermediate: 32, maxLength: 16, maxTargetLength: 16, vocabSize: 128, tokenizer: 'word-level', epochs: 1, batchSize: 32, lr: 2e-3, warmupRatio: 0.1, dropout: 0.1, labelSmoothing: 0, seed: 1 },
+    });
+    const ev = JSON.parse(await run('eval', '--model', t.onnx, '--task', 'cmudict-g2p', '--max-examples', '16', '--beam', '2', '--json'));
+    expect(ev).toMatchObject({ task: 'cmudict-g2p', split: 'dev', count: 16 });
+    expect(ev.metrics).toEqual(t.metrics);
+    expect(await run('eval', '--model', t.onnx, '--task', 'cmudict-g2p', '--max-examples', '16', '--beam', '2')).toMatch(/^cmudict-g2p\/dev \(16 examples\) bleu: \d+\.\d\d, per: \d+\.\d\d, word_accuracy: \d+\.\d\d\n$/);
+    await expect(run('eval', '--model', t.onnx, '--task', 'cmudict-g2p', '--max-length', '64')).rejects.toThrow(/maxLength 64 exceeds the model's 16 positions/);
+    await expect(run('eval', '--model', t.onnx, '--task', 'spam', '--carve', '0.2')).rejects.toThrow(/--carve is for generation tasks; 'spam' is classification/);
   });
 });

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { cacheTeacherStates, evaluateModel, loadTeacher, trainStudent } from '@strata/experiment';
+import { cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, type SplitRef } from '@strata/experiment';
+import { getTask } from '@strata/data';
 import { HIDDEN_NORMALIZATIONS, KD_LOSS_DEFAULTS, layerSelectionNames, type HiddenNormalize } from '@strata/kd';
 
 export const positiveInt = (field: string) => (v: string): number => {
@@ -33,6 +34,11 @@ export const layerList = (field: string) => (v: string): number[] => {
 const oneOf = <T extends string>(field: string, values: readonly T[]) => (v: string): T => {
   if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${field} must be one of ${values.join(', ')}, got '${v}'`);
   return v as T;
+};
+const fraction = (field: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError(`${field} must be a fraction between 0 and 1, got '${v}'`);
+  return n;
 };
 const DTYPES = ['float16', 'bfloat16', 'float32'] as const;
 
@@ -126,16 +132,37 @@ export function registerStageCommands(program: Command): void {
 
   program
     .command('eval')
-    .description('evaluate a Strata-exported BERT classifier (teacher or student .onnx) on a task split: accuracy, and F1 for binary tasks')
+    .description('evaluate a Strata-exported model (teacher or student .onnx) on a task split: accuracy and F1 for classifiers; BLEU (and PER) for seq2seq; ranking accuracy, gold_nll (and exact match or accuracy_norm) for multiple choice')
     .requiredOption('--model <onnx>', 'model .onnx exported by Strata')
     .option('--tokenizer <json>', 'tokenizer (default tokenizer.json next to the model)')
     .requiredOption('--task <id>', 'task id')
     .option('--split <name>', 'split to evaluate', 'dev')
+    .option('--carve <fraction>', 'generation tasks: evaluate the held-out part of --split carved by id hash, as an experiment\'s data.carve (e.g. 0.2 for HellaSwag)', fraction('--carve'))
+    .option('--carve-seed <n>', 'seed of --carve', nonNegInt('--carve-seed'), 1)
+    .option('--beam <n>', 'generation tasks: beam width', positiveInt('--beam'), 4)
+    .option('--length-penalty <x>', 'generation tasks: beam length penalty', weight('--length-penalty'), 1)
+    .option('--max-length <n>', 'generation tasks: source (or whole-sequence) token limit; default the model\'s positions', positiveInt('--max-length'))
+    .option('--max-target-length <n>', 'seq2seq tasks: generated-token limit; default the model\'s positions', positiveInt('--max-target-length'))
+    .option('--max-answer-length <n>', 'commonsenseqa: tokens of a generated answer', positiveInt('--max-answer-length'), 12)
+    .option('--batch-size <n>', 'batch size', positiveInt('--batch-size'), 32)
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--max-examples <n>', 'evaluate on a deterministic subset of n examples', positiveInt('--max-examples'))
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
-      const r = await evaluateModel({ onnx: mustExist(o.model, 'model'), tokenizerPath: o.tokenizer, task: o.task, split: o.split, dataRoot: o.dataRoot, maxExamples: o.maxExamples });
+      const model = mustExist(o.model, 'model');
+      const kind = getTask(o.task).kind;
+      if (kind === 'seq2seq' || kind === 'multiple-choice') {
+        const ref: SplitRef = o.carve ? { split: o.split, part: 'eval', carve: { from: o.split, evalFraction: o.carve, seed: o.carveSeed } } : { split: o.split };
+        const r = await evaluateGenerationModel({
+          onnx: model, tokenizerPath: o.tokenizer, task: o.task, ref, data: { dataRoot: o.dataRoot, maxExamples: o.maxExamples },
+          maxLength: o.maxLength, maxTargetLength: o.maxTargetLength, beam: o.beam, lengthPenalty: o.lengthPenalty, maxAnswerLength: o.maxAnswerLength, batchSize: o.batchSize,
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, task: o.task, split: describeSplit(ref), count: r.count, metrics: r.metrics })}\n`);
+        else process.stdout.write(`${o.task}/${describeSplit(ref)} (${r.count} examples) ${Object.entries(r.metrics).map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')}\n`);
+        return;
+      }
+      if (o.carve) throw new Error(`--carve is for generation tasks; '${o.task}' is ${kind}`);
+      const r = await evaluateModel({ onnx: model, tokenizerPath: o.tokenizer, task: o.task, split: o.split, dataRoot: o.dataRoot, maxExamples: o.maxExamples, batchSize: o.batchSize });
       if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, task: o.task, split: o.split, ...r })}\n`);
       else process.stdout.write(`${o.task}/${o.split} (${r.count} examples) accuracy: ${pct(r.accuracy)}${r.f1 !== undefined ? `, F1: ${pct(r.f1)}` : ''}\n`);
     });

@@ -4,9 +4,9 @@ import { makeBatches } from '@strata/data';
 import { AngleAccumulator, type StudentLayerAngles } from '@strata/kd';
 import { createSession, ort } from '@strata/onnx';
 import { causalFeeds, seq2seqFeeds } from '@strata/train';
-import { DataOptions, SplitRef } from './generation-data';
+import { DataOptions, SplitRef, loadGenerationData } from './generation-data';
 import { GenerationConfig, LoadedGenerationModel, fullInferenceModel, stacksOf } from './generation-model';
-import { generationBatchOptions, loadGenerationData, trainingRows } from './generation-teacher';
+import { generationBatchOptions, trainingRows } from './generation-teacher';
 
 export interface GenerationAnglesOptions {
   teacher: LoadedGenerationModel;

@@ -8,9 +8,9 @@ import { topKLogProbs } from '@strata/kd';
 import { GraphBuilder, createSession, ort } from '@strata/onnx';
 import { seq2seqFeeds, causalFeeds } from '@strata/train';
 import { progress } from '../progress';
-import { DataOptions, SplitRef, describeSplit } from './generation-data';
+import { DataOptions, SplitRef, describeSplit, loadGenerationData } from './generation-data';
 import { GenerationConfig, LoadedGenerationModel, depthOf, fullInferenceModel, hiddenSize, stacksOf } from './generation-model';
-import { generationBatchOptions, loadGenerationData, trainingRows } from './generation-teacher';
+import { generationBatchOptions, trainingRows } from './generation-teacher';
 
 export interface GenerationCacheOptions {
   teacher: LoadedGenerationModel;

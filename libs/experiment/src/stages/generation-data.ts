@@ -161,3 +161,8 @@ export function tokenizerTexts(task: string, data: Seq2SeqData | MultipleChoiceD
   if ('examples' in data && data.examples.length > 0 && 'source' in data.examples[0]) return (data as Seq2SeqData).examples.flatMap((e) => [e.source, e.target]);
   return (data as MultipleChoiceData).examples.flatMap((e) => [promptOf(task, e), ...e.choices]);
 }
+
+/** Loads the examples of a split reference for the task's architecture (seq2seq training reads one row per reference). */
+export function loadGenerationData(task: string, ref: SplitRef, data: DataOptions, forEval: boolean): Seq2SeqData | MultipleChoiceData {
+  return generationArchitecture(task) === 'encoder-decoder' ? loadSeq2Seq(task, ref, data, forEval) : loadMultipleChoice(task, ref, data);
+}

@@ -5,8 +5,8 @@ import { MultipleChoiceExample, Seq2SeqExample, Tokenizer, makeBatches } from '@
 import { corpusBleu, meanExactMatch, phonemeErrorRate } from '@strata/metrics';
 import { BartGenerator, ContinuationScorer, Qwen3Generator } from '@strata/train';
 import { lengthBuckets } from './common';
-import { continuationOf, encodeCausal, encodeSeq2Seq, promptOf } from './generation-data';
-import { GenerationConfig, paramSpecs } from './generation-model';
+import { DataOptions, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadGenerationData, promptOf } from './generation-data';
+import { GenerationConfig, loadGenerationModel, paramSpecs } from './generation-model';
 
 export interface GenerationEvalOptions {
   task: string;
@@ -142,4 +142,41 @@ export async function evaluateMultipleChoice(o: GenerationEvalOptions, examples:
 
 export function evaluateGeneration(o: GenerationEvalOptions, examples: readonly Seq2SeqExample[] | readonly MultipleChoiceExample[]): Promise<GenerationEvalResult> {
   return o.model.arch === 'bart' ? evaluateSeq2Seq(o, examples as Seq2SeqExample[]) : evaluateMultipleChoice(o, examples as MultipleChoiceExample[]);
+}
+
+export interface EvaluateGenerationModelOptions {
+  onnx: string;
+  /** Default: tokenizer.json next to the model. */
+  tokenizerPath?: string;
+  task: string;
+  /** The split, or one part of a carved split (HellaSwag's test part). */
+  ref: SplitRef;
+  data?: DataOptions;
+  /** Source / whole-sequence and target limits; default the model's position table (an experiment's own limits reproduce its numbers). */
+  maxLength?: number;
+  maxTargetLength?: number;
+  beam?: number;
+  lengthPenalty?: number;
+  maxAnswerLength?: number;
+  batchSize?: number;
+}
+
+/** Scores a Strata-exported encoder-decoder or decoder-only .onnx on a task's split (what `strata eval` runs for generation tasks). */
+export async function evaluateGenerationModel(o: EvaluateGenerationModelOptions): Promise<GenerationEvalResult & { count: number }> {
+  const m = loadGenerationModel(o.onnx, o.tokenizerPath);
+  const want = generationArchitecture(o.task) === 'encoder-decoder' ? 'bart' : 'qwen3';
+  if (m.model.arch !== want) throw new Error(`${o.onnx}: task '${o.task}' needs a '${want}' model; this one is '${m.model.arch}'`);
+  const examples = loadGenerationData(o.task, o.ref, o.data ?? {}, true).examples;
+  if (examples.length === 0) throw new Error(`task '${o.task}' ${describeSplit(o.ref)} has no examples`);
+  const positions = m.model.config.maxPositions;
+  for (const [field, v] of [['maxLength', o.maxLength], ['maxTargetLength', o.maxTargetLength]] as const)
+    if (v !== undefined && v > positions) throw new Error(`${field} ${v} exceeds the model's ${positions} positions (${o.onnx})`);
+  const result = await evaluateGeneration(
+    {
+      task: o.task, model: m.model, values: m.values, tokenizer: m.tokenizer, maxLength: o.maxLength ?? positions, maxTargetLength: o.maxTargetLength ?? positions,
+      beam: o.beam ?? 4, lengthPenalty: o.lengthPenalty ?? 1, maxAnswerLength: o.maxAnswerLength, batchSize: o.batchSize ?? 32,
+    },
+    examples as never,
+  );
+  return { ...result, count: examples.length };
 }

@@ -10,8 +10,8 @@ import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, stackedInitM
 import { DataType, ort } from '@strata/onnx';
 import { buildBart, buildQwen3, initParams } from '@strata/nn';
 import { Rng, TrainGraph, Trainer, exportInference, parseCausalKey, parseSeq2SeqKey, tokenCrossEntropy } from '@strata/train';
-import { DataOptions, SplitRef, describeSplit, generationArchitecture } from './generation-data';
-import { GenerationEvalSettings, batchKey, generationBatchOptions, loadGenerationData, modelFeeds, trainingRows } from './generation-teacher';
+import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './generation-data';
+import { GenerationEvalSettings, batchKey, generationBatchOptions, modelFeeds, trainingRows } from './generation-teacher';
 import { evaluateGeneration } from './generation-eval';
 import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, fullInferenceModel, paramSpecs, stacksOf, withDepth } from './generation-model';
 import { recordIds } from './generation-cache';

@@ -7,7 +7,7 @@ import { initParams } from '@strata/nn';
 import { Rng, Trainer, bartTrainGraph, causalFeeds, causalKey, exportInference, qwen3TrainGraph, seq2seqBatchKey, seq2seqFeeds, type TrainGraph } from '@strata/train';
 import { lengthBuckets } from './common';
 import {
-  DataOptions, MultipleChoiceData, Seq2SeqData, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadMultipleChoice, loadSeq2Seq, promptOf, tokenizerTexts,
+  DataOptions, MultipleChoiceData, Seq2SeqData, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadGenerationData, promptOf, tokenizerTexts,
 } from './generation-data';
 import { evaluateGeneration } from './generation-eval';
 import { GenerationConfig, fullInferenceModel, generationConfig, paramSpecs } from './generation-model';
@@ -76,11 +76,6 @@ export async function trainingRows(task: string, tokenizer: Tokenizer, data: Seq
   if (generationArchitecture(task) === 'encoder-decoder') return encodeSeq2Seq(tokenizer, (data as Seq2SeqData).examples, maxLength, maxTargetLength);
   const ex = (data as MultipleChoiceData).examples;
   return encodeCausal(tokenizer, ex.map((e) => promptOf(task, e)), ex.map((e) => continuationOf(e.choices[e.label])), maxLength);
-}
-
-/** Loads the examples of a split reference for the task's architecture (seq2seq training reads one row per reference). */
-export function loadGenerationData(task: string, ref: SplitRef, data: DataOptions, forEval: boolean): Seq2SeqData | MultipleChoiceData {
-  return generationArchitecture(task) === 'encoder-decoder' ? loadSeq2Seq(task, ref, data, forEval) : loadMultipleChoice(task, ref, data);
 }
 
 /** Batch options of a generation model (source and target buckets for seq2seq). */
