@@ -4,25 +4,20 @@ import { ParamSource, Qwen3Config, Qwen3Graph, buildQwen3 } from '@strata/nn';
 import { tokenCrossEntropy } from './losses';
 import type { TeacherForcingOptions } from './seq2seq';
 import type { TrainGraph } from './trainer';
+import { bucketKey, type ClassifierBatch } from './bert-classifier';
 
 /**
  * One static-shape batch of right-padded token sequences; rows from `size` on are padding. `tokenTypeIds` marks the
  * tokens that are predicted (1) rather than only read (0): the answer or ending after a prompt. Field names match
  * @strata/data's Batch.
  */
-export interface CausalBatch {
-  batchSize: number;
-  length: number;
-  size: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  tokenTypeIds: BigInt64Array;
-}
+export type CausalBatch = Omit<ClassifierBatch, 'labels'>;
 
 /** Which tokens the next-token loss covers: every real token after the first, or only the marked ones. */
 export type LossTokens = 'all' | 'marked';
 
-export const causalKey = (batch: number, seqLen: number): string => `${batch}x${seqLen}`;
+/** The same static-shape key as a classifier batch's. */
+export const causalKey = bucketKey;
 
 export function parseCausalKey(key: string): { batch: number; seqLen: number } {
   const [batch, seqLen] = key.split('@')[0].split('x').map(Number);
