@@ -2,7 +2,7 @@
 // from scratch with teacher forcing, evaluate it by generation or ranking, export it as a standalone .onnx.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tokenizer, TokenizerModelKind, makeBatches, type Batch, type BatchRow } from '@strata/data';
+import { Tokenizer, makeBatches, type Batch, type BatchRow } from '@strata/data';
 import { initParams } from '@strata/nn';
 import { Rng, Trainer, bartTrainGraph, causalFeeds, causalKey, exportInference, qwen3TrainGraph, seq2seqBatchKey, seq2seqFeeds, type TrainGraph } from '@strata/train';
 import { lengthBuckets } from './common';
@@ -12,29 +12,17 @@ import {
 import { evaluateGeneration } from './generation-eval';
 import { GenerationConfig, fullInferenceModel, generationConfig, paramSpecs } from './generation-model';
 import { trainEpochs } from './loop';
+import type { TeacherTrainConfig } from './teacher';
 
-export interface GenerationTeacherConfig {
-  layers: number;
-  hidden: number;
-  heads: number;
+/** The classification teacher's settings, plus the generation architectures' own (maxLength is the source length for seq2seq, the whole sequence for a causal LM). */
+export interface GenerationTeacherConfig extends TeacherTrainConfig {
   kvHeads?: number;
   headDim?: number;
   /** Encoder-decoder: pre-LN layers (mBART layout). */
   preLayerNorm?: boolean;
-  intermediate: number;
-  /** Source length (seq2seq) or whole sequence length (causal LM). */
-  maxLength: number;
   /** Seq2seq target length, EOS included (default maxLength). */
   maxTargetLength?: number;
-  vocabSize: number;
-  tokenizer: TokenizerModelKind;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  warmupRatio: number;
-  dropout: number;
   labelSmoothing: number;
-  seed: number;
 }
 
 export interface GenerationEvalSettings {
