@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActivationRecord, FileStore } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
-import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, stackedInitMap, topKPredictionKl, totalKdLoss } from '@strata/kd';
+import { KdLossConfig, LayerMap, hiddenMse, hiddenScaleWarning, kdLossConfig, layerMap, stackedInitMap, stateRms, topKPredictionKl, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
 import { buildBart, buildQwen3, initParams } from '@strata/nn';
 import { Rng, TrainGraph, Trainer, exportInference, parseCausalKey, parseSeq2SeqKey, tokenCrossEntropy } from '@strata/train';
@@ -188,6 +188,17 @@ export function stackMaps(stacks: StackInfo[], strategy: string, depth: number, 
   return out;
 }
 
+/** Says so, per stack, when the matched teacher states are too large for the chosen hidden-loss scaling (a sample of 64 records). */
+function warnOfStateScale(store: FileStore, ids: { encoder?: string; decoder: string }[], maps: readonly StackMaps[], loss: KdLossConfig, log: (line: string) => void): void {
+  for (const stack of ['encoder', 'decoder'] as const) {
+    const matched = [...new Set(maps.flatMap((m) => (m[stack] ?? []).map(([, t]) => t)))];
+    if (!matched.length) continue;
+    const records = ids.map((i) => (stack === 'encoder' ? i.encoder : i.decoder)).filter((id): id is string => id !== undefined).map((id) => store.get(id)).filter((r): r is ActivationRecord => r !== undefined);
+    const warning = hiddenScaleWarning(stateRms(records), matched, loss.normalize, loss.hidden);
+    if (warning) log(`warning (${stack}): ${warning}`);
+  }
+}
+
 /** Trains, evaluates and exports one student; re-running the same outDir resumes from its checkpoint. */
 export async function trainGenerationStudent(opts: GenerationStudentOptions): Promise<GenerationStudentResult> {
   const { teacher } = opts;
@@ -221,6 +232,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
   });
   fs.mkdirSync(opts.outDir, { recursive: true });
   const needed = maps.map((m) => (loss.hidden > 0 ? m : {}));
+  warnOfStateScale(store, train.examples.slice(0, 64).map((e) => recordIds(teacher.model, e.id)), needed, loss, opts.log ?? ((l) => process.stderr.write(`${l}\n`)));
   try {
     const t0 = Date.now();
     const { curve, bar } = await trainEpochs({
