@@ -189,7 +189,7 @@ export function stackMaps(stacks: StackInfo[], strategy: string, depth: number, 
 }
 
 /** Says so, per stack, when the matched teacher states are too large for the chosen hidden-loss scaling (a sample of 64 records). */
-function warnOfStateScale(store: FileStore, ids: { encoder?: string; decoder: string }[], maps: readonly StackMaps[], loss: KdLossConfig, log: (line: string) => void): void {
+export function warnOfStateScale(store: Pick<FileStore, 'get'>, ids: { encoder?: string; decoder: string }[], maps: readonly StackMaps[], loss: KdLossConfig, log: (line: string) => void): void {
   for (const stack of ['encoder', 'decoder'] as const) {
     const matched = [...new Set(maps.flatMap((m) => (m[stack] ?? []).map(([, t]) => t)))];
     if (!matched.length) continue;
