@@ -113,6 +113,13 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   let maxLength: number;
   let maxTargetLength: number;
   const batchSize = spec.students.batchSize;
+  // Scores a loaded model (a Strata-exported teacher, or a saved student to re-score) with the run's settings; the
+  // evaluation split is read once, on first use.
+  let evalData: ReturnType<typeof loadGenerationData> | undefined;
+  const score = async (model: LoadedGenerationModel['model'], values: LoadedGenerationModel['values'], tokenizer: LoadedGenerationModel['tokenizer']) => {
+    evalData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
+    return (await evaluateGeneration({ task: spec.task, model, values, tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
+  };
   if (spec.teacher.train) {
     const config = generationTeacherConfig(spec.teacher.train);
     if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)
@@ -131,8 +138,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     validateAgainstTeacher(manifest, { layers: depthOf(teacher.model), hidden: teacher.model.config.hidden });
     maxLength = maxTargetLength = teacher.model.config.maxPositions;
     const t0 = Date.now();
-    const evalData = loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
-    teacherMetrics = (await evaluateGeneration({ task: spec.task, model: teacher.model, values: teacher.values, tokenizer: teacher.tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
+    teacherMetrics = await score(teacher.model, teacher.values, teacher.tokenizer);
     timings.teacherEval = (Date.now() - t0) / 1000;
   }
   if (spec.students.hidden !== undefined && spec.students.hidden !== teacher.model.config.hidden)
@@ -156,7 +162,6 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
   const resultCells: ResultCell[] = [];
   const curves: Record<string, [number, number][]> = {};
-  let rescoreData: ReturnType<typeof loadGenerationData> | undefined;
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: `${cache.cacheKey}|${extra}` });
     const dir = path.join(outDir, 'students', cell.id);
@@ -171,9 +176,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
           log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier without ${missing.join(', ')}; re-scoring students/${cell.id}.onnx`);
           const t0 = Date.now();
           const s = loadGenerationModel(path.join(outDir, 'students', `${cell.id}.onnx`), teacher.tokenizerPath);
-          rescoreData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
-          const evaluated = await evaluateGeneration({ task: spec.task, model: s.model, values: s.values, tokenizer: teacher.tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, rescoreData.examples as never);
-          done.metrics = evaluated.metrics;
+          done.metrics = await score(s.model, s.values, teacher.tokenizer);
           if (done.seconds) done.seconds.eval = (Date.now() - t0) / 1000;
           writeAtomic(resultFile, `${JSON.stringify(done, null, 2)}\n`);
         } else log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);

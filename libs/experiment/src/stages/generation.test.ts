@@ -20,6 +20,7 @@ const evalRef = { split: 'dev' };
 const evaluation = { beam: 2, lengthPenalty: 1 };
 const sizes = { maxLength: 16, maxTargetLength: 16 };
 let teacherOnnx = '';
+let teacherMetrics: Record<string, number> = {};
 
 beforeAll(async () => {
   const t = await trainGenerationTeacher({
@@ -27,6 +28,7 @@ beforeAll(async () => {
     config: { layers: 2, hidden: 16, heads: 2, intermediate: 32, ...sizes, vocabSize: 128, tokenizer: 'word-level', epochs: 1, batchSize: 32, lr: 2e-3, warmupRatio: 0.1, dropout: 0.1, labelSmoothing: 0.1, seed: 1 },
   });
   teacherOnnx = t.onnx;
+  teacherMetrics = t.metrics;
   expect(Object.keys(t.metrics).sort()).toEqual(['bleu', 'per', 'word_accuracy']);
   expect(t.model.arch).toBe('bart');
 });
@@ -127,5 +129,20 @@ describe('generation pipeline stages', () => {
     expect(third.results.cells[1].metrics).toEqual(results.cells[1].metrics);
     expect(fs.statSync(studentOnnx).mtimeMs).toBe(onnxTime);
     expect(JSON.parse(fs.readFileSync(resultFile, 'utf8')).seconds.train).toBe(saved.seconds.train);
+  });
+
+  it('strata experiment run with an exported teacher scores it with the run settings', async () => {
+    const file = path.join(root, 'g2p-loaded.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: strata.dev/v1alpha1', 'kind: Experiment', 'metadata: { name: g2p-loaded }', 'spec:', '  task: cmudict-g2p',
+      `  teacher: { onnx: ${JSON.stringify(teacherOnnx)} }`,
+      '  cache: { topK: 8 }', '  students: { depths: [1], inits: [copy], strategies: [none], seeds: [1], epochs: 1, lr: 0.002 }',
+      '  eval: { beam: 2 }', '  data: { maxTrainExamples: 64, maxEvalExamples: 16 }', '  analysis: { angles: false }',
+    ].join('\n'));
+    const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
+    const { results } = await runGenerationExperiment(manifest, file, { outDir: path.join(root, 'run-loaded'), log: quiet });
+    // The same model, examples and settings as the teacher stage's own evaluation.
+    expect(results.teacher.metrics).toEqual(teacherMetrics);
+    expect(results.cells.map((c) => c.id)).toEqual(['none-copy-d1-s1']);
   });
 });
