@@ -105,7 +105,6 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   let lastStep: { step: number; loss: number } | undefined;
   const every = o.progressEveryMs ?? 2000;
   const pending: Promise<unknown>[] = [];
-  const t0 = Date.now();
   try {
     const r = await trainStudent({
       teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
@@ -127,7 +126,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     const record: TrainingRecord = { cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString() };
     writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
     // Training-side figures; the eval-split metrics are the evaluator's.
-    const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: (Date.now() - t0) / 1000 };
+    const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: r.trainSeconds };
     await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel, metrics });
     return { cell, record, skipped: false };
   } catch (e) {

@@ -234,8 +234,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
   const needed = maps.map((m) => (loss.hidden > 0 ? m : {}));
   warnOfStateScale(store, train.examples.slice(0, 64).map((e) => recordIds(teacher.model, e.id)), needed, loss, opts.log ?? ((l) => process.stderr.write(`${l}\n`)));
   try {
-    const t0 = Date.now();
-    const { curve, bar } = await trainEpochs({
+    const { curve, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       epochs: opts.epochs,
@@ -264,7 +263,6 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
     });
-    const trainSeconds = (Date.now() - t0) / 1000;
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model: student, values: trainer.params, tokenizer: teacher.tokenizer, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: opts.batchSize },

@@ -126,8 +126,7 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
   });
   const onnxPath = path.join(opts.outDir, 'teacher.onnx');
   try {
-    const t0 = Date.now();
-    const { curve, resumedFromStep, bar } = await trainEpochs({
+    const { curve, resumedFromStep, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'teacher.ckpt'),
       epochs: cfg.epochs,
@@ -140,7 +139,6 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
       log,
     });
     // A resumed run times only the steps it ran: scale to the whole run so the figure stays comparable.
-    const trainSeconds = ((Date.now() - t0) / 1000) * (resumedFromStep > 0 && totalSteps > resumedFromStep ? totalSteps / (totalSteps - resumedFromStep) : 1);
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model, values: trainer.params, tokenizer, maxLength: cfg.maxLength, maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: cfg.batchSize },

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileStore } from '@strata/activations';
 import { loadSplit } from '@strata/data';
+import { loadCheckpoint } from '@strata/train';
 import { cacheGenerationTeacher, recordIds } from './generation-cache';
 import { carvePart, describeSplit, formatSource } from './generation-data';
 import { loadGenerationModel } from './generation-model';
@@ -88,7 +89,11 @@ describe('generation pipeline stages', () => {
     const straight = await trainGenerationStudent({ ...base, outDir: path.join(root, 'straight') });
     expect(straight.layerMaps[0]).toEqual({ encoder: [[0, 0], [1, 2]], decoder: [[0, 0], [1, 2]] });
     await expect(trainGenerationStudent({ ...base, outDir: path.join(root, 'killed'), stopAfterSteps: 11 })).rejects.toThrow('stopped after 11 steps');
+    // The checkpoint carries the killed segment's training time, so the resumed run reports the whole of it.
+    const killedSeconds = loadCheckpoint(path.join(root, 'killed', 'student.ckpt')).meta?.trainSeconds as number;
+    expect(killedSeconds).toBeGreaterThan(0);
     const resumed = await trainGenerationStudent({ ...base, outDir: path.join(root, 'killed') });
+    expect(resumed.seconds.train).toBeGreaterThan(killedSeconds);
     expect(resumed.metrics).toEqual(straight.metrics);
     expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
   });

@@ -45,22 +45,35 @@ interface Position {
 }
 
 /** Trains to the end of the last epoch, resuming from the checkpoint when there is one. */
-export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]; resumedFromStep: number; bar: ReturnType<typeof progress> }> {
+export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]; resumedFromStep: number; trainSeconds: number; bar: ReturnType<typeof progress> }> {
   const { trainer } = o;
   let pos: Position = { epoch: 0, batch: 0 };
   let resumedFromStep = 0;
+  // Training time carried in the checkpoint, so a run resumed across sessions reports its whole training time
+  // rather than its last segment's. undefined: a checkpoint written before the field existed.
+  let priorSeconds: number | undefined = 0;
   const curve: Curve[] = [];
   if (fs.existsSync(o.checkpoint)) {
     const state = trainer.restore(o.checkpoint);
     pos = state.dataPosition as Position;
     resumedFromStep = state.step;
-    curve.push(...(((state.meta ?? {}).curve as Curve[] | undefined) ?? []));
+    const meta = state.meta ?? {};
+    curve.push(...((meta.curve as Curve[] | undefined) ?? []));
+    priorSeconds = typeof meta.trainSeconds === 'number' ? meta.trainSeconds : undefined;
     o.log?.(`${o.label}: resuming from step ${state.step} (epoch ${pos.epoch + 1}, batch ${pos.batch})`);
   }
   o.onStart?.(resumedFromStep);
   const every = o.checkpointEvery ?? 200;
   const bar = progress(o.label, o.totalSteps);
   bar.tick(trainer.step);
+  const t0 = Date.now();
+  // An old checkpoint's earlier steps are priced at this segment's rate.
+  const seconds = () => {
+    const own = (Date.now() - t0) / 1000;
+    if (priorSeconds !== undefined) return priorSeconds + own;
+    const ran = trainer.step - resumedFromStep;
+    return ran > 0 ? own * (trainer.step / ran) : own;
+  };
   for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
     const batches = o.batches(epoch);
     await o.beginEpoch?.(epoch);
@@ -72,10 +85,10 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
       o.onStep?.({ step: r.step, epoch, loss: r.loss });
       const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
       const stopping = o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps;
-      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve });
+      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, trainSeconds: seconds() });
       if (stopping) throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
     }
     await o.endEpoch?.(epoch);
   }
-  return { curve, resumedFromStep, bar };
+  return { curve, resumedFromStep, trainSeconds: seconds(), bar };
 }

@@ -74,6 +74,8 @@ export interface StudentResult {
   layerMaps: LayerMap[];
   curve: { step: number; loss: number }[];
   onnx: string;
+  /** Training time summed over every segment of a resumed run (waiting for teacher records included). */
+  trainSeconds: number;
 }
 
 const teacherInput = (t: number) => `teacher.hidden_states.${t}`;
@@ -175,7 +177,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     epochRecords = undefined;
   };
   try {
-    const { curve, bar } = await trainEpochs({
+    const { curve, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       epochs: opts.epochs,
@@ -205,7 +207,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     } else bar.done('trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
-    return { metrics, layerMaps: maps, curve, onnx };
+    return { metrics, layerMaps: maps, curve, onnx, trainSeconds };
   } finally {
     await closeEpoch();
     await source.close();
