@@ -209,7 +209,21 @@ describe('multiple choice loaders', () => {
     );
     expect(() => loadSplit('hellaswag', 'train', { dataRoot: root })).toThrow(`${file}:2: field "label" must be 0..3`);
     put('hellaswag/hellaswag_train.jsonl', JSON.stringify({ ind: 4, activity_label: 'Skiing', ctx: 'A man skis. he', endings: ['a', 'b', 'c', 'd'], label: 1 }));
-    expect(loadSplit('hellaswag', 'train', { dataRoot: root }).examples).toEqual([{ id: 'train-4', context: 'Skiing: A man skis. he', choices: ['a', 'b', 'c', 'd'], label: 1 }]);
+    expect(loadSplit('hellaswag', 'train', { dataRoot: root }).examples).toEqual([{ id: 'train-4', context: 'Skiing: A man skis. he', choices: ['a', 'b', 'c', 'd'], label: 1, domain: 'activitynet' }]);
+  });
+
+  it('names each HellaSwag example\'s source: the official source_id, else a WikiHow title ("How to ...")', () => {
+    put(
+      'hellaswag/hellaswag_train.jsonl',
+      [
+        JSON.stringify({ ind: 1, activity_label: 'Skiing', ctx: 'How to ski. Wax the skis.', endings: ['a', 'b', 'c', 'd'], label: 0, source_id: 'activitynet~v_x' }),
+        JSON.stringify({ ind: 2, activity_label: 'Health', ctx: 'Drink water.', endings: ['a', 'b', 'c', 'd'], label: 0, source_id: 'wikihow~123' }),
+        JSON.stringify({ ind: 3, query: 'Health: How to sleep well. Dim the lights.', ctx: 'How to sleep well. Dim the lights.', endings: ['a', 'b', 'c', 'd'], label: 2 }),
+        JSON.stringify({ ind: 4, query: 'Skiing: A man skis. he', endings: ['a', 'b', 'c', 'd'], label: 2 }),
+        JSON.stringify({ ind: 5, query: 'Health: How to rest. Lie down.', endings: ['a', 'b', 'c', 'd'], label: 2 }),
+      ].join('\n'),
+    );
+    expect(loadSplit('hellaswag', 'train', { dataRoot: root }).examples.map((e) => e.domain)).toEqual(['activitynet', 'wikihow', 'wikihow', 'activitynet', 'wikihow']);
   });
 });
 

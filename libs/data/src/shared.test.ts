@@ -174,6 +174,9 @@ describeShared('hellaswag', 'hellaswag (shared data)', () => {
     expect(labelCounts(dev)).toEqual({ 0: 2515, 1: 2485, 2: 2584, 3: 2458 });
     expect(dev.examples[0]).toMatchObject({ context: 'Roof shingle removal: A man is sitting on a roof. he', label: 3 });
     expect(dev.examples[0].choices[3]).toBe('starts pulling up roofing on a roof.');
+    // The official counts are 3,243 ActivityNet and 6,799 WikiHow; the shared file lacks source_id (see hellaswagDomain).
+    expect(dev.examples.filter((e) => e.domain === 'wikihow')).toHaveLength(6800);
+    expect(dev.examples.filter((e) => e.domain === 'activitynet')).toHaveLength(3242);
     expect(listSplits('hellaswag').filter((s) => s.available).map((s) => s.name)).toEqual(['dev']);
   });
 });

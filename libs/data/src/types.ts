@@ -27,6 +27,8 @@ export interface MultipleChoiceExample {
   choices: string[];
   /** Index of the correct choice; `NO_LABEL` (-1) on unlabeled splits. */
   label: number;
+  /** Where the example comes from, for tasks built from several sources (HellaSwag: activitynet or wikihow). */
+  domain?: string;
 }
 
 export type TaskKind = 'classification' | 'seq2seq' | 'multiple-choice';

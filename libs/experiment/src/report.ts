@@ -138,6 +138,8 @@ function depthTable(results: ExperimentResults, depth: number, metrics: readonly
 /** Metrics whose scale or direction a reader cannot guess from the name (the rest are percentages or BLEU). */
 const METRIC_NOTES: Record<string, string> = {
   gold_nll: 'nats per token of the gold answer under the model, lower is better',
+  accuracy_activitynet: 'accuracy on the ActivityNet-caption examples only',
+  accuracy_wikihow: 'accuracy on the WikiHow-article examples only',
   per: 'phoneme error rate in percent, lower is better',
 };
 

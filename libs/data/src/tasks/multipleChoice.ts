@@ -83,6 +83,18 @@ const HELLASWAG_SPLITS: readonly FileSplit[] = [
 ];
 
 /**
+ * HellaSwag mixes two sources that differ in kind (one-sentence ActivityNet captions, multi-step WikiHow articles),
+ * so scores are worth reading per source. The official `source_id` names it; the shared file dropped that field, and
+ * there every WikiHow context starts with its article title, "How to ...". That rule gives 6,800 WikiHow examples
+ * of the validation set's 6,799 (one ActivityNet caption also starts so).
+ */
+function hellaswagDomain(v: Record<string, unknown>, context: string): string {
+  if (typeof v.source_id === 'string' && v.source_id.includes('~')) return v.source_id.slice(0, v.source_id.indexOf('~'));
+  const ctx = typeof v.ctx === 'string' ? v.ctx : context.slice(context.indexOf(': ') + 2);
+  return /^How to /.test(ctx) ? 'wikihow' : 'activitynet';
+}
+
+/**
  * HellaSwag: context = `activity_label: ctx` (the shared file's `query`, or built from the official fields),
  * 4 endings, label 0-3. Reads both the shared converted file and the official JSON lines.
  */
@@ -98,16 +110,17 @@ function hellaswagRow(row: JsonLine, file: string, split: string, skipped: SkipC
   }
   const ind = v.ind;
   const id = `${split}-${typeof ind === 'number' || typeof ind === 'string' ? ind : row.line - 1}`;
+  const domain = hellaswagDomain(v, context);
   const label = typeof v.label === 'string' && /^\d$/.test(v.label) ? Number(v.label) : v.label;
   if (label === undefined || label === null || label === '') {
-    if (split.startsWith('test')) return { id, context, choices: endings as string[], label: NO_LABEL };
+    if (split.startsWith('test')) return { id, context, choices: endings as string[], label: NO_LABEL, domain };
     skipped.skip(file, row.line, 'missing label');
     return undefined;
   }
   if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label > 3) {
     throw malformedRow(file, row.line, `field "label" must be 0..3, found ${describeValue(v.label)}`);
   }
-  return { id, context, choices: endings as string[], label };
+  return { id, context, choices: endings as string[], label, domain };
 }
 
 export const hellaswag: TaskDefinition<'multiple-choice'> = {

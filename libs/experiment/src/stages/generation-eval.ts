@@ -66,6 +66,21 @@ export async function evaluateSeq2Seq(o: GenerationEvalOptions, examples: readon
  * rank these tasks' choices at chance, where accuracy cannot tell students apart; how well each one predicts the
  * gold answer still can.
  */
+/**
+ * Accuracy within each source of a multi-source task (HellaSwag's ActivityNet and WikiHow examples), as
+ * `accuracy_<domain>`: a model at chance on one source and above it on the other shows only here.
+ */
+export function accuracyByDomain(examples: readonly MultipleChoiceExample[], picks: readonly number[]): Record<string, number> {
+  const domains = [...new Set(examples.map((e) => e.domain).filter((d): d is string => d !== undefined))].sort();
+  if (domains.length < 2) return {};
+  return Object.fromEntries(
+    domains.map((d) => {
+      const mine = examples.flatMap((e, i) => (e.domain === d ? [i] : []));
+      return [`accuracy_${d}`, (mine.filter((i) => picks[i] === examples[i].label).length / mine.length) * 100];
+    }),
+  );
+}
+
 export function goldNll(scores: readonly { logProb: number; tokens: number }[], owner: readonly { example: number; choice: number }[], labels: readonly number[]): number {
   let nll = 0;
   let tokens = 0;
@@ -115,6 +130,7 @@ export async function evaluateMultipleChoice(o: GenerationEvalOptions, examples:
   metrics.gold_nll = goldNll(scores, owner, examples.map((e) => e.label));
   // lm-eval-harness's acc_norm: log-likelihood divided by the continuation's length in characters.
   if (o.task === 'hellaswag') metrics.accuracy_norm = accuracyOf(best((r) => scores[r].logProb / Math.max(1, rows[r].continuationChars)));
+  Object.assign(metrics, accuracyByDomain(examples, raw));
   let samples = examples.slice(0, 50).map((e, i) => ({ id: e.id, prediction: e.choices[raw[i]] ?? '', references: [e.choices[e.label]] }));
   if (o.task === 'commonsenseqa') {
     const answerLength = o.maxAnswerLength ?? 12;
