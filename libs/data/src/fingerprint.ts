@@ -19,13 +19,24 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * Example fields that only group examples for reporting (a multiple-choice example's source): nothing is trained or
+ * cached on them, and they are derived from fields that are fingerprinted, so they stay out of the fingerprint and
+ * adding one does not invalidate the caches and students built before it.
+ */
+const REPORTING_FIELDS = ['domain'];
+
+/**
  * Content fingerprint of a split for cache keys: sha256 (hex) over the version line, the kind, the label names
- * and one canonical JSON line per example, in order. It does not depend on the task name, split name or paths,
- * so the same content read from another place gives the same fingerprint.
+ * and one canonical JSON line per example (reporting fields left out), in order. It does not depend on the task
+ * name, split name or paths, so the same content read from another place gives the same fingerprint.
  */
 export function fingerprintExamples(kind: TaskKind, examples: readonly object[], labelNames?: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`${FINGERPRINT_VERSION}\n${kind}\n${canonicalJson(labelNames ?? null)}\n`);
-  for (const example of examples) hash.update(`${canonicalJson(example)}\n`);
+  for (const example of examples) {
+    const trained: Record<string, unknown> = { ...example };
+    for (const f of REPORTING_FIELDS) delete trained[f];
+    hash.update(`${canonicalJson(trained)}\n`);
+  }
   return hash.digest('hex');
 }

@@ -236,4 +236,11 @@ describe('fingerprint', () => {
     expect(fingerprintExamples('classification', [{ id: '1', textA: 'x', label: 0 }], ['pos', 'neg'])).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('leaves out reporting fields (the domain of a multiple-choice example), so adding one keeps existing caches valid', () => {
+    const mc = { id: 'dev-0', context: 'Skiing: A man skis. he', choices: ['a', 'b', 'c', 'd'], label: 1 };
+    const plain = fingerprintExamples('multiple-choice', [mc]);
+    expect(fingerprintExamples('multiple-choice', [{ ...mc, domain: 'activitynet' }])).toBe(plain);
+    expect(fingerprintExamples('multiple-choice', [{ ...mc, label: 2, domain: 'activitynet' }])).not.toBe(plain);
+  });
 });
