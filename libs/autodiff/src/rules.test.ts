@@ -73,6 +73,26 @@ describe('elementwise rules (float64 finite differences)', () => {
     xs.forEach((x, i) => expect(Math.abs(grad[i] - (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x))).toBeLessThan(1e-6));
   });
 
+  it('the Gather gradient sums repeated ids exactly on two threads, run after run (ORT\'s parallel ScatterND add lost updates)', async () => {
+    // 3,072 lookups into 64 rows of width 128, every row hit 48 times: each gradient element must be exactly 48.
+    // Written with ScatterND reduction 'add', ONNX Runtime's two threads dropped updates in some runs.
+    const [n, rows, width] = [3072, 64, 128];
+    const g = new GraphBuilder();
+    g.input('e', DataType.FLOAT, [rows, width]);
+    g.input('i', DataType.INT64, [n]);
+    const loss = g.op('ReduceSum', [g.op('Gather', ['e', 'i'])], { keepdims: attr.i(0) });
+    g.output(loss);
+    const session = await createSession(addGradients(g.build(), { loss, wrt: ['e'] }), { threads: 2 });
+    const feeds = {
+      e: toOrt(makeTensor('e', DataType.FLOAT, [rows, width], new Float32Array(rows * width))),
+      i: toOrt(makeTensor('i', DataType.INT64, [n], BigInt64Array.from({ length: n }, (_, k) => BigInt(k % rows)))),
+    };
+    for (let run = 0; run < 20; run++) {
+      const grad = (await session.run(feeds)).e_grad.data as Float32Array;
+      expect(grad.filter((v) => v !== n / rows).length).toBe(0);
+    }
+  });
+
   it('Dropout in training mode scales the gradient by the mask it drew', async () => {
     const g = new GraphBuilder();
     g.input('x', DataType.FLOAT, [4, 50]);
