@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchKafkaClients, benchTrainStep, measureMatMulPeak } from '@strata/bench';
+import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
 
@@ -81,6 +81,18 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       } finally {
         if (own) await stopBroker(own);
       }
+    },
+  },
+  'gather-grad': {
+    description: 'the Gather gradient (one-hot product) against the ScatterND add it replaced: time ratio and runs with lost updates, on two threads',
+    run: async (json) => {
+      const cases = await benchGatherGrad();
+      if (json) {
+        process.stdout.write(`${JSON.stringify(cases)}\n`);
+        return;
+      }
+      for (const c of cases)
+        process.stdout.write(`${c.ids} ids into ${c.rows} rows of ${c.width}: rule ${c.rule_ms.toFixed(1)} ms, scatter ${c.scatter_ms.toFixed(1)} ms, ratio rule/scatter ${c.rule_over_scatter.toFixed(2)}; wrong gradients in ${c.scatter_wrong_runs} of ${c.runs} scatter runs, ${c.rule_wrong_runs} of ${c.runs} rule runs\n`);
     },
   },
   'train-step': {
