@@ -65,10 +65,10 @@ registerGradient('Slice', (c) => {
  * Sums the rows of `g` (shape [...idShape, ...rest]) into a [rows, ...rest] tensor by their ids: repeated ids
  * accumulate. Written as a one-hot matrix product, (rowIds = ids) · g, rather than ScatterND with reduction 'add', because ONNX Runtime's CPU
  * ScatterND adds in parallel without atomics: with two intra-op threads and repeated ids (every embedding lookup)
- * it lost updates in 5 of 20 runs of a 3,072-row scatter, so embedding gradients came out wrong and run-dependent.
- * A MatMul is deterministic, at a cost (rows × ids × width): measured here, a lookup of 3,072 ids into 2,048 rows of
- * 128 takes 14.5 ms forward and backward on two threads, against 1.6 ms for the racy scatter (about 5% of a
- * HellaSwag student step). Slice's gradient keeps ScatterND: its indices never repeat.
+ * it loses updates, so embedding gradients came out wrong and run-dependent.
+ * A MatMul is deterministic, at a cost (rows × ids × width): about 10x the racy scatter, some 5% of a HellaSwag
+ * student step (`strata bench gather-grad`, docs/BENCHMARKS.md). Slice's gradient keeps ScatterND: its indices never
+ * repeat.
  */
 function sumRowsById(c: GradContext, ids: string, g: string, rows: number, rest: number[], dtype: DataType): string {
   const width = rest.reduce((p, d) => p * d, 1);
