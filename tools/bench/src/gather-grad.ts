@@ -25,7 +25,7 @@ export async function benchGatherGrad(o: { threads?: number; runs?: number; case
   const width = 128;
   const runs = o.runs ?? 20;
   const out: GatherGradCase[] = [];
-  for (const [rows, ids] of o.cases ?? [[2048, 3072], [4000, 3072]]) {
+  for (const [rows, ids] of o.cases ?? [[2048, 3072], [4000, 3072], [16000, 4096]]) {
     // Like a padded batch of text: a quarter of the positions are the pad id 0, the rest spread over the table.
     const lookups = BigInt64Array.from({ length: ids }, (_, k) => BigInt(k % 4 === 0 ? 0 : (k * 7919) % rows));
     const expected = new Float32Array(rows);

@@ -63,21 +63,23 @@ registerGradient('Slice', (c) => {
 
 /**
  * Sums the rows of `g` (shape [...idShape, ...rest]) into a [rows, ...rest] tensor by their ids: repeated ids
- * accumulate. Written as a one-hot matrix product, (rowIds = ids) · g, rather than ScatterND with reduction 'add', because ONNX Runtime's CPU
- * ScatterND adds in parallel without atomics: with two intra-op threads and repeated ids (every embedding lookup)
- * it loses updates, so embedding gradients came out wrong and run-dependent.
- * A MatMul is deterministic, at a cost (rows × ids × width): about 10x the racy scatter, some 5% of a HellaSwag
- * student step (`strata bench gather-grad`, docs/BENCHMARKS.md). Slice's gradient keeps ScatterND: its indices never
- * repeat.
+ * accumulate. Written as ScatterElements with reduction 'add' (each element's row id spelled out) rather than
+ * ScatterND 'add', because ONNX Runtime's CPU ScatterND adds in parallel without atomics: with two intra-op threads
+ * and repeated ids (every embedding lookup) it loses updates, so embedding gradients came out wrong and
+ * run-dependent. ORT's ScatterElements adds in one loop; libs/autodiff tests the rule on two threads, and
+ * `strata bench gather-grad` times it against the scatter it replaced. Slice's gradient keeps ScatterND: its
+ * indices never repeat.
  */
 function sumRowsById(c: GradContext, ids: string, g: string, rows: number, rest: number[], dtype: DataType): string {
   const width = rest.reduce((p, d) => p * d, 1);
-  const flat = c.op('Cast', [c.op('Reshape', [ids, c.ints([1, -1])])], { to: attr.i(DataType.INT64) });
+  const flat = c.op('Cast', [c.op('Reshape', [ids, c.ints([-1, 1])])], { to: attr.i(DataType.INT64) });
   // Gather counts negative ids from the end.
   const wrapped = c.op('Where', [c.op('Less', [flat, c.ints([0])]), c.op('Add', [flat, c.ints([rows])]), flat]);
-  const rowIds = c.g.constant(Array.from({ length: rows }, (_, i) => i), DataType.INT64, [rows, 1], 'row_ids');
-  const oneHotT = c.op('Cast', [c.op('Equal', [rowIds, wrapped])], { to: attr.i(dtype) }); // [rows, ids]
-  const summed = c.op('MatMul', [oneHotT, c.op('Reshape', [g, c.ints([-1, width])])]);
+  const updates = c.op('Reshape', [g, c.ints([-1, width])]);
+  const count = c.shape(ids).reduce((p, d) => p * d, 1);
+  const index = c.op('Expand', [wrapped, c.ints([count, width])]);
+  const zeros = c.op('Expand', [c.g.constant([0], dtype, [1]), c.ints([rows, width])]);
+  const summed = c.op('ScatterElements', [zeros, index, updates], { axis: attr.i(0), reduction: attr.s('add') });
   return c.op('Reshape', [summed, c.ints([rows, ...rest])]);
 }
 
