@@ -5,7 +5,7 @@ export interface GatherGradCase {
   rows: number;
   ids: number;
   width: number;
-  /** Forward + gradient of the engine's Gather rule (one-hot product), best of the timed runs. */
+  /** Forward + gradient of the engine's Gather rule (ScatterElements add), best of the timed runs. */
   rule_ms: number;
   /** The same gradient written as ScatterND with reduction 'add' (the rule before 2026-12-01). */
   scatter_ms: number;

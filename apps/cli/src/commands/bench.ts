@@ -84,7 +84,7 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
     },
   },
   'gather-grad': {
-    description: 'the Gather gradient (one-hot product) against the ScatterND add it replaced: time ratio and runs with lost updates, on two threads',
+    description: 'the Gather gradient (ScatterElements add) against the ScatterND add it replaced: time ratio and runs with lost updates, on two threads',
     run: async (json) => {
       const cases = await benchGatherGrad();
       if (json) {

@@ -66,6 +66,18 @@ export async function evaluateSeq2Seq(o: GenerationEvalOptions, examples: readon
  * rank these tasks' choices at chance, where accuracy cannot tell students apart; how well each one predicts the
  * gold answer still can.
  */
+export function goldNll(scores: readonly { logProb: number; tokens: number }[], owner: readonly { example: number; choice: number }[], labels: readonly number[]): number {
+  let nll = 0;
+  let tokens = 0;
+  owner.forEach((w, row) => {
+    if (w.choice !== labels[w.example]) return;
+    nll -= scores[row].logProb;
+    tokens += scores[row].tokens;
+  });
+  if (tokens === 0) throw new Error('goldNll: no gold continuation has a scored token');
+  return nll / tokens;
+}
+
 /**
  * Accuracy within each source of a multi-source task (HellaSwag's ActivityNet and WikiHow examples), as
  * `accuracy_<domain>`: a model at chance on one source and above it on the other shows only here.
@@ -79,18 +91,6 @@ export function accuracyByDomain(examples: readonly MultipleChoiceExample[], pic
       return [`accuracy_${d}`, (mine.filter((i) => picks[i] === examples[i].label).length / mine.length) * 100];
     }),
   );
-}
-
-export function goldNll(scores: readonly { logProb: number; tokens: number }[], owner: readonly { example: number; choice: number }[], labels: readonly number[]): number {
-  let nll = 0;
-  let tokens = 0;
-  owner.forEach((w, row) => {
-    if (w.choice !== labels[w.example]) return;
-    nll -= scores[row].logProb;
-    tokens += scores[row].tokens;
-  });
-  if (tokens === 0) throw new Error('goldNll: no gold continuation has a scored token');
-  return nll / tokens;
 }
 
 export async function evaluateMultipleChoice(o: GenerationEvalOptions, examples: readonly MultipleChoiceExample[]): Promise<GenerationEvalResult> {

@@ -138,7 +138,6 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
       checkpointEvery: opts.checkpointEvery,
       log,
     });
-    // A resumed run times only the steps it ran: scale to the whole run so the figure stays comparable.
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model, values: trainer.params, tokenizer, maxLength: cfg.maxLength, maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: cfg.batchSize },
