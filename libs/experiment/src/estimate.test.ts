@@ -38,4 +38,21 @@ describe('smoke runs and full-run estimates', () => {
     expect(e.angles).toBeCloseTo(6 * 4 * 8, 6); // 6 s per cell at 64 examples, 256 in the full run, 8 cells analysed
     expect(e.total).toBeCloseTo(e.teacherTrain + e.teacherEval + e.cache + e.studentsTrain + e.studentsEval + e.angles, 6);
   });
+
+  it('divides the students\' wall time by the students trained at once, and says so', () => {
+    const smoke = smokeManifest(full);
+    const results = {
+      setup: { trainExamples: 1024 },
+      teacher: { metrics: {}, layers: 12 },
+      timings: { teacherSteps: 40, teacherTrain: 80, students: { 'none-copy-d3-s1': { train: 20, eval: 32, steps: 40 } } },
+    } as unknown as GenerationResults;
+    const sizes = { trainExamples: 20000, evalExamples: 500 };
+    const one = estimateFullRun(full, smoke, results, sizes);
+    const two = estimateFullRun({ ...full, spec: { ...full.spec, resources: { parallelism: 2 } } }, smoke, results, sizes);
+    expect(two.studentsTrain).toBeCloseTo(one.studentsTrain / 2, 6);
+    expect(two.studentsEval).toBeCloseTo(one.studentsEval / 2, 6);
+    expect(two.teacherTrain).toBe(one.teacherTrain);
+    expect(two.method).toContain('2 students at a time');
+    expect(one.method).not.toContain('at a time');
+  });
 });

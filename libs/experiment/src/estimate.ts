@@ -65,7 +65,9 @@ export interface RunEstimate {
 /**
  * Extrapolates a smoke run's stage timings to the full manifest. Steps scale with examples × epochs (the smoke run's
  * steps per example, so bucket padding is counted); evaluation with examples; angles with the number of cells
- * analysed (their example count is fixed). Ignores session warm-up, so it errs on the high side for evaluation.
+ * analysed (their example count is fixed). Students trained several at a time (spec.resources.parallelism) divide
+ * the students' wall time; their per-student costs are the smoke run's, which trains its two cells as many at a time.
+ * Ignores session warm-up, so it errs on the high side for evaluation.
  */
 export function estimateFullRun(full: ExperimentManifest, smoke: ExperimentManifest, r: GenerationResults, sizes: FullRunSizes, fullAngleExamples = 256, smokeAngleExamples = 256): RunEstimate {
   const t = r.timings;
@@ -80,6 +82,7 @@ export function estimateFullRun(full: ExperimentManifest, smoke: ExperimentManif
   const studentStepsPerExample = students.length ? students.reduce((a, s) => a + s.steps, 0) / students.length / smokeTrain : 0;
   const studentEvalSecondsPerExample = students.length ? students.reduce((a, s) => a + s.eval, 0) / students.length / smokeEval : 0;
   const cells = planGrid(full, { teacherLayers: full.spec.teacher.train?.layers ?? r.teacher.layers ?? 1 });
+  const parallel = Math.max(1, Math.min(full.spec.resources?.parallelism ?? 1, cells.length));
   const angleCells = full.spec.analysis.angles ? cells.filter((c) => c.seed === full.spec.students.seeds[0] && c.strategy !== 'none').length : 0;
   const smokeAngleCells = smoke.spec.analysis.angles ? planGrid(smoke, { teacherLayers: r.teacher.layers ?? 1 }).filter((c) => c.strategy !== 'none').length : 0;
   const anglesSecondsPerCell = smokeAngleCells ? ((t.angles ?? 0) / smokeAngleCells) * (fullAngleExamples / smokeAngleExamples) : 0;
@@ -95,14 +98,14 @@ export function estimateFullRun(full: ExperimentManifest, smoke: ExperimentManif
     teacherTrain: teacherSecondsPerStep * stepsPerExample * sizes.trainExamples * teacherEpochs,
     teacherEval: measured.teacherEvalSecondsPerExample * sizes.evalExamples,
     cache: measured.cacheSecondsPerExample * sizes.trainExamples,
-    studentsTrain: studentSecondsPerStep * studentStepsPerExample * sizes.trainExamples * full.spec.students.epochs * cells.length,
-    studentsEval: studentEvalSecondsPerExample * sizes.evalExamples * cells.length,
+    studentsTrain: (studentSecondsPerStep * studentStepsPerExample * sizes.trainExamples * full.spec.students.epochs * cells.length) / parallel,
+    studentsEval: (studentEvalSecondsPerExample * sizes.evalExamples * cells.length) / parallel,
     angles: anglesSecondsPerCell * angleCells,
   };
   const total = Object.values(est).reduce((a, b) => a + b, 0);
   return {
     ...est, total, cells: cells.length, measured,
-    method: `smoke: ${smokeTrain} training / ${smokeEval} evaluation examples; full: ${sizes.trainExamples} / ${sizes.evalExamples}, teacher ${teacherEpochs} epochs, ${cells.length} cells x ${full.spec.students.epochs} epochs`,
+    method: `smoke: ${smokeTrain} training / ${smokeEval} evaluation examples; full: ${sizes.trainExamples} / ${sizes.evalExamples}, teacher ${teacherEpochs} epochs, ${cells.length} cells x ${full.spec.students.epochs} epochs${parallel > 1 ? `, ${parallel} students at a time` : ''}`,
   };
 }
 

@@ -18,6 +18,7 @@ import { evaluateGeneration } from './stages/generation-eval';
 import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
 import { StackMaps, trainGenerationStudent } from './stages/generation-student';
 import { GenerationTeacherConfig, trainGenerationTeacher } from './stages/generation-teacher';
+import { mapPool, threadsPerStudent, trainInWorker } from './stages/student-workers';
 import { validateAgainstTeacher } from './validate';
 
 function writeAtomic(file: string, text: string): void {
@@ -87,7 +88,7 @@ export interface GenerationResults extends ExperimentResults {
   /** How the run was set up: splits (carved or not), sizes, cache. */
   setup: Record<string, unknown>;
   /** Wall-clock seconds per stage, for sizing longer runs. */
-  timings: { teacherTrain?: number; teacherSteps?: number; teacherEval?: number; cache?: number; students: Record<string, { train: number; eval: number; steps: number }>; angles?: number; total?: number };
+  timings: { teacherTrain?: number; teacherSteps?: number; teacherEval?: number; cache?: number; students: Record<string, { train: number; eval: number; steps: number }>; studentsWall?: number; parallelism?: number; angles?: number; total?: number };
 }
 
 /** Runs a generation experiment from a parsed manifest (called by runExperiment for seq2seq and multiple-choice tasks). */
@@ -160,8 +161,9 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
 
   // 3. Every cell; a finished cell with the same content hash is skipped. Generation settings join the hash.
   const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
-  const resultCells: ResultCell[] = [];
+  const resultCells: ResultCell[] = new Array(cells.length);
   const curves: Record<string, [number, number][]> = {};
+  const pending: { i: number; cell: GridCell; hash: string; dir: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: `${cache.cacheKey}|${extra}` });
     const dir = path.join(outDir, 'students', cell.id);
@@ -180,17 +182,27 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
           if (done.seconds) done.seconds.eval = (Date.now() - t0) / 1000;
           writeAtomic(resultFile, `${JSON.stringify(done, null, 2)}\n`);
         } else log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
-        resultCells.push(done);
+        resultCells[i] = done;
         if (done.curve) curves[cell.id] = done.curve;
         continue;
       }
     }
+    pending.push({ i, cell, hash, dir });
+  }
+  const parallel = Math.max(1, Math.min(opts.parallelism ?? spec.resources?.parallelism ?? 1, pending.length));
+  const threads = threadsPerStudent(parallel);
+  if (parallel > 1) log(`training ${pending.length} students, ${parallel} at a time in worker threads (${threads} ONNX Runtime thread${threads === 1 ? '' : 's'} each)`);
+  const studentsStarted = Date.now();
+  await mapPool(pending, parallel, async ({ i, cell, hash, dir }) => {
     log(`[${i + 1}/${cells.length}] ${cell.id}`);
-    const r = await trainGenerationStudent({
-      teacher, task: spec.task, cacheRoot, cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options, init: cell.init, depth: cell.depth, seed: cell.seed,
+    const options = {
+      task: spec.task, cacheRoot, cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options, init: cell.init, depth: cell.depth, seed: cell.seed,
       loss: cell.loss, labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr, outDir: dir,
-      train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, maxLength, maxTargetLength, evaluation, log,
-    });
+      train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, maxLength, maxTargetLength, evaluation,
+    };
+    const r = parallel > 1
+      ? await trainInWorker({ kind: 'generation', options: { ...options, teacherOnnx: teacher.onnx, tokenizerPath: teacher.tokenizerPath } }, { threads, log })
+      : await trainGenerationStudent({ ...options, teacher, log });
     const fixed = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
     const stackMaps: Record<string, LayerMap | null> = {};
     for (const stack of Object.keys(r.layerMaps[0]) as (keyof StackMaps)[]) stackMaps[stack] = fixed ? r.layerMaps[0][stack]! : null;
@@ -199,10 +211,13 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
       metrics: r.metrics, curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps, seconds: r.seconds, steps: r.steps,
     };
     fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
-    writeAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
-    resultCells.push(result);
+    writeAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    resultCells[i] = result;
     curves[cell.id] = result.curve;
-  }
+  });
+  // Wall time of the cells trained in this run (several at a time overlap, so it is less than their sum).
+  timings.studentsWall = (Date.now() - studentsStarted) / 1000;
+  timings.parallelism = parallel;
   for (const c of resultCells) {
     const d = c as ResultCell & { seconds?: { train: number; eval: number }; steps?: number };
     if (d.seconds) timings.students[c.id] = { ...d.seconds, steps: d.steps ?? 0 };
@@ -271,7 +286,7 @@ export function renderGenerationReport(r: GenerationResults): string {
     '',
     '## Timings (seconds, this machine)',
     '',
-    `teacher training ${fmt(r.timings.teacherTrain)}, teacher evaluation ${fmt(r.timings.teacherEval)}, cache ${fmt(r.timings.cache)}, angles ${fmt(r.timings.angles)}, total ${fmt(r.timings.total)} (stages reused from an earlier run count 0).`,
+    `teacher training ${fmt(r.timings.teacherTrain)}, teacher evaluation ${fmt(r.timings.teacherEval)}, cache ${fmt(r.timings.cache)}, students ${fmt(r.timings.studentsWall)}${(r.timings.parallelism ?? 1) > 1 ? ` (${r.timings.parallelism} at a time)` : ''}, angles ${fmt(r.timings.angles)}, total ${fmt(r.timings.total)} (stages reused from an earlier run count 0).`,
     '',
     '| Cell | train | eval | steps |',
     '| --- | ---: | ---: | ---: |',

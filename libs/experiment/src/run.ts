@@ -16,6 +16,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
+import { mapPool, threadsPerStudent, trainInWorker } from './stages/student-workers';
 import { trainTeacher } from './stages/teacher';
 import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Examples of the eval split used by the angle analysis (default 256). */
   angleExamples?: number;
+  /** Students trained at once, each in a worker thread (default spec.resources.parallelism, else 1). */
+  parallelism?: number;
 }
 
 /** A finished cell as written to students/<cellId>/result.json. */
@@ -157,27 +160,35 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${cacheLayers.join(', ')}${cache.computed ? '' : ' (reused)'}`);
 
   // 3. Every cell; a finished cell with the same content hash is skipped.
-  const resultCells: CellResultFile[] = [];
+  const resultCells: CellResultFile[] = new Array(cells.length);
+  const pending: { i: number; cell: GridCell; hash: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: cache.cacheKey });
     const done = finishedCell(outDir, cell.id, hash);
     if (done) {
       log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
-      resultCells.push(done);
-      continue;
-    }
+      resultCells[i] = done;
+    } else pending.push({ i, cell, hash });
+  }
+  const parallel = Math.max(1, Math.min(opts.parallelism ?? spec.resources?.parallelism ?? 1, pending.length));
+  const threads = threadsPerStudent(parallel);
+  if (parallel > 1) log(`training ${pending.length} students, ${parallel} at a time in worker threads (${threads} ONNX Runtime thread${threads === 1 ? '' : 's'} each)`);
+  await mapPool(pending, parallel, async ({ i, cell, hash }) => {
     log(`[${i + 1}/${cells.length}] ${cell.id}`);
     const dir = path.join(outDir, 'students', cell.id);
-    const r = await trainStudent({
-      teacher, task: spec.task, cacheRoot: path.join(outDir, 'cache'), cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options,
+    const options = {
+      task: spec.task, cacheRoot: path.join(outDir, 'cache'), cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-      outDir: dir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log,
-    });
+      outDir: dir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples,
+    };
+    const r = parallel > 1
+      ? await trainInWorker({ kind: 'classification', options: { ...options, teacherOnnx: teacher.onnx, tokenizerPath: teacher.tokenizerPath } }, { threads, log })
+      : await trainStudent({ ...options, teacher, log });
     const result = cellResult(cell, { ...r, metrics: r.metrics! }, hash);
     fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
     writeAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-    resultCells.push(result);
-  }
+    resultCells[i] = result;
+  });
 
   const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells, dataRoot, angleExamples: opts.angleExamples, log });
   return { outDir, results };

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
-import { estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
+import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
 
 const examples = (file: string) => path.resolve(__dirname, '../../../../examples', file);
 
@@ -38,6 +38,16 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
   'table1-dart': reproduction('table1-dart', 'table1-dart.yaml', 'the DART reproduction (examples/table1-dart.yaml; 12+12-layer teacher, 3+3 students; needs ../shared/data; about 3 hours; --smoke: minutes + estimate)'),
   commonsenseqa: reproduction('commonsenseqa', 'commonsenseqa.yaml', 'the CommonsenseQA reproduction (examples/commonsenseqa.yaml; decoder-only 8-layer teacher, 2-layer students; needs ../shared/data; --smoke: minutes + estimate)'),
   hellaswag: reproduction('hellaswag', 'hellaswag.yaml', 'the HellaSwag reproduction (examples/hellaswag.yaml; validation set carved 80/20 into train/test; needs ../shared/data; --smoke: minutes + estimate)'),
+  'parallel-students': {
+    description: 'students one at a time (all cores) vs two at a time in worker threads: wall-time ratio on the HellaSwag smoke sample, 4 students x 3 epochs (needs ../shared/data; about 5 minutes)',
+    long: true,
+    run: async (json) => {
+      const file = examples('hellaswag.yaml');
+      const full = parseManifest(fs.readFileSync(file, 'utf8'), file);
+      const r = await benchParallelStudents(full, file, path.resolve('runs/parallel-students'), { log: json ? () => undefined : undefined });
+      process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatParallelStudents(r)}\n`);
+    },
+  },
   'table1-sst2': {
     description: 'the SST-2 reproduction of docs/RESULTS.md (examples/table1-sst2.yaml; needs ../shared/data; tens of minutes)',
     long: true,

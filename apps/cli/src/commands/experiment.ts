@@ -18,7 +18,7 @@ export function registerExperimentCommands(program: Command): void {
       return v;
     }, 'embedded')
     .option('--brokers <list>', 'Kafka bootstrap servers for --transport kafka (default $STRATA_BROKERS or 127.0.0.1:9092)')
-    .option('--parallelism <n>', 'student-trainers at once for --transport kafka (default spec.resources.parallelism, else up to 5)', (v: string) => {
+    .option('--parallelism <n>', 'students at once: worker threads of an embedded run (default spec.resources.parallelism, else 1) or student-trainer processes of --transport kafka (default spec.resources.parallelism, else up to 5)', (v: string) => {
       if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`--parallelism must be a positive integer, got '${v}'`);
       return Number(v);
     })
@@ -26,7 +26,7 @@ export function registerExperimentCommands(program: Command): void {
       const { outDir, results } =
         o.transport === 'kafka'
           ? await runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism })
-          : await runExperiment(manifest, { outDir: o.out });
+          : await runExperiment(manifest, { outDir: o.out, parallelism: o.parallelism });
       if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
       else process.stdout.write(`\n${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nreport: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
     });

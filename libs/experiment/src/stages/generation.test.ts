@@ -136,6 +136,23 @@ describe('generation pipeline stages', () => {
     expect(JSON.parse(fs.readFileSync(resultFile, 'utf8')).seconds.train).toBe(saved.seconds.train);
   });
 
+  it('spec.resources.parallelism trains the students in worker threads, to the cells of the one-at-a-time run', async () => {
+    const file = path.join(root, 'g2p.yaml');
+    const parallelFile = path.join(root, 'g2p-parallel.yaml');
+    fs.writeFileSync(parallelFile, `${fs.readFileSync(file, 'utf8')}\n  resources: { parallelism: 2 }\n`);
+    const manifest = parseManifest(fs.readFileSync(parallelFile, 'utf8'), parallelFile);
+    const lines: string[] = [];
+    const { results } = await runGenerationExperiment(manifest, parallelFile, { outDir: path.join(root, 'run-parallel'), log: (l) => lines.push(l), angleExamples: 8 });
+    expect(lines.some((l) => l.startsWith('training 2 students, 2 at a time in worker threads'))).toBe(true);
+    const one = JSON.parse(fs.readFileSync(path.join(root, 'run', 'results.json'), 'utf8')) as typeof results;
+    expect(results.cells.map((c) => c.id)).toEqual(one.cells.map((c) => c.id));
+    for (const [i, c] of results.cells.entries()) {
+      expect(c.hash).toBe(one.cells[i].hash);
+      expect(c.stackMaps).toEqual(one.cells[i].stackMaps);
+      for (const [k, v] of Object.entries(c.metrics)) expect(Math.abs(v - one.cells[i].metrics[k])).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
   it('strata experiment run with an exported teacher scores it with the run settings', async () => {
     const file = path.join(root, 'g2p-loaded.yaml');
     fs.writeFileSync(file, [
