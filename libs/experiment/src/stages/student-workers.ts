@@ -50,14 +50,15 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, run: (it
 }
 
 // Worker threads start without the parent's TypeScript loader, so the thread registers tsx before loading the body.
-const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(__dirname, 'student-thread.ts'))});\n`;
+// Resolved on first use, so that importing this module never needs tsx.
+const bootstrap = () => `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(__dirname, 'student-thread.ts'))});\n`;
 
 /** Trains one student in a worker thread with `threads` ONNX Runtime threads; its log lines come back through `log`. */
 export function trainInWorker(job: { kind: 'generation'; options: ByPath<GenerationStudentOptions> }, o: { threads: number; log: (line: string) => void }): Promise<GenerationStudentResult>;
 export function trainInWorker(job: { kind: 'classification'; options: ByPath<StudentTrainOptions> }, o: { threads: number; log: (line: string) => void }): Promise<StudentResult>;
 export function trainInWorker(job: StudentJob, o: { threads: number; log: (line: string) => void }): Promise<GenerationStudentResult | StudentResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(bootstrap, { eval: true, workerData: job, env: { ...process.env, STRATA_THREADS: String(o.threads) } });
+    const worker = new Worker(bootstrap(), { eval: true, workerData: job, env: { ...process.env, STRATA_THREADS: String(o.threads) } });
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;
