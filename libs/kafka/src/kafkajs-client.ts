@@ -40,7 +40,21 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
         });
       } catch (e) {
         // Another process may have created it between listTopics and createTopics.
-        if (!/already exists/i.test(String((e as Error).message))) throw e;
+        if (/already exists/i.test(String((e as Error).message))) return;
+        // kafkajs waits for leaders but retries only LEADER_NOT_AVAILABLE; a loaded single broker can briefly answer
+        // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created (seen once in CI), so wait that out here.
+        if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
+        const names = missing.map((t) => t.name);
+        for (let waited = 0; ; waited += 200) {
+          try {
+            await a.fetchTopicMetadata({ topics: names });
+            return;
+          } catch (again) {
+            const type = (again as { type?: string }).type;
+            if ((type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') || waited >= 30_000) throw again;
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
     },
     async deleteTopics(names: string[]) {
