@@ -4,10 +4,9 @@
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
-import { experimentContext, experimentGrid, obtainTeacher, writeAtomic, type ExperimentResults } from '@strata/experiment';
+import { experimentContext, experimentGrid, obtainTeacher, threadsPerStudent, writeAtomic, type ExperimentResults } from '@strata/experiment';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
 export interface KafkaRunOptions {
@@ -82,8 +81,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
 
     // 3. Students, several at once, each from the stream (they start while the teacher is still producing).
     const parallel = Math.max(1, o.parallelism ?? spec.resources?.parallelism ?? Math.min(cells.length, 5));
-    const threads = String(Math.max(1, Math.floor(os.availableParallelism() / parallel)));
-    const studentEnv = { ...env, STRATA_THREADS: process.env.STRATA_THREADS ?? threads };
+    const studentEnv = { ...env, STRATA_THREADS: String(threadsPerStudent(parallel)) };
     const queue = [...cells];
     const failures: string[] = [];
     const running = new Set<import('node:child_process').ChildProcess>();

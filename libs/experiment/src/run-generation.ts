@@ -18,7 +18,7 @@ import { evaluateGeneration } from './stages/generation-eval';
 import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
 import { StackMaps, trainGenerationStudent } from './stages/generation-student';
 import { GenerationTeacherConfig, trainGenerationTeacher } from './stages/generation-teacher';
-import { mapPool, threadsPerStudent, trainInWorker } from './stages/student-workers';
+import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { validateAgainstTeacher } from './validate';
 
 function writeAtomic(file: string, text: string): void {
@@ -189,9 +189,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     }
     pending.push({ i, cell, hash, dir });
   }
-  const parallel = Math.max(1, Math.min(opts.parallelism ?? spec.resources?.parallelism ?? 1, pending.length));
-  const threads = threadsPerStudent(parallel);
-  if (parallel > 1) log(`training ${pending.length} students, ${parallel} at a time in worker threads (${threads} ONNX Runtime thread${threads === 1 ? '' : 's'} each)`);
+  const { parallel, threads } = studentLanes(opts.parallelism ?? spec.resources?.parallelism, pending.length, log);
   const studentsStarted = Date.now();
   await mapPool(pending, parallel, async ({ i, cell, hash, dir }) => {
     log(`[${i + 1}/${cells.length}] ${cell.id}`);

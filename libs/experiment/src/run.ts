@@ -16,7 +16,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
-import { mapPool, threadsPerStudent, trainInWorker } from './stages/student-workers';
+import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { trainTeacher } from './stages/teacher';
 import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
 
@@ -170,9 +170,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
       resultCells[i] = done;
     } else pending.push({ i, cell, hash });
   }
-  const parallel = Math.max(1, Math.min(opts.parallelism ?? spec.resources?.parallelism ?? 1, pending.length));
-  const threads = threadsPerStudent(parallel);
-  if (parallel > 1) log(`training ${pending.length} students, ${parallel} at a time in worker threads (${threads} ONNX Runtime thread${threads === 1 ? '' : 's'} each)`);
+  const { parallel, threads } = studentLanes(opts.parallelism ?? spec.resources?.parallelism, pending.length, log);
   await mapPool(pending, parallel, async ({ i, cell, hash }) => {
     log(`[${i + 1}/${cells.length}] ${cell.id}`);
     const dir = path.join(outDir, 'students', cell.id);

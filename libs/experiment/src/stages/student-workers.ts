@@ -26,6 +26,14 @@ export function threadsPerStudent(parallel: number, env: NodeJS.ProcessEnv = pro
   return given > 0 ? given : Math.max(1, Math.floor(cores / parallel));
 }
 
+/** How many of `pending` cells to train at once (`requested`, else 1) and the threads of each; logs it when more than one. */
+export function studentLanes(requested: number | undefined, pending: number, log: (line: string) => void): { parallel: number; threads: number } {
+  const parallel = Math.max(1, Math.min(requested ?? 1, pending));
+  const threads = threadsPerStudent(parallel);
+  if (parallel > 1) log(`training ${pending} students, ${parallel} at a time in worker threads (${threads} ONNX Runtime thread${threads === 1 ? '' : 's'} each)`);
+  return { parallel, threads };
+}
+
 /**
  * Runs `run` over `items`, at most `limit` at a time, and returns the results in item order. After a failure no new
  * item starts; the running ones finish (their work is saved), then the first failure is thrown.
