@@ -47,6 +47,11 @@ describe('WordPiece (BERT-style, uncased)', () => {
     expect((await tokenizer.encode(a)).ids).toHaveLength(full.ids.length + 2);
   });
 
+  it('learns the same vocabulary on every run (the Rust WordPiece trainer did not: huggingface/tokenizers#1794)', () => {
+    const again = Tokenizer.train([...corpus].reverse(), { kind: 'wordpiece', vocabSize: 2000 });
+    expect(again.fingerprint()).toBe(tokenizer.fingerprint());
+  });
+
   it('saves tokenizer.json and loads it back with identical encodings', async () => {
     const file = path.join(work, 'wordpiece.json');
     tokenizer.save(file);

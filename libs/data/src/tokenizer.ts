@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as hf from 'tokenizers';
 import { DataError } from './errors';
+import { trainWordPieceVocab } from './wordpiece-train';
 
 /** Special tokens of every tokenizer Strata trains, in id order: [PAD] = 0, [UNK] = 1, [CLS] = 2, [SEP] = 3, [MASK] = 4. */
 export const BERT_SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -118,7 +119,9 @@ export class Tokenizer {
   }
 
   /**
-   * Trains a tokenizer on texts (e.g. a task's training split). The Rust trainer learns the vocabulary; the
+   * Trains a tokenizer on texts (e.g. a task's training split). WordPiece vocabularies are learnt here
+   * (trainWordPieceVocab: the same corpus gives the same vocabulary on every run); BPE and Unigram ones by the Rust
+   * trainer (BPE measured deterministic here; Unigram is not: four runs on SST-2 gave four vocabularies). The
    * result is then given Strata's special tokens ([PAD] 0, [UNK] 1, [CLS] 2, [SEP] 3, [MASK] 4), cut to
    * `vocabSize`, and a BERT post-processor: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]` with token types 0/1.
    */
@@ -129,17 +132,18 @@ export class Tokenizer {
     const vocabSize = options.vocabSize ?? (kind === 'unigram' ? 8000 : 30000);
     const work = mkdtempSync(path.join(tmpdir(), 'strata-tokenizer-'));
     try {
-      const corpus = path.join(work, 'corpus.txt');
       const parts = [...texts];
       if (parts.length === 0) throw new DataError('TOKENIZER', 'cannot train a tokenizer on no text');
-      writeFileSync(corpus, parts.join('\n'));
-
       const native = new hf.Tokenizer(emptyModel(kind));
       if (kind === 'wordpiece') {
-        native.setNormalizer(hf.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase }));
-        native.setPreTokenizer(hf.bertPreTokenizer());
+        const normalizer = hf.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase });
+        const preTokenizer = hf.bertPreTokenizer();
+        native.setNormalizer(normalizer);
+        native.setPreTokenizer(preTokenizer);
         native.setDecoder(hf.wordPieceDecoder('##', true));
-      } else if (kind === 'bpe') {
+        return Tokenizer.finish(wordPieceJson(native, work, parts, normalizer, preTokenizer, vocabSize - BERT_SPECIAL_TOKENS.length), kind, vocabSize);
+      }
+      if (kind === 'bpe') {
         if (lowercase) native.setNormalizer(hf.lowercase());
         native.setPreTokenizer(hf.byteLevelPreTokenizer(true, true));
       } else {
@@ -147,20 +151,26 @@ export class Tokenizer {
         native.setPreTokenizer(hf.metaspacePreTokenizer('▁', 'always', true));
         native.setDecoder(hf.metaspaceDecoder('▁', 'always', true));
       }
+      const corpus = path.join(work, 'corpus.txt');
+      writeFileSync(corpus, parts.join('\n'));
       const untrainedFile = path.join(work, 'untrained.json');
       const trainedFile = path.join(work, 'trained.json');
       native.save(untrainedFile, false);
       trainInChildProcess(untrainedFile, corpus, trainedFile, kind);
-      const json = JSON.parse(readFileSync(trainedFile, 'utf8')) as TokenizerJson;
-      const tokenizer = Tokenizer.fromJson(JSON.stringify(withSpecialTokens(json, kind, vocabSize)));
-      const cls = tokenizer.native.tokenToId('[CLS]');
-      const sep = tokenizer.native.tokenToId('[SEP]');
-      if (cls === null || sep === null) throw new DataError('TOKENIZER', 'unreachable: [CLS]/[SEP] missing after training');
-      tokenizer.native.setPostProcessor(hf.templateProcessing('[CLS] $A:0 [SEP]:0', '[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1', [['[CLS]', cls], ['[SEP]', sep]]));
-      return tokenizer;
+      return Tokenizer.finish(JSON.parse(readFileSync(trainedFile, 'utf8')) as TokenizerJson, kind, vocabSize);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  /** Strata's special tokens and size cut, then the BERT template `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`. */
+  private static finish(json: TokenizerJson, kind: TokenizerModelKind, vocabSize: number): Tokenizer {
+    const tokenizer = Tokenizer.fromJson(JSON.stringify(withSpecialTokens(json, kind, vocabSize)));
+    const cls = tokenizer.native.tokenToId('[CLS]');
+    const sep = tokenizer.native.tokenToId('[SEP]');
+    if (cls === null || sep === null) throw new DataError('TOKENIZER', 'unreachable: [CLS]/[SEP] missing after training');
+    tokenizer.native.setPostProcessor(hf.templateProcessing('[CLS] $A:0 [SEP]:0', '[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1', [['[CLS]', cls], ['[SEP]', sep]]));
+    return tokenizer;
   }
 
   /** Writes `tokenizer.json`. */
@@ -258,6 +268,21 @@ function emptyModel(kind: TokenizerModelKind): hf.Model {
   if (kind === 'wordpiece') return hf.WordPiece.empty() as unknown as hf.Model;
   if (kind === 'bpe') return hf.BPE.empty();
   return hf.Unigram.empty();
+}
+
+/**
+ * A WordPiece tokenizer.json learnt by trainWordPieceVocab (deterministic, unlike the Rust trainer) from the words
+ * the tokenizer's own normalizer and pre-tokenizer make of the texts.
+ */
+function wordPieceJson(native: hf.Tokenizer, work: string, texts: string[], normalizer: hf.Normalizer, preTokenizer: hf.PreTokenizer, learnt: number): TokenizerJson {
+  const counts = new Map<string, number>();
+  for (const text of texts) for (const [word] of preTokenizer.preTokenizeString(normalizer.normalizeString(text))) counts.set(word, (counts.get(word) ?? 0) + 1);
+  const vocab = trainWordPieceVocab(counts, { vocabSize: Math.max(1, learnt), continuingPrefix: '##' });
+  const file = path.join(work, 'untrained.json');
+  native.save(file, false);
+  const json = JSON.parse(readFileSync(file, 'utf8')) as TokenizerJson;
+  json.model = { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) } as TokenizerJson['model'];
+  return json;
 }
 
 /** The parts of `tokenizer.json` this module rewrites. */
