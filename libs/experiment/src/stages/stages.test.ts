@@ -13,16 +13,24 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-stages-'));
 const quiet = () => undefined;
 let teacherOnnx = '';
 
+const tinyTeacher = (dir: string) => trainTeacher({
+  task: 'spam', outDir: path.join(root, dir), maxTrainExamples: 320, maxEvalExamples: 64, log: quiet,
+  config: { layers: 4, hidden: 32, heads: 2, intermediate: 64, maxLength: 32, vocabSize: 1500, epochs: 1, batchSize: 32 },
+});
+
 beforeAll(async () => {
-  const t = await trainTeacher({
-    task: 'spam', outDir: path.join(root, 'teacher'), maxTrainExamples: 320, maxEvalExamples: 64, log: quiet,
-    config: { layers: 4, hidden: 32, heads: 2, intermediate: 64, maxLength: 32, vocabSize: 1500, epochs: 1, batchSize: 32 },
-  });
+  const t = await tinyTeacher('teacher');
   teacherOnnx = t.onnx;
   expect(t.metrics.accuracy).toBeGreaterThan(0);
 });
 
 describe('pipeline stages', () => {
+  it('trains the same teacher from scratch twice: byte-identical tokenizer and model', async () => {
+    const again = await tinyTeacher('teacher-again');
+    for (const file of ['tokenizer.json', 'teacher.onnx']) expect(fs.readFileSync(path.join(root, 'teacher-again', file)).equals(fs.readFileSync(path.join(root, 'teacher', file)))).toBe(true);
+    expect(again.curve).toEqual(JSON.parse(fs.readFileSync(path.join(root, 'teacher', 'teacher.json'), 'utf8')).curve);
+  });
+
   it('subsamples deterministically without taking the first rows', () => {
     const examples = Array.from({ length: 100 }, (_, i) => ({ id: `e${i}` }));
     const a = subsample(examples, 10);
