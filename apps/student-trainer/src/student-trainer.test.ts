@@ -130,7 +130,12 @@ describeKafka('student-trainer', (brokers) => {
 
     const resumed = trainer([...args('kill2'), '--checkpoint-every', '5'], env, path.join(artifacts, 'resumed.log'));
     expect(await resumed.exited).toBe(0);
-    expect(fs.readFileSync(path.join(artifacts, 'resumed.log'), 'utf8')).toMatch(/resuming from step (15|20)\b/);
+    // The kill lands a little after step 21 (progress events travel through the broker; on a loaded machine they lag
+    // by a few steps), so the resume point is the last checkpoint before it: every 5 steps or an epoch's end (13, 26).
+    const resumedFrom = Number(/resuming from step (\d+)\b/.exec(fs.readFileSync(path.join(artifacts, 'resumed.log'), 'utf8'))?.[1]);
+    expect(resumedFrom).toBeGreaterThanOrEqual(15);
+    expect(resumedFrom).toBeLessThan(39);
+    expect(resumedFrom % 5 === 0 || resumedFrom % 13 === 0).toBe(true);
     const a = fs.readFileSync(path.join(artifacts, names.kill, 'students', 'forward-random-d1-s1.onnx'));
     const b = fs.readFileSync(path.join(artifacts, 'kill2', 'students', 'forward-random-d1-s1.onnx'));
     expect(Buffer.compare(a, b)).toBe(0);
