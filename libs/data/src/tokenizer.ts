@@ -135,15 +135,15 @@ export class Tokenizer {
       const parts = [...texts];
       if (parts.length === 0) throw new DataError('TOKENIZER', 'cannot train a tokenizer on no text');
       const native = new hf.Tokenizer(emptyModel(kind));
+      let wordPiece: (() => TokenizerJson['model']) | undefined;
       if (kind === 'wordpiece') {
         const normalizer = hf.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase });
         const preTokenizer = hf.bertPreTokenizer();
         native.setNormalizer(normalizer);
         native.setPreTokenizer(preTokenizer);
         native.setDecoder(hf.wordPieceDecoder('##', true));
-        return Tokenizer.finish(wordPieceJson(native, work, parts, normalizer, preTokenizer, vocabSize - BERT_SPECIAL_TOKENS.length), kind, vocabSize);
-      }
-      if (kind === 'bpe') {
+        wordPiece = () => wordPieceModel(parts, normalizer, preTokenizer, vocabSize - BERT_SPECIAL_TOKENS.length);
+      } else if (kind === 'bpe') {
         if (lowercase) native.setNormalizer(hf.lowercase());
         native.setPreTokenizer(hf.byteLevelPreTokenizer(true, true));
       } else {
@@ -151,11 +151,16 @@ export class Tokenizer {
         native.setPreTokenizer(hf.metaspacePreTokenizer('▁', 'always', true));
         native.setDecoder(hf.metaspaceDecoder('▁', 'always', true));
       }
+      const untrainedFile = path.join(work, 'untrained.json');
+      native.save(untrainedFile, false);
+      if (wordPiece) {
+        const json = JSON.parse(readFileSync(untrainedFile, 'utf8')) as TokenizerJson;
+        json.model = wordPiece();
+        return Tokenizer.finish(json, kind, vocabSize);
+      }
       const corpus = path.join(work, 'corpus.txt');
       writeFileSync(corpus, parts.join('\n'));
-      const untrainedFile = path.join(work, 'untrained.json');
       const trainedFile = path.join(work, 'trained.json');
-      native.save(untrainedFile, false);
       trainInChildProcess(untrainedFile, corpus, trainedFile, kind);
       return Tokenizer.finish(JSON.parse(readFileSync(trainedFile, 'utf8')) as TokenizerJson, kind, vocabSize);
     } finally {
@@ -271,18 +276,14 @@ function emptyModel(kind: TokenizerModelKind): hf.Model {
 }
 
 /**
- * A WordPiece tokenizer.json learnt by trainWordPieceVocab (deterministic, unlike the Rust trainer) from the words
- * the tokenizer's own normalizer and pre-tokenizer make of the texts.
+ * The WordPiece model of a tokenizer.json, learnt by trainWordPieceVocab (deterministic, unlike the Rust trainer)
+ * from the words the tokenizer's own normalizer and pre-tokenizer make of the texts.
  */
-function wordPieceJson(native: hf.Tokenizer, work: string, texts: string[], normalizer: hf.Normalizer, preTokenizer: hf.PreTokenizer, learnt: number): TokenizerJson {
+function wordPieceModel(texts: string[], normalizer: hf.Normalizer, preTokenizer: hf.PreTokenizer, learnt: number): TokenizerJson['model'] {
   const counts = new Map<string, number>();
   for (const text of texts) for (const [word] of preTokenizer.preTokenizeString(normalizer.normalizeString(text))) counts.set(word, (counts.get(word) ?? 0) + 1);
   const vocab = trainWordPieceVocab(counts, { vocabSize: Math.max(1, learnt), continuingPrefix: '##' });
-  const file = path.join(work, 'untrained.json');
-  native.save(file, false);
-  const json = JSON.parse(readFileSync(file, 'utf8')) as TokenizerJson;
-  json.model = { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) } as TokenizerJson['model'];
-  return json;
+  return { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) } as TokenizerJson['model'];
 }
 
 /** The parts of `tokenizer.json` this module rewrites. */

@@ -126,7 +126,6 @@ export function trainWordPieceVocab(wordCounts: ReadonlyMap<string, number>, opt
       if (current > 0 && current < top.count) heap.push(current, top.key);
       continue;
     }
-    if (current <= 0) continue;
     const a = Math.floor(top.key / SHIFT);
     const b = top.key % SHIFT;
     const right = tokens[b].startsWith(prefix) ? tokens[b].slice(prefix.length) : tokens[b];
@@ -135,10 +134,6 @@ export function trainWordPieceVocab(wordCounts: ReadonlyMap<string, number>, opt
     const bump = (k: number, by: number) => changed.set(k, (changed.get(k) ?? 0) + by);
     for (const w of where.get(top.key) ?? []) {
       const s = symbols[w];
-      let found = false;
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) found = true;
-      if (!found) continue;
-      for (let i = 0; i + 1 < s.length; i++) bump(pairKey(s[i], s[i + 1]), -freq[w]);
       const next: number[] = [];
       for (let i = 0; i < s.length; i++) {
         if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
@@ -146,6 +141,9 @@ export function trainWordPieceVocab(wordCounts: ReadonlyMap<string, number>, opt
           i++;
         } else next.push(s[i]);
       }
+      // `where` is never pruned: a word that no longer holds the pair comes out unchanged.
+      if (next.length === s.length) continue;
+      for (let i = 0; i + 1 < s.length; i++) bump(pairKey(s[i], s[i + 1]), -freq[w]);
       symbols[w] = next;
       for (let i = 0; i + 1 < next.length; i++) {
         const k = pairKey(next[i], next[i + 1]);

@@ -47,7 +47,7 @@ export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEvent
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
 // Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
 export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';
-export { mapPool, studentLanes, threadsPerStudent } from './stages/student-workers';
+export { threadsPerStudent } from './stages/student-workers';
 export { benchParallelStudents, formatParallelStudents, type ParallelStudentsReport } from './parallel-bench';
 export { estimateFullRun, formatEstimate, fullRunSizes, smokeManifest, type FullRunSizes, type RunEstimate, type SmokeScale } from './estimate';
 export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
