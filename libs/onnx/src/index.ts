@@ -13,3 +13,4 @@ export { validateModel, assertValidModel } from './validate';
 export { makeTensor, floatValues, castFloat } from './tensor';
 export { createSession, toOrt, fromOrt, defaultThreads, ort } from './session';
 export type { SessionOptions, Feeds } from './session';
+export { SessionPool, DEFAULT_POOL_CAPACITY } from './session-pool';

@@ -12,6 +12,12 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** 'cpu' by default; 'cuda' (or STRATA_DEVICE=cuda) uses the CUDA execution provider when installed. */
   device?: 'cpu' | 'cuda';
+  /**
+   * ONNX Runtime's per-session memory arena (default true). A session keeps its arena, grown to its largest run, until
+   * it is released; with one session per batch shape the arenas add up. Off, tensors come from the process's malloc
+   * and go back to it after each run, so the sessions share one heap.
+   */
+  memArena?: boolean;
 }
 
 export function defaultThreads(): number {
@@ -38,7 +44,7 @@ export async function createSession(model: Model | Uint8Array, options: SessionO
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.optimization ?? 'all',
-    enableCpuMemArena: true,
+    enableCpuMemArena: options.memArena ?? true,
     enableMemPattern: true,
     // JS runs the optimizer between steps; spinning ORT threads would steal its core.
     extra: { session: { intra_op: { allow_spinning: '0' } } },

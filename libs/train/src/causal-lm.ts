@@ -1,5 +1,5 @@
 // Glue between the Qwen3-style graph builder and the trainer: next-token training, continuation scoring.
-import { DataType, Model, attr, createSession, ort } from '@strata/onnx';
+import { DataType, Model, SessionPool, attr, createSession, ort } from '@strata/onnx';
 import { ParamSource, Qwen3Config, Qwen3Graph, buildQwen3 } from '@strata/nn';
 import { tokenCrossEntropy } from './losses';
 import type { TeacherForcingOptions } from './seq2seq';
@@ -84,30 +84,29 @@ export function causalFeeds(b: CausalBatch, withLabels: boolean, tokens: LossTok
  * one forward pass per batch through a graph that returns log p(token t+1 | ≤ t) per position.
  */
 export class ContinuationScorer {
-  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly sessions: SessionPool<ort.InferenceSession>;
   private readonly tensors: Map<string, ort.Tensor>;
-  constructor(private readonly cfg: Qwen3Config, params: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, number[]>) {
+  /** `openSessions`: graphs (one per batch shape) kept open, default DEFAULT_POOL_CAPACITY. */
+  constructor(private readonly cfg: Qwen3Config, params: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, number[]>, openSessions?: number) {
+    this.sessions = new SessionPool((session) => session.release(), openSessions);
     this.tensors = new Map([...params].map(([n, v]) => [n, new ort.Tensor('float32', v as Float32Array, shapes.get(n)!)]));
   }
 
-  private session(batch: number, seqLen: number): Promise<ort.InferenceSession> {
-    const key = causalKey(batch, seqLen);
-    let s = this.sessions.get(key);
-    if (!s) {
-      const m = buildQwen3(this.cfg, { batch, seqLen, training: false });
-      const next = m.g.input('next_ids', DataType.INT64, [batch, seqLen]);
-      const logp = m.g.op('LogSoftmax', [m.logits], { axis: attr.i(-1) });
-      const picked = m.g.op('GatherElements', [logp, m.g.op('Unsqueeze', [next, m.g.ints([-1])])], { axis: attr.i(2) });
-      m.g.output(m.g.op('Reshape', [picked, m.g.ints([batch, seqLen])]), 'token_log_probs');
-      s = createSession(m.g.build());
-      this.sessions.set(key, s);
-    }
-    return s;
+  private open(batch: number, seqLen: number): Promise<ort.InferenceSession> {
+    const m = buildQwen3(this.cfg, { batch, seqLen, training: false });
+    const next = m.g.input('next_ids', DataType.INT64, [batch, seqLen]);
+    const logp = m.g.op('LogSoftmax', [m.logits], { axis: attr.i(-1) });
+    const picked = m.g.op('GatherElements', [logp, m.g.op('Unsqueeze', [next, m.g.ints([-1])])], { axis: attr.i(2) });
+    m.g.output(m.g.op('Reshape', [picked, m.g.ints([batch, seqLen])]), 'token_log_probs');
+    return createSession(m.g.build());
   }
 
   /** Per real row: Σ log p over its marked tokens and how many there are. */
-  async score(b: CausalBatch): Promise<{ logProb: number; tokens: number }[]> {
-    const session = await this.session(b.batchSize, b.length);
+  score(b: CausalBatch): Promise<{ logProb: number; tokens: number }[]> {
+    return this.sessions.use(causalKey(b.batchSize, b.length), () => this.open(b.batchSize, b.length), (session) => this.run(b, session));
+  }
+
+  private async run(b: CausalBatch, session: ort.InferenceSession): Promise<{ logProb: number; tokens: number }[]> {
     const { labels } = nextTokenTargets(b, 'marked');
     const feeds: Record<string, ort.Tensor> = { ...causalFeeds(b, false), next_ids: new ort.Tensor('int64', labels, [b.batchSize, b.length]) };
     for (const name of session.inputNames) if (!(name in feeds)) feeds[name] = this.tensor(name);
@@ -135,8 +134,7 @@ export class ContinuationScorer {
     return t;
   }
 
-  async release(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+  release(): Promise<void> {
+    return this.sessions.release();
   }
 }

@@ -1,5 +1,5 @@
 // Generation on ONNX Runtime with the key/value-cache step graphs of @strata/nn: greedy or beam search, batched.
-import { GraphBuilder, Model, attr, createSession, ort } from '@strata/onnx';
+import { GraphBuilder, Model, SessionPool, attr, createSession, ort } from '@strata/onnx';
 import { BartConfig, ParamSpec, Qwen3Config, buildBartDecoderStep, buildBartEncoder, buildQwen3Step } from '@strata/nn';
 import { Hypothesis, StepDecoder, generate } from './beam-search';
 
@@ -10,6 +10,8 @@ export interface GeneratorOptions {
   maxLength: number;
   /** Default 1 (Hugging Face's length_penalty). */
   lengthPenalty?: number;
+  /** Step graphs (one per batch shape) kept open; default DEFAULT_POOL_CAPACITY. More: fewer rebuilds, more memory. */
+  openSessions?: number;
 }
 
 const int64 = (values: ArrayLike<number>, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(Array.from(values), (v) => BigInt(v)), dims);
@@ -100,36 +102,40 @@ export interface SourceBatch {
 
 /** Encoder-decoder generation: the encoder graph once per batch, then one step graph run per generated token. */
 export class BartGenerator {
-  private readonly sessions = new Map<string, Promise<{ encoder: ort.InferenceSession; step: ort.InferenceSession }>>();
+  private readonly sessions: SessionPool<{ encoder: ort.InferenceSession; step: ort.InferenceSession }>;
   private readonly params: ParamFeeds;
   readonly beam: number;
   constructor(private readonly cfg: BartConfig, specs: readonly ParamSpec[], values: ReadonlyMap<string, Float32Array>, private readonly opts: GeneratorOptions) {
+    this.sessions = new SessionPool(async ({ encoder, step }) => {
+      await encoder.release();
+      await step.release();
+    }, opts.openSessions);
     this.params = new ParamFeeds(specs, values);
     this.beam = opts.beam ?? 4;
     if (opts.maxLength > cfg.maxPositions) throw new Error(`maxLength ${opts.maxLength} exceeds the model's maxPositions ${cfg.maxPositions}`);
   }
 
-  private pair(batch: number, srcLen: number) {
-    const key = `${batch}x${srcLen}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      s = (async () => {
-        const enc = buildBartEncoder(this.cfg, { batch, srcLen, repeat: this.beam });
-        for (const o of [...enc.crossKeys, ...enc.crossValues]) enc.g.output(o);
-        const step = buildBartDecoderStep(this.cfg, { rows: batch * this.beam, srcLen, maxLen: this.opts.maxLength });
-        return {
-          encoder: await createSession(enc.g.build()),
-          step: await createSession(withLogProbs(step.g, step.logits, [...step.presentKeys, ...step.presentValues])),
-        };
-      })();
-      this.sessions.set(key, s);
-    }
-    return s;
+  private async openPair(batch: number, srcLen: number) {
+    const enc = buildBartEncoder(this.cfg, { batch, srcLen, repeat: this.beam });
+    for (const o of [...enc.crossKeys, ...enc.crossValues]) enc.g.output(o);
+    const step = buildBartDecoderStep(this.cfg, { rows: batch * this.beam, srcLen, maxLen: this.opts.maxLength });
+    return {
+      encoder: await createSession(enc.g.build()),
+      step: await createSession(withLogProbs(step.g, step.logits, [...step.presentKeys, ...step.presentValues])),
+    };
   }
 
   /** The best hypothesis of each real row of the batch. */
-  async generate(b: SourceBatch): Promise<Hypothesis[]> {
-    const { encoder, step } = await this.pair(b.batchSize, b.length);
+  generate(b: SourceBatch): Promise<Hypothesis[]> {
+    return this.sessions.use(`${b.batchSize}x${b.length}`, () => this.openPair(b.batchSize, b.length), (pair) => this.run(b, pair));
+  }
+
+  /** Sessions opened so far, reopenings included. */
+  get sessionOpens(): number {
+    return this.sessions.opens;
+  }
+
+  private async run(b: SourceBatch, { encoder, step }: { encoder: ort.InferenceSession; step: ort.InferenceSession }): Promise<Hypothesis[]> {
     const shape = [b.batchSize, b.length];
     const cross = await encoder.run(this.params.fill(encoder, { input_ids: new ort.Tensor('int64', b.inputIds, shape), attention_mask: new ort.Tensor('int64', b.attentionMask, shape) }));
     const rows = b.batchSize * this.beam;
@@ -148,13 +154,8 @@ export class BartGenerator {
     return hyps.slice(0, b.size);
   }
 
-  async release(): Promise<void> {
-    for (const s of this.sessions.values()) {
-      const { encoder, step } = await s;
-      await encoder.release();
-      await step.release();
-    }
-    this.sessions.clear();
+  release(): Promise<void> {
+    return this.sessions.release();
   }
 }
 
@@ -197,24 +198,19 @@ class Qwen3StepDecoder implements StepDecoder {
 
 /** Decoder-only generation: continues each prompt (token ids, at least one) with greedy or beam search. */
 export class Qwen3Generator {
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly sessions: SessionPool<ort.InferenceSession>;
   private readonly params: ParamFeeds;
   readonly beam: number;
   constructor(private readonly cfg: Qwen3Config, specs: readonly ParamSpec[], values: ReadonlyMap<string, Float32Array>, private readonly opts: GeneratorOptions & { maxPromptLength: number }) {
+    this.sessions = new SessionPool((s) => s.release(), opts.openSessions);
     this.params = new ParamFeeds(specs, values);
     this.beam = opts.beam ?? 4;
     if (opts.maxPromptLength + opts.maxLength > cfg.maxPositions) throw new Error(`maxPromptLength + maxLength (${opts.maxPromptLength + opts.maxLength}) exceeds the model's maxPositions ${cfg.maxPositions}`);
   }
 
-  private session(rows: number): Promise<ort.InferenceSession> {
-    const key = String(rows);
-    let s = this.sessions.get(key);
-    if (!s) {
-      const step = buildQwen3Step(this.cfg, { rows, maxLen: this.opts.maxPromptLength + this.opts.maxLength });
-      s = createSession(withLogProbs(step.g, step.logits, [...step.presentKeys, ...step.presentValues]));
-      this.sessions.set(key, s);
-    }
-    return s;
+  private openStep(rows: number): Promise<ort.InferenceSession> {
+    const step = buildQwen3Step(this.cfg, { rows, maxLen: this.opts.maxPromptLength + this.opts.maxLength });
+    return createSession(withLogProbs(step.g, step.logits, [...step.presentKeys, ...step.presentValues]));
   }
 
   /** The best continuation of each prompt. */
@@ -222,10 +218,15 @@ export class Qwen3Generator {
     const P = Math.max(...prompts.map((p) => p.length));
     if (P > this.opts.maxPromptLength) throw new Error(`a prompt has ${P} tokens; maxPromptLength is ${this.opts.maxPromptLength}`);
     if (prompts.some((p) => p.length === 0)) throw new Error('every prompt needs at least one token');
+    const rows = prompts.length * this.beam;
+    return this.sessions.use(String(rows), () => this.openStep(rows), (session) => this.run(prompts, P, session));
+  }
+
+  private async run(prompts: readonly (readonly number[])[], P: number, session: ort.InferenceSession): Promise<Hypothesis[]> {
     const beam = this.beam;
     const rows = prompts.length * beam;
     const pads = Array.from({ length: rows }, (_, r) => P - prompts[Math.floor(r / beam)].length);
-    const decoder = new Qwen3StepDecoder(await this.session(rows), this.params, rows, this.cfg.vocabSize, this.opts.maxPromptLength + this.opts.maxLength, this.cfg, pads);
+    const decoder = new Qwen3StepDecoder(session, this.params, rows, this.cfg.vocabSize, this.opts.maxPromptLength + this.opts.maxLength, this.cfg, pads);
     const identity = Array.from({ length: rows }, (_, r) => r);
     // Prefill every prompt token but the last through the cache; the last one is the first generation step's input.
     for (let c = 0; c < P - 1; c++) {
@@ -241,8 +242,7 @@ export class Qwen3Generator {
     });
   }
 
-  async release(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+  release(): Promise<void> {
+    return this.sessions.release();
   }
 }

@@ -157,6 +157,27 @@ describe('seq2seq training and generation on ONNX Runtime', () => {
     expect(cached).toEqual(await greedyByRecomputation(toy, params, rows, 5, 7));
   });
 
+  it('a generator holding one session pair at a time generates what one holding every shape does', async () => {
+    const params = new Map([...initParams(bartParamSpecs(toy), seededRandom(9), 0.5)]);
+    const rows = [{ src: [5, 6, 7, 8, 9] }, { src: [4, 4] }, { src: [11, 10, 9] }];
+    // Three batch shapes, revisited, so the small pool closes and reopens sessions.
+    const shapes: [number, number][] = [[3, 5], [2, 5], [3, 6], [3, 5], [2, 5]];
+    const run = async (openSessions: number) => {
+      const gen = new BartGenerator(toy, bartParamSpecs(toy), params, { beam: 2, maxLength: 6, openSessions });
+      const out = [];
+      for (const [B, S] of shapes) out.push((await gen.generate(batchOf(rows.slice(0, B).map((r) => ({ src: r.src, tgt: [] })), B, S, 6))).map((h) => h.tokens));
+      const opens = gen.sessionOpens;
+      await gen.release();
+      return { out, opens };
+    };
+    const all = await run(8);
+    const one = await run(1);
+    expect(all.opens).toBe(3);
+    expect(one.opens).toBe(5);
+    expect(one.out).toEqual(all.out);
+    expect(all.out.flat().some((t) => t.length > 1)).toBe(true);
+  });
+
   it.each([[3, 16], [2, 4]])('beam search equals exhaustive search on a 4-token vocabulary (max length %d, beam %d)', async (maxLength, beam) => {
     const cfg: BartConfig = { ...toy, vocabSize: 4, hidden: 8, heads: 2, ffn: 16 };
     const specs = bartParamSpecs(cfg);

@@ -152,6 +152,10 @@ export class Trainer {
     return { dataPosition: state.dataPosition, meta: state.meta, step: state.step };
   }
 
+  /**
+   * Frees every training session (one per batch shape, each with its own arena); `params` stay readable, so evaluate
+   * after this. Calling it again is harmless; a later step rebuilds what it needs.
+   */
   async release(): Promise<void> {
     for (const b of this.buckets.values()) await (await b).session.release();
     this.buckets.clear();

@@ -1,4 +1,4 @@
-import { benchGatherGrad, measureMatMulPeak } from './index';
+import { benchGatherGrad, benchGenerationMemory, benchTrainMemory, measureMatMulPeak } from './index';
 
 describe('MatMul peak', () => {
   it('measures a positive throughput from timed runs', async () => {
@@ -15,5 +15,31 @@ describe('Gather gradient bench', () => {
     expect(c).toMatchObject({ rows: 64, ids: 512, width: 128, rule_wrong_runs: 0, runs: 6 });
     expect(c.rule_ms).toBeGreaterThan(0);
     expect(c.rule_over_scatter).toBeCloseTo(c.rule_ms / c.scatter_ms, 9);
+  });
+});
+
+describe('generation memory bench', () => {
+  it('runs both variants in their own processes and finds they generate the same', () => {
+    const shapes: [number, number][] = [[3, 8], [2, 8], [3, 16], [3, 8]];
+    const r = benchGenerationMemory({ layers: 1, maxLength: 4, shapes });
+    expect(r.identical).toBe(true);
+    expect(r.unbounded.session_opens).toBe(3);
+    expect(r.pooled.session_opens).toBe(4); // two kept open: [3, 16] closed [3, 8], which is then opened again
+    expect(r.pooled.peak_rss_mb).toBeGreaterThan(0);
+    expect(r.rss_ratio).toBeCloseTo(r.unbounded.peak_rss_mb / r.pooled.peak_rss_mb, 9);
+  });
+});
+
+describe('train memory bench', () => {
+  it('trains the same steps with and without the arena, to the same loss', () => {
+    const r = benchTrainMemory({ layers: 1, shapes: [[2, 8, 8], [2, 16, 8]], rounds: 2 });
+    expect(r.variants.map((v) => v.name)).toEqual(['arena', 'malloc', 'malloc-tuned']);
+    for (const v of r.variants) {
+      expect(v.step_ms).toHaveLength(2);
+      expect(v.peak_rss_mb).toBeGreaterThan(0);
+    }
+    // The allocator must not change the arithmetic.
+    expect(new Set(r.variants.map((v) => v.final_loss)).size).toBe(1);
+    expect(r.ratios[0].time).toBeCloseTo(r.variants[1].round_ms / r.variants[0].round_ms, 9);
   });
 });

@@ -6,3 +6,7 @@ export { benchKafkaClients, recordSets } from './kafka-clients';
 export type { ClientFigures, KafkaClientsReport, RecordSet } from './kafka-clients';
 export { benchGatherGrad } from './gather-grad';
 export type { GatherGradCase } from './gather-grad';
+export { benchGenerationMemory } from './generation-memory';
+export type { GenerationMemoryReport, GenerationMemoryVariant } from './generation-memory';
+export { benchTrainMemory, MALLOC_TUNABLES } from './train-memory';
+export type { TrainMemoryReport, TrainMemoryVariant, TrainShape } from './train-memory';

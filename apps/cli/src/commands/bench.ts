@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad } from '@strata/bench';
+import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
 
@@ -103,6 +103,43 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       }
       for (const c of cases)
         process.stdout.write(`${c.ids} ids into ${c.rows} rows of ${c.width}: rule ${c.rule_ms.toFixed(1)} ms, scatter ${c.scatter_ms.toFixed(1)} ms, ratio rule/scatter ${c.rule_over_scatter.toFixed(2)}; wrong gradients in ${c.scatter_wrong_runs} of ${c.runs} scatter runs, ${c.rule_wrong_runs} of ${c.runs} rule runs\n`);
+    },
+  },
+  'generation-memory': {
+    description: 'peak memory of beam search with a session pair per batch shape vs the default pool of 2, a 12+12-layer DART-sized model, each in its own process (about 10 minutes)',
+    long: true,
+    run: async (json) => {
+      const r = benchGenerationMemory();
+      if (json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      const line = (v: typeof r.pooled) => `${v.open_sessions === 'all' ? 'a pair per shape' : `pool of ${v.open_sessions}`}: peak RSS ${(v.peak_rss_mb / 1024).toFixed(2)} GB, ${v.seconds.toFixed(1)} s, ${v.session_opens} session pairs opened`;
+      process.stdout.write(
+        [
+          `${r.config.layers}+${r.config.layers} layers, hidden ${r.config.hidden}, vocab ${r.config.vocab}, beam ${r.config.beam}, up to ${r.config.max_length} tokens, ${r.config.shapes.length} batches [batch, source length]: ${r.config.shapes.map((x) => `[${x.join(', ')}]`).join(' ')}`,
+          line(r.unbounded),
+          line(r.pooled),
+          `peak RSS ratio (pair per shape / pool): ${r.rss_ratio.toFixed(2)}x; time ratio (pool / pair per shape): ${r.time_ratio.toFixed(2)}; same output: ${r.identical ? 'yes' : 'NO'}`,
+        ].join('\n') + '\n',
+      );
+    },
+  },
+  'train-memory': {
+    description: 'training with a session per batch shape: ONNX Runtime arenas vs malloc (plain and tuned), a 12+12-layer DART-sized model over 5 shapes, each in its own process (peak about 7.5 GB; a few minutes)',
+    run: async (json) => {
+      const r = benchTrainMemory();
+      if (json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `${r.config.layers}+${r.config.layers} layers, hidden ${r.config.hidden}, vocab ${r.config.vocab}, ${r.config.rounds} rounds over [batch, source, target]: ${r.config.shapes.map((x) => `[${x.join(', ')}]`).join(' ')}`,
+          ...r.variants.map((v) => `${v.name}: peak RSS ${(v.peak_rss_mb / 1024).toFixed(2)} GB, last round ${v.round_ms.toFixed(0)} ms (${v.step_ms.map((x) => x.toFixed(0)).join(' / ')}), loss ${v.final_loss.toFixed(6)}`),
+          ...r.ratios.map((x) => `${x.name} vs arena: peak RSS ${x.rss_saved.toFixed(2)}x lower, time ${x.time.toFixed(2)}x`),
+        ].join('\n') + '\n',
+      );
     },
   },
   'train-step': {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { ActivationDtype, FileStore, cacheKey, recordsFromBatch, type ActivationRecordInput } from '@strata/activations';
 import { makeBatches } from '@strata/data';
 import { topKLogProbs } from '@strata/kd';
-import { GraphBuilder, createSession, ort } from '@strata/onnx';
+import { GraphBuilder, SessionPool, createSession, ort } from '@strata/onnx';
 import { seq2seqFeeds, causalFeeds } from '@strata/train';
 import { progress } from '../progress';
 import { DataOptions, SplitRef, describeSplit, loadGenerationData } from './generation-data';
@@ -82,7 +82,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     if (store.isComplete()) return finish(false);
     const batchSize = opts.batchSize ?? 32;
     const batches = makeBatches(rows, { ...generationBatchOptions(opts.task, batchSize, opts.maxLength, opts.maxTargetLength, 0), shuffle: false });
-    const sessions = new Map<string, Promise<ort.InferenceSession>>();
+    const sessions = new SessionPool<ort.InferenceSession>((session) => session.release());
     const hidden = hiddenSize(model);
     const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype})`, rows.length);
     for (const b of batches) {
@@ -93,13 +93,8 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
       }
       const T = b.targetLength ?? b.length;
       const shape = `${b.batchSize}x${b.length}x${T}`;
-      let session = sessions.get(shape);
-      if (!session) {
-        session = createSession(cachingModel(model, teacher.values, b.batchSize, b.length, T, layers, k));
-        sessions.set(shape, session);
-      }
       const feeds = model.arch === 'bart' ? seq2seqFeeds(b, model.config.decoderStartId, false) : causalFeeds(b, false);
-      const out = await (await session).run(feeds);
+      const out = await sessions.use(shape, () => createSession(cachingModel(model, teacher.values, b.batchSize, b.length, T, layers, k)), (session) => session.run(feeds));
       // Only real rows are kept: padding rows get placeholder ids and are dropped below.
       const exampleIds = Array.from({ length: b.batchSize }, (_, r) => (r < b.size ? ids[r] : `__pad${r}`));
       const stateOf = (prefix: string) => layers.map((l) => out[`${prefix}.${l}`].data as Float32Array);
@@ -117,7 +112,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     }
     store.complete({ layers, dtype, meta: { task: opts.task, split: describeSplit(opts.train), teacher: teacher.onnx, topK: k, architecture: model.arch } });
     bar.done(`${store.count} records, key ${key}`);
-    for (const s of sessions.values()) await (await s).release();
+    await sessions.release();
     return finish(true);
   } finally {
     store.close();

@@ -263,6 +263,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
     });
+    await trainer.release(); // its training sessions are not needed to evaluate
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model: student, values: trainer.params, tokenizer: teacher.tokenizer, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: opts.batchSize },

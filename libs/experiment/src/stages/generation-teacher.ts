@@ -138,6 +138,8 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
       checkpointEvery: opts.checkpointEvery,
       log,
     });
+    // The training graphs' sessions held 12.3 GB for the DART teacher; evaluation needs only the values.
+    await trainer.release();
     const t1 = Date.now();
     const evaluated = await evaluateGeneration(
       { task: opts.task, model, values: trainer.params, tokenizer, maxLength: cfg.maxLength, maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: cfg.batchSize },

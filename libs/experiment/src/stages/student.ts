@@ -200,6 +200,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
     });
+    await trainer.release(); // its training sessions are not needed to evaluate
     let metrics: StudentResult['metrics'];
     if (opts.score ?? true) {
       metrics = await scoreClassifier(cfg, trainer.params, dev!.rows, opts.batchSize);

@@ -115,6 +115,7 @@ export async function trainTeacher(opts: TeacherTrainOptions): Promise<TeacherTr
       checkpointEvery: opts.checkpointEvery,
       log,
     });
+    await trainer.release(); // its training sessions are not needed to evaluate
     const metrics = await scoreClassifier(bert, trainer.params, devRows, cfg.batchSize);
     bar.done(`${evalSplitName} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
     exportInference(onnxPath, (values) => bertInferenceModel(bert, cfg.batchSize, cfg.maxLength, { kind: 'initializers', values }), trainer.params);
