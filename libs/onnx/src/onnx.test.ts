@@ -65,6 +65,19 @@ describe('graph builder and protobuf codec', () => {
     expect(out.y).toBeInstanceOf(ort.Tensor);
   });
 
+  it('gives the same numbers with the memory arena off (memArena: false, as STRATA_MEM_ARENA=0 sets)', async () => {
+    const feeds = { x: toOrt(makeTensor('x', DataType.FLOAT, [2, 3], new Float32Array([1, 0, 0, 0, 1, 1]))) };
+    const run = async (memArena: boolean) => {
+      const session = await createSession(smallModel().build(), { memArena });
+      const out = await session.run(feeds);
+      await session.release();
+      return [Array.from(out.y.data as Float32Array), Array.from(out.s.data as Float32Array)];
+    };
+    const off = await run(false);
+    expect(off).toEqual(await run(true));
+    expect(off[1].map((v) => +v.toFixed(5))).toEqual([0.6, 6]);
+  });
+
   it('reports malformed bytes with a position', () => {
     expect(() => decodeModel(new Uint8Array([0x3a, 0x05, 0x01]))).toThrow(/malformed ONNX protobuf in model at byte \d+/);
   });

@@ -13,9 +13,10 @@ export interface SessionOptions {
   /** 'cpu' by default; 'cuda' (or STRATA_DEVICE=cuda) uses the CUDA execution provider when installed. */
   device?: 'cpu' | 'cuda';
   /**
-   * ONNX Runtime's per-session memory arena (default true). A session keeps its arena, grown to its largest run, until
-   * it is released; with one session per batch shape the arenas add up. Off, tensors come from the process's malloc
-   * and go back to it after each run, so the sessions share one heap.
+   * ONNX Runtime's per-session memory arena (default true, or false under STRATA_MEM_ARENA=0). A session keeps its
+   * arena, grown to its largest run, until it is released; with one session per batch shape the arenas add up. Off,
+   * tensors come from the process's malloc and go back to it after each run, so the sessions share one heap
+   * (`npx strata bench train-memory`: a third of the memory; with glibc tunables about as fast, docs/BENCHMARKS.md).
    */
   memArena?: boolean;
 }
@@ -44,7 +45,7 @@ export async function createSession(model: Model | Uint8Array, options: SessionO
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.optimization ?? 'all',
-    enableCpuMemArena: options.memArena ?? true,
+    enableCpuMemArena: options.memArena ?? process.env.STRATA_MEM_ARENA !== '0',
     enableMemPattern: true,
     // JS runs the optimizer between steps; spinning ORT threads would steal its core.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
