@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { seededRandom } from '@strata/autodiff';
 import { BartConfig, bartParamSpecs, initParams } from '@strata/nn';
 import { DEFAULT_POOL_CAPACITY } from '@strata/onnx';
 import { BartGenerator, Rng, type SourceBatch } from '@strata/train';
+import { runInOwnProcess } from './own-process';
 
 export interface GenerationMemoryOptions {
   /** Encoder and decoder layers each; default 12 (the DART teacher). */
@@ -83,12 +82,7 @@ export function benchGenerationMemory(o: GenerationMemoryOptions = {}): Generati
   const layers = o.layers ?? 12;
   const maxLength = o.maxLength ?? 64;
   const shapes = o.shapes ?? DART_SHAPES;
-  const run = (openSessions: number | 'all'): GenerationMemoryVariant => {
-    const args = JSON.stringify({ layers, maxLength, shapes, openSessions });
-    const child = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'generation-memory-child.ts'), args], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (child.status !== 0) throw new Error(`generation-memory child (${openSessions} sessions) exited ${child.status}: ${child.stderr}`);
-    return JSON.parse(child.stdout.trim().split('\n').pop()!) as GenerationMemoryVariant;
-  };
+  const run = (openSessions: number | 'all') => runInOwnProcess<GenerationMemoryVariant>('generation-memory', { layers, maxLength, shapes, openSessions });
   const unbounded = run('all');
   const pooled = run(DEFAULT_POOL_CAPACITY);
   const cfg = config(layers, maxLength, shapes);

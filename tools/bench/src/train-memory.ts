@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { BartConfig, bartParamSpecs, initParams } from '@strata/nn';
 import type { ort } from '@strata/onnx';
 import { Rng, Trainer, bartTrainGraph, seq2seqFeeds, type Seq2SeqBatch } from '@strata/train';
+import { runInOwnProcess } from './own-process';
 
 /** [batch, source length, target length]. */
 export type TrainShape = [number, number, number];
@@ -84,10 +83,7 @@ export function benchTrainMemory(o: { layers?: number; shapes?: TrainShape[]; ro
     const env = { ...process.env };
     if (name === 'malloc-tuned') env.GLIBC_TUNABLES = MALLOC_TUNABLES;
     else delete env.GLIBC_TUNABLES;
-    const args = JSON.stringify({ name, layers, shapes, rounds });
-    const child = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'train-memory-child.ts'), args], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
-    if (child.status !== 0) throw new Error(`train-memory child (${name}) exited ${child.status}: ${child.stderr}`);
-    return JSON.parse(child.stdout.trim().split('\n').pop()!) as TrainMemoryVariant;
+    return runInOwnProcess<TrainMemoryVariant>('train-memory', { name, layers, shapes, rounds }, env);
   };
   const variants = (['arena', 'malloc', 'malloc-tuned'] as const).map(run);
   const [arena] = variants;
