@@ -4,5 +4,6 @@ require('tsx/cjs');
 require('../src/main.ts').main(process.argv).catch((err) => {
   process.stderr.write(`strata: ${err && err.message ? err.message : String(err)}\n`);
   if (process.env.STRATA_DEBUG) process.stderr.write(`${err && err.stack}\n`);
-  process.exit(1);
+  // A run stopped by a signal (checkpoints saved) exits with the shell's code for it: 130 for SIGINT, 143 for SIGTERM.
+  process.exit(err && Number.isInteger(err.exitCode) ? err.exitCode : 1);
 });

@@ -6,6 +6,7 @@ require('../src/main.ts').main(process.argv).then(
   (err) => {
     process.stderr.write(`student-trainer: ${err && err.message ? err.message : String(err)}\n`);
     if (process.env.STRATA_DEBUG) process.stderr.write(`${err && err.stack}\n`);
-    process.exit(1);
+    // Stopped by a signal with its checkpoint saved: 143 for SIGTERM (130 for SIGINT), as a killed process would.
+    process.exit(err && Number.isInteger(err.exitCode) ? err.exitCode : 1);
   },
 );

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaEpoch } from '@strata/activations';
 import {
+  Interrupted,
   cellHash,
   experimentGrid,
   loadTeacher,
@@ -131,7 +132,8 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     return { cell, record, skipped: false };
   } catch (e) {
     await Promise.allSettled(pending);
-    await o.events.publish({ type: 'failed', experiment: name, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
+    // A cell stopped by a signal has not failed: it resumes from its checkpoint, and says so with its next 'started'.
+    if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
     throw e;
   }
 }

@@ -2,7 +2,7 @@
 // --listen, every cell requested on strata.runs.
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, parseManifest, parseRunEvent, type ExperimentManifest } from '@strata/experiment';
+import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, parseManifest, parseRunEvent, requestStop, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
 import { createKafkaClient } from '@strata/kafka';
 import { serviceConfig } from '@strata/service';
 import { runCell, type CellSpec } from './cell';
@@ -56,8 +56,12 @@ export async function main(argv: string[]): Promise<void> {
       const reader = await client.read(RUNS_TOPIC, { groupId: o.group, from: 'committed' });
       log(`listening for run requests on ${RUNS_TOPIC} (group ${o.group})`);
       let stopping = false;
+      // The cell in flight checkpoints and stops; its request stays uncommitted, so the next trainer of the group
+      // (or this one, restarted) takes it up again and resumes from the checkpoint.
+      let interrupted = false;
       process.once('SIGTERM', () => {
         stopping = true;
+        requestStop('SIGTERM');
         void reader.close();
       });
       for await (const batch of reader) {
@@ -70,8 +74,13 @@ export async function main(argv: string[]): Promise<void> {
             await events.publish({ type: 'failed', experiment: event.experiment, cellId: event.cellId, error: `bad manifest: ${parsed.error.issues[0]?.message}` });
             continue;
           }
-          await runCell({ manifest: parsed.data, dir: event.dir, cell: { id: event.cellId } }, options).catch((e) => log(`${event.cellId}: ${(e as Error).message}`));
+          await runCell({ manifest: parsed.data, dir: event.dir, cell: { id: event.cellId } }, options).catch((e) => {
+            log(`${event.cellId}: ${(e as Error).message}`);
+            if (e instanceof Interrupted) interrupted = true;
+          });
+          if (interrupted) break;
         }
+        if (interrupted) break;
         await reader.commit();
         if (stopping) break;
       }
@@ -79,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const file = o.manifest ?? process.env.STRATA_MANIFEST;
     if (!file) throw new Error('no manifest: give --manifest <file> or set STRATA_MANIFEST');
-    const { cell, skipped } = await runCell({ manifest: readManifest(file), dir: o.dir, cell: cellFromArgs(o, process.env), teacher: o.teacher }, options);
+    const { cell, skipped } = await withStopOnSignals(() => runCell({ manifest: readManifest(file), dir: o.dir, cell: cellFromArgs(o, process.env), teacher: o.teacher }, options), log);
     log(`${cell.id}: ${skipped ? 'already finished' : 'finished'}`);
   } finally {
     await events.close();

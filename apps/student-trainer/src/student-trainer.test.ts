@@ -148,6 +148,32 @@ describeKafka('student-trainer', (brokers) => {
     const again = trainer(args(names.kill), env, path.join(artifacts, 'again.log'));
     expect(await again.exited).toBe(0);
     expect(fs.readFileSync(path.join(artifacts, 'again.log'), 'utf8')).toContain('finished earlier');
+
+    // SIGTERM (an eviction) instead of SIGKILL: the run checkpoints at the step it is at, off the checkpoint cadence,
+    // exits 143, and restarted resumes from exactly that step to the same student.
+    fs.cpSync(path.join(artifacts, names.kill, 'teacher'), path.join(artifacts, 'term2', 'teacher'), { recursive: true });
+    const watch = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-term'), from: 'earliest' });
+    const termed = trainer(args('term2'), env, path.join(artifacts, 'termed.log'));
+    let signalled = false;
+    for await (const batch of watch) {
+      for (const m of batch) {
+        const e = parseRunEvent(m.value).event;
+        if (!signalled && e?.type === 'progress' && e.experiment === names.kill && e.step >= 8 && termed.child.exitCode === null && fs.existsSync(path.join(artifacts, 'term2', 'students', 'forward-random-d1-s1'))) {
+          termed.child.kill('SIGTERM');
+          signalled = true;
+        }
+      }
+      if (signalled) break;
+    }
+    await watch.close();
+    expect(await termed.exited).toBe(143);
+    const stoppedAt = Number(/stopped by SIGTERM after step (\d+); checkpoint saved/.exec(fs.readFileSync(path.join(artifacts, 'termed.log'), 'utf8'))?.[1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(8);
+    expect(stoppedAt).toBeLessThan(39);
+    const restarted = trainer(args('term2'), env, path.join(artifacts, 'restarted.log'));
+    expect(await restarted.exited).toBe(0);
+    expect(fs.readFileSync(path.join(artifacts, 'restarted.log'), 'utf8')).toContain(`resuming from step ${stoppedAt} `);
+    expect(Buffer.compare(fs.readFileSync(path.join(artifacts, 'term2', 'students', 'forward-random-d1-s1.onnx')), a)).toBe(0);
   });
 
   it('a corrupted record stops its run with the example id and offset; a run on a healthy cache finishes', async () => {
@@ -200,5 +226,40 @@ describeKafka('student-trainer', (brokers) => {
     expect(fs.existsSync(path.join(artifacts, names.listen, 'students', 'none-random-d1-s1.onnx'))).toBe(true);
     listener.child.kill('SIGTERM');
     expect(await listener.exited).toBe(0);
+
+    // SIGTERM while a cell trains: it checkpoints and the listener exits 0 without committing the request, so the
+    // group's next trainer takes it up and resumes from that step. Ten epochs (130 steps) so that it is mid-way.
+    const longer = JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(manifest, 'utf8'))));
+    longer.spec.students.epochs = 10;
+    const group2 = uniqueName('listeners');
+    const first = trainer(['--listen', '--group', group2], env, path.join(artifacts, 'listen-1.log'));
+    const watch = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-listen-term'), from: 'earliest' });
+    const requester = new RunEventPublisher(client);
+    await requester.publish({ type: 'requested', experiment: names.listen, cellId: 'forward-random-d1-s1', manifest: longer });
+    await requester.close();
+    let second: ReturnType<typeof trainer> | undefined;
+    let resumedFrom: number | undefined;
+    let done: RunEvent | undefined;
+    for await (const batch of watch) {
+      for (const m of batch) {
+        const e = parseRunEvent(m.value).event;
+        if (e?.experiment !== names.listen || e.cellId !== 'forward-random-d1-s1') continue;
+        if (!second && e.type === 'progress' && e.step >= 5) {
+          first.child.kill('SIGTERM');
+          expect(await first.exited).toBe(0);
+          second = trainer(['--listen', '--group', group2], env, path.join(artifacts, 'listen-2.log'));
+        }
+        if (second && e.type === 'started') resumedFrom = e.resumedFromStep;
+        if (second && (e.type === 'finished' || e.type === 'failed')) done = e;
+      }
+      if (done) break;
+    }
+    await watch.close();
+    const stoppedAt = Number(/stopped by SIGTERM after step (\d+); checkpoint saved/.exec(fs.readFileSync(path.join(artifacts, 'listen-1.log'), 'utf8'))?.[1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(5);
+    expect(resumedFrom).toBe(stoppedAt);
+    expect(done?.type).toBe('finished');
+    second!.child.kill('SIGTERM');
+    expect(await second!.exited).toBe(0);
   });
 });

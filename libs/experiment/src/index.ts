@@ -33,6 +33,7 @@ export {
   percentMetrics,
   runExperiment,
   savedTeacherMetrics,
+  savedTeacherWarnings,
   sha256File,
   writeAtomic,
   type CellResultFile,
@@ -57,3 +58,5 @@ export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, ty
 export { evaluateGeneration, evaluateGenerationModel, goldNll, type EvaluateGenerationModelOptions, type GenerationEvalResult } from './stages/generation-eval';
 export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';
 export { formatKlGap, measureTopKGap, type KlGapReport } from './kl-gap';
+export { Interrupted, clearStopRequest, onStopRequest, requestStop, stopRequested, withStopOnSignals } from './stop';
+export { majorityBaseline, teacherChanceWarning, type ChanceCheck } from './stages/teacher-check';

@@ -4,6 +4,8 @@
 export interface Progress {
   tick(n?: number, status?: string): void;
   done(summary?: string): void;
+  /** Ends the bar of work that stopped before its end. */
+  stopped(summary: string): void;
 }
 
 export function progress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -35,6 +37,10 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
     done(summary = '') {
       if (tty) stream.write('\n');
       stream.write(`${label}: done in ${((Date.now() - start) / 1000).toFixed(1)}s ${summary}\n`);
+    },
+    stopped(summary) {
+      if (tty) stream.write('\n');
+      stream.write(`${label}: ${summary} after ${((Date.now() - start) / 1000).toFixed(1)}s\n`);
     },
   };
 }

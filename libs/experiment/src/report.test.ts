@@ -47,6 +47,15 @@ describe('renderReport', () => {
   const md = renderReport(results);
   const lines = md.split('\n');
 
+  it("puts the teacher's warnings under the header, and nothing when it has none", () => {
+    const warned = renderReport({ ...results, teacher: { ...results.teacher, warnings: ['the teacher is at chance'] } }).split('\n');
+    const at = warned.indexOf('> **Warning:** the teacher is at chance');
+    expect(at).toBeGreaterThan(0);
+    expect(warned[at - 1]).toBe('');
+    expect(warned[at - 2]).toMatch(/^Versions: /);
+    expect(md).not.toContain('Warning');
+  });
+
   it('renders Table 1 rows: teacher, then per init None / Forward / ... / extras with mean ± std and Δ vs None', () => {
     const start = lines.indexOf('### Student depth 3');
     expect(lines.slice(start, start + 13)).toEqual([

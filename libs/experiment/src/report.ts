@@ -33,7 +33,7 @@ export interface AngleSummary {
 export interface ExperimentResults {
   experiment: string;
   task: string;
-  teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string };
+  teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string; warnings?: string[] };
   cells: ResultCell[];
   angles?: AngleSummary[];
   /** Plot files relative to the report (default: plots/curves.svg, plots/angles.svg). */
@@ -157,6 +157,7 @@ export function renderReport(results: ExperimentResults): string {
     '',
     `Task: ${results.task}.${teacherShape} Created ${results.createdAt}.`,
     `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}.`,
+    ...(results.teacher.warnings ?? []).flatMap((w) => ['', `> **Warning:** ${w}`]),
     '',
     '## Results',
     '',

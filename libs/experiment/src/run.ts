@@ -109,6 +109,13 @@ export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentT
   return { teacher, metrics, hash: sha256File(teacher.onnx) };
 }
 
+/** The warnings saved by `trainTeacher` next to the teacher ([] for a given teacher). */
+export function savedTeacherWarnings(teacherDir: string): string[] {
+  const file = path.join(teacherDir, 'teacher.json');
+  if (!fs.existsSync(file)) return [];
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { warnings?: string[] }).warnings ?? [];
+}
+
 /** The teacher metrics saved by `trainTeacher` next to the teacher ({} for a given teacher). */
 export function savedTeacherMetrics(teacherDir: string): Record<string, number> {
   const file = path.join(teacherDir, 'teacher.json');
@@ -206,6 +213,9 @@ export interface FinishOptions {
   log: (line: string) => void;
 }
 
+// Absent rather than empty, so results without warnings read as they did before the field existed.
+const warningsOf = (warnings: string[]) => (warnings.length ? { warnings } : {});
+
 /** Training curves, the angle analysis, results.json and report.md, once every cell has finished. */
 export async function finishExperiment(o: FinishOptions): Promise<ExperimentResults> {
   const { outDir, manifest, teacher, cells, log } = o;
@@ -233,7 +243,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   const results: ExperimentResults = {
     experiment: manifest.metadata.name,
     task: spec.task,
-    teacher: { metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash },
+    teacher: { metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash, ...warningsOf(savedTeacherWarnings(path.join(outDir, 'teacher'))) },
     cells: o.resultCells,
     angles: angles.length ? angles : undefined,
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),

@@ -52,6 +52,15 @@ describe('renderExperiment', () => {
     expect(cellIds(sst2).slice(0, 3)).toEqual(['none-random-d3-s1', 'none-random-d3-s2', 'none-random-d3-s3']);
   });
 
+  it('does not count an evicted or preempted pod against either Job\'s retries (it resumes from its checkpoint)', () => {
+    for (const name of ['sst2-layer-selection-teacher', 'sst2-layer-selection-students']) {
+      const job = byName(objects, name);
+      expect(job.spec.podFailurePolicy).toEqual({ rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] });
+      // Kubernetes accepts a pod failure policy only with restartPolicy Never.
+      expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    }
+  });
+
   it('runs the students with the contract environment and volumes', () => {
     const pod = byName(objects, 'sst2-layer-selection-students').spec.template.spec;
     const env = Object.fromEntries(pod.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));

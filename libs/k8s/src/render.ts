@@ -5,6 +5,7 @@ import * as nodePath from 'node:path';
 import { canonicalJson } from '@strata/data';
 import { experimentGrid, planGrid, type ExperimentManifest, type TeacherShape } from '@strata/experiment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1/PodFailurePolicy';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
@@ -174,6 +175,12 @@ const VOLUME_LIVENESS = {
   failureThreshold: 3,
 };
 
+/**
+ * A pod that is evicted, preempted or drained (condition DisruptionTarget) does not use up the Job's retries: it was
+ * sent SIGTERM, saved its checkpoint, and its replacement resumes from there.
+ */
+const EVICTION_IS_NOT_A_FAILURE: IPodFailurePolicy = { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] };
+
 function labels(manifest: ExperimentManifest, component: string, managedBy: string): Record<string, string> {
   return {
     [LABELS.name]: 'strata',
@@ -266,6 +273,7 @@ export function renderTeacherJob(manifest: ExperimentManifest, opts: RenderOptio
     metadata: metadata(teacherJobName(name), manifest, COMPONENTS.teacherTrain, opts),
     spec: {
       backoffLimit: 4,
+      podFailurePolicy: EVICTION_IS_NOT_A_FAILURE,
       template: { metadata: { labels: labels(manifest, COMPONENTS.teacherTrain, opts.managedBy) }, spec: pod },
     },
   };
@@ -319,6 +327,7 @@ export function renderStudentsJob(manifest: ExperimentManifest, opts: RenderOpti
       parallelism,
       // A failed cell is retried alone and does not stop the others (Kubernetes >= 1.29).
       backoffLimitPerIndex: s.backoffLimitPerIndex,
+      podFailurePolicy: EVICTION_IS_NOT_A_FAILURE,
       template: {
         metadata: { labels: labels(manifest, COMPONENTS.studentTrainer, opts.managedBy) },
         spec: {

@@ -60,6 +60,25 @@ describeKafka('Kafka clients against the broker', (brokers) => {
         expect(second.map((m) => [m.value, m.offset])).toEqual([['after', 10n]]);
         await client.deleteTopics([topic]);
       });
+
+      it('leaves what a reader closed without committing to the group\'s next reader (a trainer stopped mid-cell)', async () => {
+        const topic = uniqueName(`strata.test.${name}.u`);
+        await client.ensureTopics([{ name: topic }]);
+        const producer = await client.producer();
+        await producer.send(topic, Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`r${i}`) })));
+        await producer.close();
+        const group = uniqueName('uncommitted');
+        const reader = await client.read(topic, { groupId: group, from: 'committed' });
+        const seen: string[] = [];
+        for await (const batch of reader) {
+          seen.push(...batch.map((m) => m.value.toString()));
+          if (seen.length >= 5) break; // no commit(): breaking closes the reader
+        }
+        expect(seen).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+        const again = await readAll(client, topic, group, 5, 'committed');
+        expect(again.map((m) => [m.value, m.offset])).toEqual(Array.from({ length: 5 }, (_, i) => [`r${i}`, BigInt(i)]));
+        await client.deleteTopics([topic]);
+      });
     });
   }
 });

@@ -46,6 +46,7 @@ export interface ReadOptions {
 export interface TopicReader extends AsyncIterable<IncomingMessage[]> {
   /** For `from: 'committed'`: marks everything yielded so far as processed. */
   commit(): Promise<void>;
+  /** Leaves the group; in committed mode what was yielded since the last commit() stays for the group's next reader. */
   close(): Promise<void>;
 }
 

@@ -87,7 +87,13 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       // maxWaitTimeInMs: a fetch waits this long for new data, and disconnect() waits for the fetch in flight (default 5 s).
       const consumer: Consumer = kafka.consumer({ groupId: o.groupId, retry: RETRY, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytes: 50 * 1024 * 1024, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
       const queue = new BatchQueue<IncomingMessage>(4096);
-      let ack: (() => void) | undefined;
+      // Settles the batch the reader holds: true once processed (commit it), false when the reader left without
+      // processing it (leave it to the group's next consumer: at-least-once).
+      let settle: ((processed: boolean) => void) | undefined;
+      const ack = () => {
+        settle?.(true);
+        settle = undefined;
+      };
       // Settles once eachBatch has committed what the reader acknowledged, so commit() means committed.
       let committedBatch: Promise<void> = Promise.resolve();
       let markCommitted: (() => void) | undefined;
@@ -112,15 +118,23 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
           }));
           if (committed) {
             // Hold the batch until the reader has processed it, then commit: at-least-once across restarts.
-            const done = new Promise<void>((r) => (ack = r));
+            const done = new Promise<boolean>((r) => (settle = r));
             committedBatch = new Promise<void>((r) => (markCommitted = r));
             queue.push(msgs);
+            let processed = false;
             while (isRunning() && !isStale()) {
               const t = setTimeout(() => void heartbeat().catch(() => undefined), 2500);
-              const finished = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+              const outcome = await Promise.race([done, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 2000))]);
               clearTimeout(t);
-              if (finished) break;
+              if (outcome !== 'waiting') {
+                processed = outcome;
+                break;
+              }
               await heartbeat();
+            }
+            if (!processed) {
+              markCommitted?.();
+              return;
             }
             if (batch.messages.length) resolveOffset(batch.lastOffset());
             try {
@@ -146,8 +160,7 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
         [Symbol.asyncIterator]() {
           return {
             next: () => {
-              ack?.();
-              ack = undefined;
+              ack();
               return queue.next();
             },
             return: async () => {
@@ -157,17 +170,17 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
           };
         },
         async commit() {
-          const pending = ack;
-          ack = undefined;
-          if (!pending) return;
-          pending();
+          if (!settle) return;
+          ack();
           await committedBatch;
         },
         async close() {
           if (closed) return;
           closed = true;
           open.delete(reader);
-          ack?.();
+          // What was yielded but not committed stays uncommitted (as in the platformatic adapter).
+          settle?.(false);
+          settle = undefined;
           queue.end();
           await consumer.disconnect();
         },

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
-import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, type GenerationResults } from '@strata/experiment';
+import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, withStopOnSignals, type GenerationResults } from '@strata/experiment';
 
 const examples = (file: string) => path.resolve(__dirname, '../../../../examples', file);
 
@@ -178,7 +178,9 @@ export function registerBenchCommands(program: Command): void {
       for (const n of names) {
         const bench = BENCHES[n];
         if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
-        await bench.run(!!opts.json, { smoke: opts.smoke });
+        // Reproductions run for hours and resume: a signal lets them save where they are.
+        if (bench.long) await withStopOnSignals(() => bench.run(!!opts.json, { smoke: opts.smoke }));
+        else await bench.run(!!opts.json, { smoke: opts.smoke });
       }
     });
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { runExperiment } from '@strata/experiment';
+import { runExperiment, withStopOnSignals } from '@strata/experiment';
 import { runExperimentOverKafka } from '../kafka-run';
 
 export function registerExperimentCommands(program: Command): void {
@@ -26,7 +26,7 @@ export function registerExperimentCommands(program: Command): void {
       const { outDir, results } =
         o.transport === 'kafka'
           ? await runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism })
-          : await runExperiment(manifest, { outDir: o.out, parallelism: o.parallelism });
+          : await withStopOnSignals(() => runExperiment(manifest, { outDir: o.out, parallelism: o.parallelism }));
       if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
       else process.stdout.write(`\n${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nreport: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
     });

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, type SplitRef } from '@strata/experiment';
+import { cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, withStopOnSignals, type SplitRef } from '@strata/experiment';
 import { getTask } from '@strata/data';
 import { HIDDEN_NORMALIZATIONS, KD_LOSS_DEFAULTS, layerSelectionNames, type HiddenNormalize } from '@strata/kd';
 
@@ -68,10 +68,10 @@ export function registerStageCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
       const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
-      const r = await cacheTeacherStates({
+      const r = await withStopOnSignals(() => cacheTeacherStates({
         teacher: t, task: o.task, split: o.split, layers: o.layers, dtype: o.dtype, cacheRoot: o.cacheRoot,
         batchSize: o.batchSize, dataRoot: o.dataRoot, maxExamples: o.maxExamples,
-      });
+      }));
       if (o.json) process.stdout.write(`${JSON.stringify({ cacheKey: r.cacheKey, count: r.count, computed: r.computed, cacheRoot: o.cacheRoot })}\n`);
       else process.stdout.write(`cache key: ${r.cacheKey}\nexamples: ${r.count}${r.computed ? '' : ' (already cached)'}\n`);
     });
@@ -111,13 +111,13 @@ export function registerStageCommands(program: Command): void {
       if (o.strategy === 'explicit' && !o.explicit) throw new Error('--strategy explicit needs --explicit <teacher layers>');
       if (!fs.existsSync(path.join(o.cacheRoot, o.cacheKey))) throw new Error(`no cache '${o.cacheKey}' under '${o.cacheRoot}'; run 'strata teacher cache' first`);
       const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
-      const r = await trainStudent({
+      const r = await withStopOnSignals(() => trainStudent({
         teacher: t, task: o.task, cacheRoot: o.cacheRoot, cacheKey: o.cacheKey, strategy: o.strategy,
         strategyOptions: o.explicit ? { explicit: o.explicit } : undefined, init: o.init, depth: o.depth, seed: o.seed,
         loss: { kl: o.kl, hidden: o.hidden, ce: o.ce, temperature: o.temperature, normalize: o.normalize },
         epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, outDir: o.out, evalSplit: o.evalSplit, dataRoot: o.dataRoot,
         maxTrainExamples: o.maxTrain, maxEvalExamples: o.maxEval,
-      });
+      }));
       // So that `strata eval --model <out>/student.onnx` finds the tokenizer next to the model.
       const tok = path.join(o.out, 'tokenizer.json');
       if (!fs.existsSync(tok)) fs.copyFileSync(t.tokenizerPath, tok);

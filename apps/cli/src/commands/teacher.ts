@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TEACHER_TRAIN_DEFAULTS, parseManifest, trainTeacher, type TeacherTrainOptions } from '@strata/experiment';
+import { TEACHER_TRAIN_DEFAULTS, parseManifest, trainTeacher, withStopOnSignals, type TeacherTrainOptions } from '@strata/experiment';
 
 /** Flags a manifest fixes; given together with --manifest they would be ignored, so they are refused. */
 const MODEL_FLAGS = ['task', 'layers', 'hidden', 'heads', 'ffn', 'maxLength', 'vocab', 'epochs', 'batchSize', 'lr', 'seed', 'evalSplit', 'maxTrain', 'maxEval'];
@@ -66,7 +66,7 @@ export function registerTeacherCommands(program: Command): void {
           config: { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed },
         };
       }
-      const result = await trainTeacher(options);
+      const result = await withStopOnSignals(() => trainTeacher(options));
       if (o.json) process.stdout.write(`${JSON.stringify({ onnx: result.onnx, tokenizer: result.tokenizer, metrics: result.metrics, evalSplit: result.evalSplit })}\n`);
       else process.stdout.write(`teacher: ${result.onnx}\n${result.evalSplit} accuracy: ${(result.metrics.accuracy * 100).toFixed(2)}%\n`);
     });

@@ -6,6 +6,7 @@ import { makeBatches } from '@strata/data';
 import { createSession, ort } from '@strata/onnx';
 import { batchFeeds, bertInferenceModel, bucketKey } from '@strata/train';
 import { progress } from '../progress';
+import { stopRequested, throwIfStopRequested } from '../stop';
 import { EncodedSplit, LoadedTeacher, encodeClassification, lengthBuckets } from './common';
 
 export interface CacheOptions {
@@ -90,6 +91,7 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
     for (const b of batches) {
       if (opts.shouldStop?.()) {
         await inflight;
+        bar.stopped(`stopped with ${writer.count} records written`);
         return false;
       }
       const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => data.ids[r]);
@@ -140,7 +142,8 @@ export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResul
   const store = FileStore.open(opts.cacheRoot, prepared.cacheKey);
   try {
     if (store.isComplete()) return { cacheKey: prepared.cacheKey, count: store.count, computed: false };
-    await fillCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log });
+    const whole = await fillCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log, shouldStop: () => stopRequested() !== undefined });
+    if (!whole) throwIfStopRequested(`caching teacher states (key ${prepared.cacheKey}, ${store.count} records written)`);
     return { cacheKey: prepared.cacheKey, count: store.count, computed: true };
   } finally {
     store.close();

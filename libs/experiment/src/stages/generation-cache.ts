@@ -8,6 +8,7 @@ import { topKLogProbs } from '@strata/kd';
 import { GraphBuilder, SessionPool, createSession, ort } from '@strata/onnx';
 import { seq2seqFeeds, causalFeeds } from '@strata/train';
 import { progress } from '../progress';
+import { stopRequested, throwIfStopRequested } from '../stop';
 import { DataOptions, SplitRef, describeSplit, loadGenerationData } from './generation-data';
 import { GenerationConfig, LoadedGenerationModel, depthOf, fullInferenceModel, hiddenSize, stacksOf } from './generation-model';
 import { generationBatchOptions, trainingRows } from './generation-teacher';
@@ -86,6 +87,11 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     const hidden = hiddenSize(model);
     const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype})`, rows.length);
     for (const b of batches) {
+      if (stopRequested() !== undefined) {
+        bar.stopped(`stopped by ${stopRequested()} with ${store.count} records written`);
+        await sessions.release();
+        throwIfStopRequested(`caching teacher states (key ${key})`);
+      }
       const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => data.examples[r].id);
       if (ids.every((id) => store.has(recordIds(model, id).decoder))) {
         bar.tick(b.size, 'cached');

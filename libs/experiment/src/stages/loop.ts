@@ -5,6 +5,7 @@ import type { Batch } from '@strata/data';
 import { ort } from '@strata/onnx';
 import type { Trainer } from '@strata/train';
 import { progress } from '../progress';
+import { Interrupted, stopRequested, throwIfStopRequested } from '../stop';
 
 export interface EpochLoopOptions {
   trainer: Trainer;
@@ -74,6 +75,8 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     const ran = trainer.step - resumedFromStep;
     return ran > 0 ? own * (trainer.step / ran) : own;
   };
+  // A stop requested before this loop began (another stage was running) ends it before it trains anything new.
+  throwIfStopRequested(o.label);
   for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
     const batches = o.batches(epoch);
     await o.beginEpoch?.(epoch);
@@ -84,8 +87,13 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
       bar.tick(1, `loss ${r.loss.toFixed(4)}`);
       o.onStep?.({ step: r.step, epoch, loss: r.loss });
       const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
-      const stopping = o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps;
+      const stop = stopRequested();
+      const stopping = stop !== undefined || (o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps);
       if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, trainSeconds: seconds() });
+      if (stop !== undefined) {
+        bar.stopped(`stopped by ${stop} at step ${r.step}`);
+        throw new Interrupted(`${o.label}: stopped by ${stop} after step ${r.step}; checkpoint saved to ${o.checkpoint}; run the same command again to resume`, stop);
+      }
       if (stopping) throw new Error(`stopped after ${r.step} steps (stopAfterSteps)`);
     }
     await o.endEpoch?.(epoch);

@@ -7,6 +7,7 @@ import { cacheTeacherStates } from './cache';
 import { loadTeacher, subsample } from './common';
 import { initialStudentParams, trainStudent } from './student';
 import { trainTeacher } from './teacher';
+import { Interrupted, clearStopRequest, requestStop } from '../stop';
 
 // A tiny teacher on the embedded spam task (installed from npm): every stage runs for real, in seconds.
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-stages-'));
@@ -29,6 +30,17 @@ describe('pipeline stages', () => {
     const again = await tinyTeacher('teacher-again');
     for (const file of ['tokenizer.json', 'teacher.onnx']) expect(fs.readFileSync(path.join(root, 'teacher-again', file)).equals(fs.readFileSync(path.join(root, 'teacher', file)))).toBe(true);
     expect(again.curve).toEqual(JSON.parse(fs.readFileSync(path.join(root, 'teacher', 'teacher.json'), 'utf8')).curve);
+  });
+
+  it('warns, in its result and teacher.json, when the teacher ends no better than the majority class', async () => {
+    // At a learning rate of 1e-7 nothing is learned: the teacher answers one class.
+    const stuck = await trainTeacher({
+      task: 'spam', outDir: path.join(root, 'teacher-stuck'), maxTrainExamples: 320, maxEvalExamples: 64, log: quiet,
+      config: { layers: 1, hidden: 16, heads: 2, intermediate: 32, maxLength: 32, vocabSize: 1000, epochs: 1, batchSize: 32, lr: 1e-7 },
+    });
+    expect(stuck.warnings).toHaveLength(1);
+    expect(stuck.warnings[0]).toMatch(/^the teacher's dev accuracy \d+\.\d\d% is within two standard errors \(\d+\.\d\d points\) of always answering '(ham|spam)'/);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'teacher-stuck', 'teacher.json'), 'utf8')).warnings).toEqual(stuck.warnings);
   });
 
   it('subsamples deterministically without taking the first rows', () => {
@@ -89,5 +101,21 @@ describe('pipeline stages', () => {
     const resumed = await trainStudent({ ...base, outDir: path.join(root, 'killed') });
     expect(resumed.metrics).toEqual(straight.metrics);
     expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+
+    // A stop request (what SIGINT/SIGTERM become) between checkpoints: the loop saves where it is, off the
+    // checkpoint cadence, and the resumed student is still the same bit for bit.
+    const lines: string[] = [];
+    const stopped = trainStudent({ ...base, outDir: path.join(root, 'signalled'), log: (l) => lines.push(l), onStep: ({ step }) => step === 7 && requestStop('SIGTERM') });
+    try {
+      await expect(stopped).rejects.toThrow(Interrupted);
+      await expect(stopped).rejects.toMatchObject({ exitCode: 143, message: expect.stringMatching(/: stopped by SIGTERM after step 7; checkpoint saved to .*signalled\/student\.ckpt; run the same command again to resume$/) });
+      // Asked again before it starts, the loop trains nothing.
+      await expect(trainStudent({ ...base, outDir: path.join(root, 'signalled') })).rejects.toThrow(/stopped by SIGTERM; run the same command again to resume/);
+    } finally {
+      clearStopRequest();
+    }
+    const again = await trainStudent({ ...base, outDir: path.join(root, 'signalled'), log: (l) => lines.push(l) });
+    expect(lines).toContainEqual(expect.stringMatching(/resuming from step 7 /));
+    expect(Buffer.compare(fs.readFileSync(again.onnx), fs.readFileSync(straight.onnx))).toBe(0);
   });
 });

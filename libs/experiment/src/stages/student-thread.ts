@@ -5,9 +5,15 @@ import { loadTeacher } from './common';
 import { loadGenerationModel } from './generation-model';
 import { trainGenerationStudent } from './generation-student';
 import { trainStudent } from './student';
-import type { StudentJob, ThreadMessage } from './student-workers';
+import type { ParentMessage, StudentJob, ThreadMessage } from './student-workers';
+import { Interrupted, requestStop } from '../stop';
 
 const post = (m: ThreadMessage) => parentPort!.postMessage(m);
+parentPort!.on('message', (m: ParentMessage) => {
+  if (m.type === 'stop') requestStop(m.reason);
+});
+// Listening must not keep the thread alive once its student is done.
+parentPort!.unref();
 
 async function main(job: StudentJob): Promise<void> {
   const log = (line: string) => post({ type: 'log', line });
@@ -21,4 +27,6 @@ async function main(job: StudentJob): Promise<void> {
 }
 
 // An uncaught rejection would also end the thread, but with the message only; this keeps the stack.
-main(workerData as StudentJob).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined }));
+main(workerData as StudentJob).catch((err: unknown) =>
+  post({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, interrupted: err instanceof Interrupted ? err.reason : undefined }),
+);

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { GenerationStudentOptions, GenerationStudentResult } from './generation-student';
 import type { StudentResult, StudentTrainOptions } from './student';
+import { Interrupted, onStopRequest } from '../stop';
 
 type ByPath<T> = Omit<T, 'teacher' | 'log' | 'source' | 'onStep' | 'onStart'> & { teacherOnnx: string; tokenizerPath: string };
 
@@ -18,7 +19,10 @@ export type StudentJob =
 export type ThreadMessage =
   | { type: 'log'; line: string }
   | { type: 'result'; result: GenerationStudentResult | StudentResult }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; /** The stop reason, when the student stopped on request. */ interrupted?: string };
+
+/** What the parent sends a worker thread: a stop request to honour as its own (module state is per thread). */
+export type ParentMessage = { type: 'stop'; reason: string };
 
 /** ONNX Runtime threads for each of `parallel` students: STRATA_THREADS when set, else an equal share of the cores. */
 export function threadsPerStudent(parallel: number, env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): number {
@@ -68,15 +72,17 @@ export function trainInWorker(job: StudentJob, o: { threads: number; log: (line:
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap(), { eval: true, workerData: job, env: { ...process.env, STRATA_THREADS: String(o.threads) } });
     let settled = false;
+    const unsubscribe = onStopRequest((reason) => worker.postMessage({ type: 'stop', reason } satisfies ParentMessage));
     const settle = (f: () => void) => {
       if (settled) return;
       settled = true;
+      unsubscribe();
       f();
     };
     worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'log') o.log(m.line);
       else if (m.type === 'result') settle(() => resolve(m.result));
-      else settle(() => reject(Object.assign(new Error(m.message), { stack: m.stack ?? m.message })));
+      else settle(() => reject(Object.assign(m.interrupted !== undefined ? new Interrupted(m.message, m.interrupted) : new Error(m.message), { stack: m.stack ?? m.message })));
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the student worker thread for ${job.options.outDir} exited with code ${code} before reporting a result`))));

@@ -7,6 +7,7 @@ import { Rng, Trainer, batchFeeds, bertInferenceModel, bertTrainGraph, bucketKey
 import { lengthBuckets, loadClassification, subsample } from './common';
 import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
+import { teacherChanceWarning } from './teacher-check';
 
 export interface TeacherTrainConfig {
   layers: number;
@@ -52,6 +53,8 @@ export interface TeacherTrainResult {
   metrics: { accuracy: number; f1?: number };
   curve: { step: number; loss: number }[];
   resumedFromStep: number;
+  /** Things the user should know about this teacher (e.g. that it ended no better than the majority class). */
+  warnings: string[];
 }
 
 export function bertConfigFor(cfg: TeacherTrainConfig, vocabSize: number, numLabels: number): BertConfig {
@@ -118,8 +121,15 @@ export async function trainTeacher(opts: TeacherTrainOptions): Promise<TeacherTr
     await trainer.release(); // its training sessions are not needed to evaluate
     const metrics = await scoreClassifier(bert, trainer.params, devRows, cfg.batchSize);
     bar.done(`${evalSplitName} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    const labels = (rows: readonly BatchRow[]) => rows.map((r) => r.label ?? -1).filter((l) => l >= 0);
+    const chance = teacherChanceWarning({
+      accuracy: metrics.accuracy, trainLabels: labels(trainRows), evalLabels: labels(devRows), labelNames: train.labelNames, evalSplit: evalSplitName,
+      firstLoss: curve[0]?.loss, lastLoss: curve[curve.length - 1]?.loss,
+    });
+    const warnings = chance ? [chance] : [];
+    for (const w of warnings) log(`warning: ${w}`);
     exportInference(onnxPath, (values) => bertInferenceModel(bert, cfg.batchSize, cfg.maxLength, { kind: 'initializers', values }), trainer.params);
-    const result: TeacherTrainResult = { onnx: onnxPath, tokenizer: tokenizerPath, config: bert, evalSplit: evalSplitName, metrics, curve, resumedFromStep };
+    const result: TeacherTrainResult = { onnx: onnxPath, tokenizer: tokenizerPath, config: bert, evalSplit: evalSplitName, metrics, curve, resumedFromStep, warnings };
     fs.writeFileSync(path.join(opts.outDir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
