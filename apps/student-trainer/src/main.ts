@@ -2,7 +2,7 @@
 // --listen, every cell requested on strata.runs.
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, parseManifest, parseRunEvent, requestStop, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
+import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, onStopRequest, parseManifest, parseRunEvent, stopRequested, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
 import { createKafkaClient } from '@strata/kafka';
 import { serviceConfig } from '@strata/service';
 import { runCell, type CellSpec } from './cell';
@@ -55,34 +55,34 @@ export async function main(argv: string[]): Promise<void> {
       await client.ensureTopics([RUNS_TOPIC_SPEC]);
       const reader = await client.read(RUNS_TOPIC, { groupId: o.group, from: 'committed' });
       log(`listening for run requests on ${RUNS_TOPIC} (group ${o.group})`);
-      let stopping = false;
-      // The cell in flight checkpoints and stops; its request stays uncommitted, so the next trainer of the group
-      // (or this one, restarted) takes it up again and resumes from the checkpoint.
-      let interrupted = false;
-      process.once('SIGTERM', () => {
-        stopping = true;
-        requestStop('SIGTERM');
-        void reader.close();
-      });
-      for await (const batch of reader) {
-        for (const m of batch) {
-          const { event, error } = parseRunEvent(m.value);
-          if (error) log(`strata.runs offset ${m.offset}: ignoring a bad event (${error})`);
-          if (event?.type !== 'requested') continue;
-          const parsed = experimentManifestSchema.safeParse(event.manifest);
-          if (!parsed.success) {
-            await events.publish({ type: 'failed', experiment: event.experiment, cellId: event.cellId, error: `bad manifest: ${parsed.error.issues[0]?.message}` });
-            continue;
+      // A stop request (SIGTERM, SIGINT) ends the wait for requests. A cell in flight checkpoints and stops, and its
+      // request stays uncommitted, so the group's next trainer (or this one, restarted) takes it up and resumes it.
+      const unsubscribe = onStopRequest(() => void reader.close());
+      try {
+        await withStopOnSignals(async () => {
+          requests: for await (const batch of reader) {
+            for (const m of batch) {
+              const { event, error } = parseRunEvent(m.value);
+              if (error) log(`strata.runs offset ${m.offset}: ignoring a bad event (${error})`);
+              if (event?.type !== 'requested') continue;
+              const parsed = experimentManifestSchema.safeParse(event.manifest);
+              if (!parsed.success) {
+                await events.publish({ type: 'failed', experiment: event.experiment, cellId: event.cellId, error: `bad manifest: ${parsed.error.issues[0]?.message}` });
+                continue;
+              }
+              try {
+                await runCell({ manifest: parsed.data, dir: event.dir, cell: { id: event.cellId } }, options);
+              } catch (e) {
+                log(`${event.cellId}: ${(e as Error).message}`);
+                if (e instanceof Interrupted) break requests;
+              }
+            }
+            await reader.commit();
+            if (stopRequested() !== undefined) break;
           }
-          await runCell({ manifest: parsed.data, dir: event.dir, cell: { id: event.cellId } }, options).catch((e) => {
-            log(`${event.cellId}: ${(e as Error).message}`);
-            if (e instanceof Interrupted) interrupted = true;
-          });
-          if (interrupted) break;
-        }
-        if (interrupted) break;
-        await reader.commit();
-        if (stopping) break;
+        }, log);
+      } finally {
+        unsubscribe();
       }
       return;
     }

@@ -17,7 +17,7 @@ import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
-import { trainTeacher } from './stages/teacher';
+import { trainTeacher, type TeacherTrainResult } from './stages/teacher';
 import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
 
 export interface RunOptions {
@@ -109,18 +109,21 @@ export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentT
   return { teacher, metrics, hash: sha256File(teacher.onnx) };
 }
 
-/** The warnings saved by `trainTeacher` next to the teacher ([] for a given teacher). */
-export function savedTeacherWarnings(teacherDir: string): string[] {
+/** teacher.json as `trainTeacher` saved it next to the teacher; undefined for a given teacher. */
+function savedTeacher(teacherDir: string): (Pick<TeacherTrainResult, 'metrics'> & Partial<Pick<TeacherTrainResult, 'warnings'>>) | undefined {
   const file = path.join(teacherDir, 'teacher.json');
-  if (!fs.existsSync(file)) return [];
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { warnings?: string[] }).warnings ?? [];
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+/** The warnings saved by `trainTeacher` next to the teacher ([] for a given teacher, or one saved before warnings). */
+export function savedTeacherWarnings(teacherDir: string): string[] {
+  return savedTeacher(teacherDir)?.warnings ?? [];
 }
 
 /** The teacher metrics saved by `trainTeacher` next to the teacher ({} for a given teacher). */
 export function savedTeacherMetrics(teacherDir: string): Record<string, number> {
-  const file = path.join(teacherDir, 'teacher.json');
-  if (!fs.existsSync(file)) return {};
-  return percentMetrics((JSON.parse(fs.readFileSync(file, 'utf8')) as { metrics: { accuracy: number; f1?: number } }).metrics);
+  const saved = savedTeacher(teacherDir);
+  return saved ? percentMetrics(saved.metrics) : {};
 }
 
 /** The grid and the one set of teacher layers every cell can ask for (the cache's layers). */

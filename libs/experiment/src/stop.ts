@@ -6,15 +6,20 @@
 // The request is per thread (module state), so `trainInWorker` forwards it to each student worker thread.
 import * as os from 'node:os';
 
-/** Thrown by a loop that stopped on request; `exitCode` is the shell's code for the signal (130 SIGINT, 143 SIGTERM). */
+/** The shell's exit code for a process ended by `signal` (130 SIGINT, 143 SIGTERM); 1 for a reason that is no signal. */
+function signalExitCode(signal: string): number {
+  const n = (os.constants.signals as Record<string, number | undefined>)[signal];
+  return n !== undefined ? 128 + n : 1;
+}
+
+/** Thrown by a loop that stopped on request; `exitCode` is the shell's code for the signal. */
 export class Interrupted extends Error {
   override readonly name = 'Interrupted';
   readonly exitCode: number;
 
   constructor(message: string, readonly reason: string) {
     super(message);
-    const signal = (os.constants.signals as Record<string, number | undefined>)[reason];
-    this.exitCode = signal !== undefined ? 128 + signal : 1;
+    this.exitCode = signalExitCode(reason);
   }
 }
 
@@ -62,7 +67,7 @@ export async function withStopOnSignals<T>(work: () => Promise<T>, log: (line: s
     if (requested === undefined) {
       log(`\n${signal}: stopping after the steps in flight and saving checkpoints (${signal} again stops at once, losing them)`);
       requestStop(signal);
-    } else process.exit(128 + (os.constants.signals[signal] ?? 0));
+    } else process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -87,8 +87,9 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     const hidden = hiddenSize(model);
     const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype})`, rows.length);
     for (const b of batches) {
-      if (stopRequested() !== undefined) {
-        bar.stopped(`stopped by ${stopRequested()} with ${store.count} records written`);
+      const stop = stopRequested();
+      if (stop !== undefined) {
+        bar.stopped(`stopped by ${stop} with ${store.count} records written`);
         await sessions.release();
         throwIfStopRequested(`caching teacher states (key ${key})`);
       }
