@@ -99,11 +99,17 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
     const cellId = typeof req.query.cell === 'string' ? req.query.cell : '';
     if (text.length > 10_000) throw new HttpError(413, 'text longer than 10,000 characters');
     const { s, file } = studentFile(req.params.name, cellId);
-    const input = readModel(file).graph.inputs.find((i) => i.name === 'input_ids');
-    const dims = (input?.shape ?? []).map((d) => (typeof d === 'number' ? d : NaN));
-    if (dims.length !== 2 || dims.some((d) => !Number.isInteger(d))) throw new HttpError(500, `${file}: input_ids has no static [batch, length] shape`);
-    const [batch, length] = dims;
-    const [enc] = await s.teacher!.tokenizer.encodeBatch([text], { maxLength: length });
+    const model = readModel(file);
+    const shape = model.graph.inputs.find((i) => i.name === 'input_ids')?.shape ?? [];
+    if (shape.length !== 2) throw new HttpError(500, `${file}: input_ids is not [batch, length]`);
+    // Students export with dynamic axes: one row of the text's own length. Static dims (students exported before)
+    // must be fed exactly, so the row is padded to them.
+    const bert = JSON.parse(model.metadata['strata.config'] ?? '{}') as { maxLength?: number; maxPositions?: number };
+    const longest = typeof shape[1] === 'number' ? shape[1] : bert.maxLength ?? bert.maxPositions;
+    if (!longest) throw new HttpError(500, `${file}: no static length and no 'strata.config' metadata to bound it`);
+    const [enc] = await s.teacher!.tokenizer.encodeBatch([text], { maxLength: longest });
+    const batch = typeof shape[0] === 'number' ? shape[0] : 1;
+    const length = typeof shape[1] === 'number' ? shape[1] : enc.ids.length;
     const ids = new Array<number>(batch * length).fill(0);
     const mask = new Array<number>(batch * length).fill(0);
     const types = new Array<number>(batch * length).fill(0);

@@ -135,6 +135,9 @@ describe('evaluator', () => {
       // The same input through onnxruntime-node.
       const t = (await (await fetch(`${url}/v1/experiments/${name}/tokenize?cell=${cell}&text=${encodeURIComponent(text)}`)).json()) as { dims: number[]; input_ids: number[]; attention_mask: number[]; token_type_ids: number[]; labels: string[]; tokens: number };
       expect(t.tokens).toBeGreaterThan(3);
+      // The student has dynamic axes: the demo feeds one row of the text's own length, no padding.
+      expect(t.dims).toEqual([1, t.tokens]);
+      expect(t.attention_mask.every((m) => m === 1)).toBe(true);
       const session = await createSession(new Uint8Array(fs.readFileSync(path.join(artifacts, name, 'students', `${cell}.onnx`))));
       const tensor = (a: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), t.dims);
       const out = await session.run({ input_ids: tensor(t.input_ids), attention_mask: tensor(t.attention_mask), token_type_ids: tensor(t.token_type_ids) });
@@ -144,6 +147,53 @@ describe('evaluator', () => {
       browserLogits.forEach((v, i) => expect(Math.abs(v - nodeLogits[i])).toBeLessThan(1e-4));
       expect(label).toBe(nodeLogits.indexOf(Math.max(...nodeLogits)));
       expect(await page.locator('#prediction').textContent()).toBe(t.labels[label]);
+    });
+
+    it('runs a served student on onnxruntime-web at batch 1 and batch 7, with other lengths, as onnxruntime-node does', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${url}/experiments/${name}`);
+      const cell = 'reverse-random-d1-s1';
+      // Rows of different real lengths (the rest padding), so the mask matters in the batch of 7.
+      const shapes: [number, number][] = [[1, 9], [7, 21]];
+      const inputs = shapes.map(([B, S]) => {
+        const ids: number[] = [];
+        const mask: number[] = [];
+        for (let r = 0; r < B; r++) for (let i = 0; i < S; i++) {
+          const real = i < S - 2 * r;
+          ids.push(real ? 5 + ((r * 13 + i * 7) % 200) : 0);
+          mask.push(real ? 1 : 0);
+        }
+        return { dims: [B, S], ids, mask };
+      });
+      const model = `/v1/experiments/${name}/students/${cell}/model.onnx`;
+      const browserOut = await page.evaluate(async ({ model, inputs }) => {
+        const ort = (globalThis as unknown as { ort: typeof import('onnxruntime-web') }).ort;
+        const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+        const out: { logits: number[]; logitsDims: readonly number[]; stateDims: readonly number[] }[] = [];
+        for (const x of inputs) {
+          const t = (a: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), x.dims);
+          const r = await session.run({ input_ids: t(x.ids), attention_mask: t(x.mask), token_type_ids: t(x.ids.map(() => 0)) });
+          out.push({ logits: Array.from(r.logits.data as Float32Array), logitsDims: r.logits.dims, stateDims: r['hidden_states.1'].dims });
+        }
+        return out;
+      }, { model, inputs });
+
+      const session = await createSession(new Uint8Array(fs.readFileSync(path.join(artifacts, name, 'students', `${cell}.onnx`))));
+      try {
+        for (let k = 0; k < shapes.length; k++) {
+          const [B, S] = shapes[k];
+          expect(browserOut[k].logitsDims).toEqual([B, 2]);
+          expect(browserOut[k].stateDims).toEqual([B, S, 32]);
+          const t = (a: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), [B, S]);
+          const node = await session.run({ input_ids: t(inputs[k].ids), attention_mask: t(inputs[k].mask), token_type_ids: t(inputs[k].ids.map(() => 0)) });
+          const nodeLogits = Array.from(node.logits.data as Float32Array);
+          expect(browserOut[k].logits).toHaveLength(nodeLogits.length);
+          browserOut[k].logits.forEach((v, i) => expect(Math.abs(v - nodeLogits[i])).toBeLessThan(1e-4));
+        }
+      } finally {
+        await session.release();
+        await page.close();
+      }
     });
   });
 });

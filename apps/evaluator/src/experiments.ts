@@ -160,7 +160,7 @@ export class Experiments {
     const { spec } = state.manifest;
     const onnx = path.join(state.expDir, record.onnx);
     const student = loadTeacher(onnx, state.teacher!.tokenizerPath);
-    const dev = await encodeClassification(spec.task, spec.eval.split, state.teacher!.tokenizer, student.config.maxPositions, { dataRoot: this.dataRoot, maxExamples: spec.data.maxEvalExamples });
+    const dev = await encodeClassification(spec.task, spec.eval.split, state.teacher!.tokenizer, student.config.maxLength ?? student.config.maxPositions, { dataRoot: this.dataRoot, maxExamples: spec.data.maxEvalExamples });
     const metrics = await scoreClassifier(student.config, student.values, dev.rows, cell.training.batchSize);
     const result = cellResult(cell, { metrics, curve: record.curve, layerMaps: record.layerMaps }, record.hash);
     writeAtomic(path.join(state.expDir, 'students', cell.id, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);

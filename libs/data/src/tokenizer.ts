@@ -45,7 +45,10 @@ export interface SpecialTokenIds {
 }
 
 export interface EncodeOptions {
-  /** Truncate to this many tokens, special tokens included (longest-first for pairs). Default: no truncation. */
+  /**
+   * Truncate to this many tokens, special tokens included, cutting from the right. Pairs follow Hugging Face's
+   * `longest_first` rule (see pairKeptLengths): the ids equal those of the Python tokenizers. Default: no truncation.
+   */
   maxLength?: number;
   /** Add [CLS]/[SEP] (or the loaded tokenizer's own post-processing). Default: true. */
   addSpecialTokens?: boolean;
@@ -79,7 +82,10 @@ const SPECIAL_SPELLINGS: Record<keyof SpecialTokenIds, readonly string[]> = {
  * with token types and truncation.
  */
 export class Tokenizer {
-  /** Serializes encodes that use different truncation settings (the setting lives on the shared native tokenizer). */
+  /**
+   * Serializes encodes that use different truncation settings: the setting lives on the shared native tokenizer and
+   * is read when the encode runs on the thread pool, not when it is queued.
+   */
   private queue: Promise<unknown> = Promise.resolve();
   private truncation: number | undefined = undefined;
   readonly specialIds: SpecialTokenIds;
@@ -226,29 +232,50 @@ export class Tokenizer {
   /** Encodes many inputs; sentences and pairs may be mixed. Runs on the native thread pool. */
   encodeBatch(inputs: readonly EncodeInput[], options: EncodeOptions = {}): Promise<Encoded[]> {
     const run = async (): Promise<Encoded[]> => {
+      const maxLength = options.maxLength;
+      // Pairs no longer hand maxLength to the native side, which used to reject such values.
+      if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 0)) throw new DataError('TOKENIZER', `maxLength must be a whole number >= 0, got ${maxLength}`);
       const encodeOptions = { addSpecialTokens: options.addSpecialTokens ?? true };
+      const withTokens = options.withTokens ?? false;
       const out: Encoded[] = new Array(inputs.length);
       const chunk = 1024;
       for (let start = 0; start < inputs.length; start += chunk) {
-        const slice = inputs.slice(start, start + chunk);
-        this.setTruncation(options.maxLength);
-        let encodings: hf.Encoding[];
-        try {
-          encodings = slice.every((i) => typeof i === 'string')
-            ? await this.native.encodeBatch(slice as string[], encodeOptions)
-            : await Promise.all(slice.map((i) => (typeof i === 'string' ? this.native.encode(i, null, encodeOptions) : this.native.encode(i[0], i[1], encodeOptions))));
-        } catch (err) {
-          throw new DataError('TOKENIZER', `encoding failed: ${(err as Error).message}`);
+        const singles: number[] = [];
+        const pairs: number[] = [];
+        for (let i = start; i < Math.min(start + chunk, inputs.length); i++) (typeof inputs[i] === 'string' ? singles : pairs).push(i);
+        if (singles.length > 0) {
+          // The native truncation of a single sentence is Hugging Face's (the right end cut, special tokens kept).
+          this.setTruncation(maxLength);
+          const encodings = await this.encodeNative(() => this.native.encodeBatch(singles.map((i) => inputs[i] as string), encodeOptions));
+          singles.forEach((i, j) => (out[i] = toEncoded(encodings[j], withTokens)));
         }
-        encodings.forEach((e, i) => {
-          out[start + i] = options.withTokens ? { ids: e.getIds(), typeIds: e.getTypeIds(), tokens: e.getTokens() } : { ids: e.getIds(), typeIds: e.getTypeIds() };
-        });
+        if (pairs.length > 0) {
+          // The binding's pair truncation is not Hugging Face's (see pairKeptLengths): encode in full, cut here.
+          this.setTruncation(undefined);
+          const encodings = await this.encodeNative(() =>
+            Promise.all(
+              pairs.map((i) => {
+                const [a, b] = inputs[i] as readonly [string, string];
+                return this.native.encode(a, b, encodeOptions);
+              }),
+            ),
+          );
+          pairs.forEach((i, j) => (out[i] = truncatePair(encodings[j], maxLength, withTokens)));
+        }
       }
       return out;
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async encodeNative(encode: () => Promise<hf.Encoding[]>): Promise<hf.Encoding[]> {
+    try {
+      return await encode();
+    } catch (err) {
+      throw new DataError('TOKENIZER', `encoding failed: ${(err as Error).message}`);
+    }
   }
 
   /** Token ids back to text (special tokens dropped by default). */
@@ -266,6 +293,76 @@ export class Tokenizer {
     }
     this.truncation = maxLength;
   }
+}
+
+function toEncoded(e: hf.Encoding, withTokens: boolean): Encoded {
+  return withTokens ? { ids: e.getIds(), typeIds: e.getTypeIds(), tokens: e.getTokens() } : { ids: e.getIds(), typeIds: e.getTypeIds() };
+}
+
+/**
+ * How many tokens of each sentence of a pair Hugging Face keeps under `longest_first` truncation to `budget` tokens
+ * (special tokens already subtracted): `truncate_encodings` in tokenizers/src/utils/truncation.rs, unchanged since
+ * huggingface/tokenizers#389 (Sept. 2020; Python tokenizers 0.9.0 on, still so in 0.22.2 and 0.23.3). The shorter
+ * sentence is kept whole if the longer can take the rest; otherwise the shorter (the first, on a tie) keeps
+ * floor(budget / 2) and the longer the rest, so an odd budget's extra token goes to the longer sentence. The native
+ * truncation of npm tokenizers 0.23.2 (and of Python tokenizers 0.23.1 and 0.23.2) departs from this: its early exit
+ * (huggingface/tokenizers#1990) stops tokenizing each sentence at maxLength tokens, so the rule compares the capped
+ * lengths, and two sentences longer than that look equally long (the extra token then goes to the second).
+ */
+function pairKeptLengths(lengthA: number, lengthB: number, budget: number): [number, number] {
+  if (lengthA + lengthB <= budget) return [lengthA, lengthB];
+  const swap = lengthA > lengthB;
+  let shorter = swap ? lengthB : lengthA;
+  let longer = shorter > budget ? shorter : Math.max(shorter, budget - shorter);
+  if (shorter + longer > budget) {
+    shorter = Math.floor(budget / 2);
+    longer = shorter + (budget % 2);
+  }
+  return swap ? [longer, shorter] : [shorter, longer];
+}
+
+/**
+ * Truncates an untruncated, post-processed pair encoding as Hugging Face would have before post-processing. Every
+ * Hugging Face post-processor (Template, Bert, Roberta, ByteLevel, Sequence, none) only puts special tokens around
+ * the sentences and sets per-token type ids, so cutting a sentence's tail before post-processing and dropping that
+ * tail's tokens after it give the same ids; the sentences' tokens are found by their sequence ids (0, 1; special
+ * tokens have none). This keeps one native encode per pair, with no post-processor to re-implement.
+ */
+function truncatePair(e: hf.Encoding, maxLength: number | undefined, withTokens: boolean): Encoded {
+  const ids = e.getIds();
+  // Total = sentence tokens + special tokens, so this is Hugging Face's "no truncation needed" test too.
+  if (maxLength === undefined || ids.length <= maxLength) return toEncoded(e, withTokens);
+  const sequenceIds = e.getSequenceIds();
+  const lengths = [0, 0];
+  let previous: number | null | undefined = null;
+  for (const s of sequenceIds) {
+    if (s === 0 || s === 1) {
+      // A sentence split by special tokens or repeated by the template would make "its first n tokens" ambiguous.
+      if (s !== previous && lengths[s] > 0) {
+        throw new DataError('TOKENIZER', 'cannot truncate sentence pairs: the post-processor does not place each sentence as one run of tokens');
+      }
+      lengths[s]++;
+    }
+    previous = s;
+  }
+  const specials = ids.length - lengths[0] - lengths[1];
+  if (maxLength < specials) {
+    // Hugging Face's Rust then underflows its budget and silently does not truncate at all.
+    throw new DataError('TOKENIZER', `cannot truncate a sentence pair to ${maxLength} tokens: the post-processor adds ${specials} special tokens`);
+  }
+  const kept = pairKeptLengths(lengths[0], lengths[1], maxLength - specials);
+  const typeIds = e.getTypeIds();
+  const tokens = withTokens ? e.getTokens() : undefined;
+  const out: Encoded = { ids: [], typeIds: [], ...(tokens ? { tokens: [] } : {}) };
+  const seen = [0, 0];
+  for (let i = 0; i < ids.length; i++) {
+    const s = sequenceIds[i];
+    if ((s === 0 || s === 1) && seen[s]++ >= kept[s]) continue;
+    out.ids.push(ids[i]);
+    out.typeIds.push(typeIds[i]);
+    if (tokens) out.tokens?.push(tokens[i]);
+  }
+  return out;
 }
 
 function emptyModel(kind: TokenizerModelKind): hf.Model {

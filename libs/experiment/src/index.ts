@@ -19,7 +19,10 @@ export { checkFiles, explicitFor, parseManifest, strategyOptions, validateAgains
 export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
 export { renderReport, seedStats, type AngleSummary, type ExperimentResults, type ResultCell, type SeedStats } from './report';
 // Stages (training; impure) live beside the pure core.
-export { TEACHER_TRAIN_DEFAULTS, bertConfigFor, trainTeacher, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult } from './stages/teacher';
+export {
+  TEACHER_FINETUNE_DEFAULTS, TEACHER_TRAIN_DEFAULTS, bertConfigFor, finetuneTeacher, trainTeacher,
+  type TeacherFinetuneConfig, type TeacherFinetuneOptions, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult,
+} from './stages/teacher';
 export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
 export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
 export { fileStateSource, trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';

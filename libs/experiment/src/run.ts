@@ -5,6 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
+import { writeModel } from '@strata/onnx';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
@@ -17,7 +18,7 @@ import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
-import { trainTeacher, type TeacherTrainResult } from './stages/teacher';
+import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
 import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
 
 export interface RunOptions {
@@ -78,8 +79,9 @@ export interface ExperimentTeacher {
 }
 
 /**
- * The experiment's teacher in <outDir>/teacher/: trained there (resumable) or loaded from spec.teacher.onnx and
- * copied there with its tokenizer, so every later step (and every service) finds it at the same place.
+ * The experiment's teacher in <outDir>/teacher/: trained or fine-tuned there (resumable), or loaded from
+ * spec.teacher.onnx and copied there with its tokenizer, so every later step (and every service) finds it at the same
+ * place.
  */
 export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentTeacher> {
   const { manifest, baseDir, outDir, dataRoot, evalSplit, log } = ctx;
@@ -88,16 +90,30 @@ export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentT
   fs.mkdirSync(teacherDir, { recursive: true });
   let teacher: LoadedTeacher;
   let metrics: Record<string, number>;
-  if (spec.teacher.train) {
-    const t = await trainTeacher({ task: spec.task, outDir: teacherDir, config: spec.teacher.train, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log });
+  const stage = { task: spec.task, outDir: teacherDir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples, log };
+  if (spec.teacher.train || spec.teacher.pretrained) {
+    const t = spec.teacher.train
+      ? await trainTeacher({ ...stage, config: spec.teacher.train })
+      : await finetuneTeacher({
+        ...stage, maxTrainExamples: spec.teacher.finetune?.maxTrainExamples ?? stage.maxTrainExamples,
+        pretrained: path.resolve(baseDir, spec.teacher.pretrained!), tokenizer: spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined, config: spec.teacher.finetune,
+      });
     teacher = loadTeacher(t.onnx, t.tokenizer);
     metrics = percentMetrics(t.metrics);
+    validateAgainstTeacher(manifest, { layers: teacher.config.layers, hidden: teacher.config.hidden });
   } else {
-    const given = loadTeacher(path.resolve(baseDir, spec.teacher.onnx!), spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined);
+    const given = loadTeacher(path.resolve(baseDir, spec.teacher.onnx!), spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined, { hiddenStates: spec.teacher.hiddenStates });
     validateAgainstTeacher(manifest, { layers: given.config.layers, hidden: given.config.hidden });
     const onnx = path.join(teacherDir, 'teacher.onnx');
     const tokenizer = path.join(teacherDir, 'tokenizer.json');
-    if (path.resolve(given.onnx) !== onnx) fs.copyFileSync(given.onnx, onnx);
+    if (given.graph) {
+      // Another tool's export: keep it with its hidden states exposed and its config.json, so every later step and
+      // service reads the same self-describing file.
+      log(`teacher ${given.onnx}: an external export, ${given.config.layers} layers, hidden ${given.config.hidden}${given.valuesError ? `; weight copy unavailable: ${given.valuesError}` : ''}`);
+      if (path.resolve(given.onnx) !== onnx) writeModel(onnx, given.graph);
+      const config = path.join(path.dirname(given.onnx), 'config.json');
+      if (fs.existsSync(config) && path.resolve(config) !== path.join(teacherDir, 'config.json')) fs.copyFileSync(config, path.join(teacherDir, 'config.json'));
+    } else if (path.resolve(given.onnx) !== onnx) fs.copyFileSync(given.onnx, onnx);
     if (path.resolve(given.tokenizerPath) !== tokenizer) fs.copyFileSync(given.tokenizerPath, tokenizer);
     teacher = loadTeacher(onnx, tokenizer);
     metrics = {};

@@ -65,19 +65,53 @@ export const teacherTrainSchema = z.strictObject({
   // --- end generation tasks ---
 });
 
-/** Exactly one of `onnx` (a given teacher, optionally with its tokenizer file) or `train`. */
+/**
+ * Fine-tuning of a pretrained teacher (`teacher.pretrained`): the reference fine-tunes BERT with AdamW and linear
+ * decay, lr 2e-5 to 5e-5, batch 32, 3 epochs (METHOD.md §6); the architecture comes from the checkpoint's config.json.
+ */
+export const teacherFinetuneSchema = z.strictObject({
+  epochs: positiveInt.default(3),
+  batchSize: positiveInt.default(32),
+  lr: positive.default(5e-5),
+  warmupRatio: z.number().min(0).max(1).default(0.1),
+  /** Longest input in tokens (truncation); at most the checkpoint's max_position_embeddings. */
+  maxLength: positiveInt.default(128),
+  /** Overrides the checkpoint's hidden_dropout_prob and attention_probs_dropout_prob. */
+  dropout: z.number().min(0).lt(1).optional(),
+  seed: z.int().default(1),
+  /**
+   * Training examples the teacher fine-tunes on (a deterministic subset; default data.maxTrainExamples). A teacher
+   * may see the whole split while the cache and the students use data.maxTrainExamples of it.
+   */
+  maxTrainExamples: positiveInt.optional(),
+});
+
+/**
+ * Exactly one of `onnx` (a given frozen teacher: Strata's export or any BERT-family ONNX export, e.g. optimum's),
+ * `pretrained` (a Hugging Face checkpoint folder, fine-tuned on the task first) or `train` (from scratch).
+ */
 export const teacherSchema = z
   .strictObject({
     onnx: path.optional(),
+    /** A Hugging Face checkpoint folder: config.json, model.safetensors (or shards), tokenizer.json. */
+    pretrained: path.optional(),
+    finetune: teacherFinetuneSchema.optional(),
+    /** tokenizer.json of the teacher (default: the one beside the ONNX file or in the checkpoint folder). */
     tokenizer: path.optional(),
+    /** An ONNX teacher's hidden-state tensors, embeddings first (default: found in the graph). */
+    hiddenStates: z.array(z.string().min(1)).min(2).optional(),
     train: teacherTrainSchema.optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.onnx === undefined && t.train === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'give either onnx: <path to teacher.onnx> or train: { layers, hidden, ... }' });
-    } else if (t.onnx !== undefined && t.train !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'give either onnx or train, not both' });
+    const given = (['onnx', 'pretrained', 'train'] as const).filter((k) => t[k] !== undefined);
+    if (given.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'give one of onnx: <teacher.onnx>, pretrained: <Hugging Face checkpoint folder> or train: { layers, hidden, ... }' });
+    } else if (given.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `give one of onnx, pretrained or train, not ${given.join(' and ')}` });
     }
+    if (t.finetune !== undefined && t.pretrained === undefined) ctx.addIssue({ code: 'custom', path: ['finetune'], message: 'finetune applies to a pretrained teacher only (teacher.pretrained)' });
+    if (t.hiddenStates !== undefined && t.onnx === undefined) ctx.addIssue({ code: 'custom', path: ['hiddenStates'], message: 'hiddenStates applies to an ONNX teacher only (teacher.onnx)' });
+    if (t.tokenizer !== undefined && t.train !== undefined) ctx.addIssue({ code: 'custom', path: ['tokenizer'], message: 'a teacher trained from scratch trains its own tokenizer; tokenizer applies to onnx or pretrained' });
   });
 
 export const cacheSchema = z.strictObject({
@@ -202,6 +236,7 @@ export type ExperimentManifest = z.output<typeof experimentManifestSchema>;
 /** A manifest as written (defaults optional). */
 export type ExperimentManifestInput = z.input<typeof experimentManifestSchema>;
 export type TeacherTrainSpec = z.output<typeof teacherTrainSchema>;
+export type TeacherFinetuneSpec = z.output<typeof teacherFinetuneSchema>;
 export type StrategyEntry = z.output<typeof strategyEntrySchema>;
 export type StrategyWithOptions = z.output<typeof strategyWithOptionsSchema>;
 export type LossConfig = z.output<typeof lossSchema>;

@@ -68,7 +68,7 @@ export function validateAgainstTeacher(manifest: ExperimentManifest, teacher: Te
 }
 
 /**
- * Checks that the files a manifest names exist (teacher.onnx, teacher.tokenizer, data.root), relative paths
+ * Checks that the files a manifest names exist (teacher.onnx, teacher.pretrained, teacher.tokenizer, data.root), relative paths
  * resolved against `baseDir` (the manifest's folder). Impure; throws `ManifestError`.
  */
 export function checkFiles(manifest: ExperimentManifest, baseDir: string): void {
@@ -79,6 +79,7 @@ export function checkFiles(manifest: ExperimentManifest, baseDir: string): void 
     if (!fs.existsSync(resolved)) problems.push({ path, message: `${what} not found: ${resolved}` });
   };
   check(manifest.spec.teacher.onnx, ['spec', 'teacher', 'onnx'], 'teacher ONNX file');
+  check(manifest.spec.teacher.pretrained, ['spec', 'teacher', 'pretrained'], 'pretrained checkpoint folder');
   check(manifest.spec.teacher.tokenizer, ['spec', 'teacher', 'tokenizer'], 'teacher tokenizer file');
   check(manifest.spec.data.root, ['spec', 'data', 'root'], 'data root');
   if (problems.length > 0) throw located(sources.get(manifest), problems, 'manifest names missing files');

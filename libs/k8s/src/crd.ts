@@ -12,7 +12,9 @@ import { toStructural, type JsonSchema } from './structural';
 export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
   spec: 'The experiment: a teacher, one cache of its hidden states, a grid of students (depth x init x strategy x seed), evaluation and analysis.',
   'spec.task': 'Built-in task id (sst2, mnli, qnli, qqp, spam, ...).',
-  'spec.teacher': 'Exactly one of onnx (a Strata-exported teacher, as a path under the artifacts volume) or train (trained first by the <name>-teacher Job).',
+  'spec.teacher': 'Exactly one of onnx (a frozen teacher: a Strata export or a BERT-family ONNX export, as a path under the artifacts volume), pretrained (a Hugging Face checkpoint folder under the artifacts volume, fine-tuned first by the <name>-teacher Job) or train (trained from scratch by the <name>-teacher Job).',
+  'spec.teacher.pretrained': 'Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) relative to the artifacts volume; fine-tuned on the task with spec.teacher.finetune.',
+  'spec.teacher.hiddenStates': 'Tensor names of an ONNX teacher\'s hidden states, embeddings first; default: found in the graph.',
   'spec.teacher.onnx': 'Path of the teacher .onnx relative to the artifacts volume (STRATA_ARTIFACTS).',
   'spec.teacher.tokenizer': 'Path of its tokenizer.json relative to the artifacts volume; default: tokenizer.json next to the teacher.',
   'spec.cache': 'Stored precision of the cached teacher states. On Kubernetes the cache is always the Kafka topic strata.acts.<cacheKey>.',

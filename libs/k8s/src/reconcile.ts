@@ -229,12 +229,12 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
       conditions.set('TeacherReady', 'False', 'Training', `Job ${job.metadata.name} trains the teacher`);
       return finish('TrainingTeacher', `training the teacher (Job ${job.metadata.name})`, null);
     }
+    // A fine-tuned pretrained teacher's shape is in its checkpoint, not the manifest: read from the file below.
     teacher = manifestTeacherShape(manifest);
-  } else if (status.teacher && status.teacher.path === where.onnx) {
-    teacher = { layers: status.teacher.layers, hidden: status.teacher.hidden };
-  } else if (results.teacher?.ok) {
-    teacher = { layers: results.teacher.layers, hidden: results.teacher.hidden };
-  } else {
+  }
+  if (!teacher && status.teacher && status.teacher.path === where.onnx) teacher = { layers: status.teacher.layers, hidden: status.teacher.hidden };
+  else if (!teacher && results.teacher?.ok) teacher = { layers: results.teacher.layers, hidden: results.teacher.hidden };
+  else if (!teacher) {
     if (results.teacher && !results.teacher.ok) {
       conditions.set('TeacherReady', 'False', 'TeacherUnreadable', results.teacher.error);
       return finish('Pending', `cannot read the teacher ${where.onnx}: ${results.teacher.error}`, RETRY_SECONDS);
@@ -243,7 +243,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     conditions.set('TeacherReady', 'False', 'Reading', `reading the teacher's shape from ${where.onnx}`);
     return finish('Pending', `reading the teacher ${where.onnx}`, null);
   }
-  if (!where.trained) {
+  if (!where.trained || !manifestTeacherShape(manifest)) {
     try {
       validateAgainstTeacher(manifest, teacher!);
     } catch (e) {

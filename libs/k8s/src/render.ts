@@ -92,7 +92,8 @@ export function manifestJson(manifest: ExperimentManifest): string {
 /** Where the teacher is, relative to the artifacts volume (docs/SERVICES.md, artifact layout). */
 export function teacherArtifacts(manifest: ExperimentManifest): { onnx: string; tokenizer?: string; trained: boolean } {
   const t = manifest.spec.teacher;
-  if (t.train) return { onnx: `${manifest.metadata.name}/teacher/teacher.onnx`, tokenizer: `${manifest.metadata.name}/teacher/tokenizer.json`, trained: true };
+  // A fine-tuned pretrained teacher lands where a trained one does: the teacher stage writes both.
+  if (t.train || t.pretrained) return { onnx: `${manifest.metadata.name}/teacher/teacher.onnx`, tokenizer: `${manifest.metadata.name}/teacher/tokenizer.json`, trained: true };
   return { onnx: nodePath.posix.normalize(t.onnx!), ...(t.tokenizer ? { tokenizer: nodePath.posix.normalize(t.tokenizer) } : {}), trained: false };
 }
 

@@ -31,6 +31,11 @@ export interface BartConfig {
    * `model.decoder.layer_norm`). Default false: BART's post-LN.
    */
   normalizeBefore?: boolean;
+  /**
+   * Add a learned [1, vocab] bias to the logits (`final_logits_bias`, as Hugging Face's BART and mBART checkpoints
+   * carry it). Default false: a model trained from scratch has none. Strata trains it like any bias.
+   */
+  finalLogitsBias?: boolean;
   padId: number;
   /** First decoder input of every target (decoder_start_token_id). */
   decoderStartId: number;
@@ -184,9 +189,11 @@ function decoderLayer(
   return feedForward(c, y, pre, site);
 }
 
-/** The tied LM head: rows [N, H] · sharedᵀ -> [N, V]. */
+/** The tied LM head: rows [N, H] · sharedᵀ (+ final_logits_bias) -> [N, V]. */
 function lmHead(c: Ctx, rows: string): string {
-  return c.g.op('Gemm', [rows, c.shared], { transB: attr.i(1) });
+  const inputs = [rows, c.shared];
+  if (c.cfg.finalLogitsBias) inputs.push(c.p.declare('final_logits_bias', [1, c.cfg.vocabSize], 'zeros', false));
+  return c.g.op('Gemm', inputs, { transB: attr.i(1) });
 }
 
 export interface BartGraphOptions {

@@ -1,4 +1,4 @@
-export { buildBert, bertParamSpecs, bertForwardFlops, validateBertConfig, BERT_DEFAULTS } from './bert';
+export { buildBert, bertMaxLength, bertParamSpecs, bertForwardFlops, validateBertConfig, BERT_DEFAULTS } from './bert';
 export type { BertConfig, BertGraph, BertGraphOptions } from './bert';
 export {
   BART_DEFAULTS, BART_POSITION_OFFSET, bartForwardFlops, bartParamSpecs, buildBart, buildBartDecoderStep, buildBartEncoder, validateBartConfig,

@@ -1,5 +1,5 @@
 import { DataType, TensorArray, allocate } from './dtype';
-import { Attribute, Graph, IR_VERSION, Model, Node, OPSET, Tensor, ValueInfo } from './ir';
+import { Attribute, Dim, Graph, IR_VERSION, Model, Node, OPSET, Tensor, ValueInfo } from './ir';
 import { TypeInfo, inferNode } from './shapes';
 
 export interface OpOptions {
@@ -137,6 +137,34 @@ export class GraphBuilder {
     for (let k = before; k < count; k++) this.define(extended.outputs[k], types[k]);
     node.outputs = extended.outputs;
     return node.outputs;
+  }
+
+  /**
+   * Adds a single-output op whose output type is declared, not inferred: for an op whose output shape depends on
+   * values known only at run time (a Reshape to a shape computed from Shape(x) in a graph with dynamic axes), the
+   * declared type is the nominal one the rest of the graph is tracked with. Nothing checks it against what the op
+   * computes, and fromModel (so validateModel and autodiff) cannot replay such a node: inference graphs only.
+   */
+  opTyped(opType: string, inputs: string[], type: TypeInfo, attributes: Record<string, Attribute> = {}, options: { name?: string; output?: string } = {}): string {
+    for (const i of inputs) if (i && !this.types.has(i)) throw new Error(`${opType} node reads '${i}', which is not defined before it`);
+    const name = options.name ?? this.fresh(opType);
+    const output = options.output ?? `${name}:out`;
+    this.define(output, { dtype: type.dtype, shape: [...type.shape] });
+    this.nodes.push({ name, opType, domain: '', inputs, outputs: [output], attributes });
+    return output;
+  }
+
+  /**
+   * Declares the shape a graph input or output shows to its users, e.g. ['batch_size', 'sequence_length'] where the
+   * builder tracks nominal sizes; numeric dims must equal the tracked ones.
+   */
+  declareDims(name: string, dims: Dim[]): void {
+    const v = this.inputs.find((x) => x.name === name) ?? this.outputs.find((x) => x.name === name);
+    if (!v) throw new Error(`'${name}' is neither a graph input nor a graph output`);
+    const tracked = this.shapeOf(name);
+    if (dims.length !== tracked.length || dims.some((d, i) => typeof d === 'number' && d !== tracked[i]))
+      throw new Error(`declared dims [${dims}] of '${name}' do not fit its tracked shape [${tracked}]`);
+    v.shape = [...dims];
   }
 
   /** Adds an op and returns its output names. */

@@ -1,6 +1,7 @@
 // Glue between the BERT graph builder and the trainer for sentence classification.
 import { DataType, Model, createSession, ort } from '@strata/onnx';
-import { BertConfig, ParamSource, bertParamSpecs, buildBert } from '@strata/nn';
+import { exportInference } from './export';
+import { BertConfig, BertGraph, ParamSource, bertParamSpecs, buildBert } from '@strata/nn';
 import { weightedCrossEntropy } from './losses';
 import type { TrainGraph } from './trainer';
 
@@ -39,10 +40,30 @@ export function bertTrainGraph(cfg: BertConfig, key: string): TrainGraph {
 
 /** Forward-only graph exposing logits and every hidden state; parameters as inputs (eval) or initializers (export). */
 export function bertInferenceModel(cfg: BertConfig, batch: number, seqLen: number, params: ParamSource = { kind: 'inputs' }): Model {
-  const bert = buildBert(cfg, { batch, seqLen, training: false, params });
-  bert.g.output(bert.logits);
-  for (const h of bert.hiddenStates) bert.g.output(h);
+  return classifierModel(cfg, buildBert(cfg, { batch, seqLen, training: false, params }));
+}
+
+/**
+ * The published form of a classifier: bertInferenceModel with dynamic axes (batch_size, sequence_length on the inputs,
+ * logits and hidden states), so one file runs any batch and any length up to maxPositions, as Hugging Face's ONNX
+ * exports do.
+ */
+export function bertExportModel(cfg: BertConfig, params: ParamSource = { kind: 'inputs' }): Model {
+  return classifierModel(cfg, buildBert(cfg, { dynamicAxes: true, training: false, params }));
+}
+
+function classifierModel(cfg: BertConfig, bert: BertGraph): Model {
+  bert.output(bert.logits);
+  for (const h of bert.hiddenStates) bert.output(h);
   return bert.g.build({ 'strata.architecture': 'bert', 'strata.config': JSON.stringify(cfg) });
+}
+
+/**
+ * Writes bertExportModel with the trained values as a standalone .onnx (validated for structure; its symbolic dims
+ * keep the static shape replay out, and the builder already tracked every tensor's type under nominal sizes).
+ */
+export function exportBertClassifier(file: string, cfg: BertConfig, values: ReadonlyMap<string, Float32Array>): Model {
+  return exportInference(file, (v) => bertExportModel(cfg, { kind: 'initializers', values: v }), values);
 }
 
 export function batchFeeds(b: ClassifierBatch, withLabels: boolean): Record<string, ort.Tensor> {

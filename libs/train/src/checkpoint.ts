@@ -78,3 +78,17 @@ export function loadCheckpoint(file: string): CheckpointState {
   if (offset !== buf.length) throw new Error(`${file}: ${buf.length - offset} unexpected trailing bytes`);
   return state;
 }
+
+/** The `meta` of a checkpoint, reading only its header (a checkpoint of a large model is hundreds of megabytes). */
+export function readCheckpointMeta(file: string): Record<string, unknown> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const prefix = Buffer.alloc(16);
+    if (fs.readSync(fd, prefix, 0, 16, 0) < 16 || prefix.toString('ascii', 0, 8) !== MAGIC) throw new Error(`${file} is not a Strata checkpoint`);
+    const header = Buffer.alloc(prefix.readUInt32LE(12));
+    if (fs.readSync(fd, header, 0, header.length, 16) < header.length) throw new Error(`${file}: truncated checkpoint header`);
+    return (JSON.parse(header.toString('utf8')).meta ?? {}) as Record<string, unknown>;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -4,12 +4,12 @@ export { adamwUpdate, globalNorm, ADAMW_DEFAULTS } from './adamw';
 export type { AdamWConfig, AdamWSlot } from './adamw';
 export { learningRate } from './schedule';
 export type { ScheduleConfig } from './schedule';
-export { saveCheckpoint, loadCheckpoint } from './checkpoint';
+export { saveCheckpoint, loadCheckpoint, readCheckpointMeta } from './checkpoint';
 export type { CheckpointState } from './checkpoint';
 export { Rng, fillDropoutMask } from './rng';
 export { weightedCrossEntropy } from './losses';
 export { exportInference } from './export';
-export { bertTrainGraph, bertInferenceModel, batchFeeds, argmaxRows, BertEvaluator, bucketKey, parseBucketKey } from './bert-classifier';
+export { bertTrainGraph, bertInferenceModel, bertExportModel, exportBertClassifier, batchFeeds, argmaxRows, BertEvaluator, bucketKey, parseBucketKey } from './bert-classifier';
 export type { ClassifierBatch } from './bert-classifier';
 export { tokenCrossEntropy } from './losses';
 export {

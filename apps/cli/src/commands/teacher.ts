@@ -1,10 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TEACHER_TRAIN_DEFAULTS, parseManifest, trainTeacher, withStopOnSignals, type TeacherTrainOptions } from '@strata/experiment';
+import { TEACHER_TRAIN_DEFAULTS, finetuneTeacher, parseManifest, trainTeacher, withStopOnSignals, type TeacherFinetuneOptions, type TeacherTrainOptions } from '@strata/experiment';
 
 /** Flags a manifest fixes; given together with --manifest they would be ignored, so they are refused. */
-const MODEL_FLAGS = ['task', 'layers', 'hidden', 'heads', 'ffn', 'maxLength', 'vocab', 'epochs', 'batchSize', 'lr', 'seed', 'evalSplit', 'maxTrain', 'maxEval'];
+const MODEL_FLAGS = ['task', 'layers', 'hidden', 'heads', 'ffn', 'maxLength', 'vocab', 'epochs', 'batchSize', 'lr', 'seed', 'evalSplit', 'maxTrain', 'maxEval', 'pretrained'];
+/** Flags a pretrained checkpoint fixes (its config.json and tokenizer). */
+const ARCHITECTURE_FLAGS = ['layers', 'hidden', 'heads', 'ffn', 'vocab'];
+const flagName = (f: string) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const int = (v: string) => {
   const n = Number(v);
@@ -22,8 +25,9 @@ export function registerTeacherCommands(program: Command): void {
   const d = TEACHER_TRAIN_DEFAULTS;
   teacher
     .command('train')
-    .description('train a BERT-style teacher on a classification task, resumably; writes teacher.onnx, tokenizer.json, teacher.json')
+    .description('train a BERT-style teacher on a classification task (from scratch, or fine-tuned from a Hugging Face checkpoint with --pretrained), resumably; writes teacher.onnx, tokenizer.json, config.json, teacher.json')
     .option('--task <id>', 'task id (e.g. spam, sst2, qnli, qqp, mnli); required without --manifest')
+    .option('--pretrained <dir>', 'fine-tune this Hugging Face BERT checkpoint folder (config.json, model.safetensors, tokenizer.json) instead of training from scratch; --epochs, --batch-size, --lr, --max-length and --seed then default to the fine-tuning defaults (3, 32, 5e-5, 128, 1)')
     .option('--manifest <file>', 'train the teacher an experiment manifest describes (spec.teacher.train, its splits and data limits), as experiment run does')
     .requiredOption('--out <dir>', 'output directory (re-running resumes from its checkpoint)')
     .option('--layers <n>', 'encoder layers', int, d.layers)
@@ -42,31 +46,43 @@ export function registerTeacherCommands(program: Command): void {
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--json', 'print the result as JSON')
     .action(async (o, cmd: Command) => {
-      let options: TeacherTrainOptions;
+      let run: () => ReturnType<typeof trainTeacher>;
       if (o.manifest !== undefined) {
         const given = MODEL_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
-        if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+        if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map(flagName).join(', ')}`);
         const m = parseManifest(fs.readFileSync(o.manifest, 'utf8'), o.manifest);
-        if (!m.spec.teacher.train) throw new Error(`${o.manifest}: spec.teacher.train is missing; this manifest gives a teacher (spec.teacher.onnx) instead of training one`);
         const s = m.spec;
-        options = {
-          task: s.task, outDir: o.out, config: s.teacher.train, evalSplit: s.eval.split, trainSplit: s.data.trainSplit,
-          dataRoot: o.dataRoot ?? (s.data.root ? path.resolve(path.dirname(o.manifest), s.data.root) : undefined),
+        const base = path.dirname(o.manifest);
+        const stage = {
+          task: s.task, outDir: o.out, evalSplit: s.eval.split, trainSplit: s.data.trainSplit,
+          dataRoot: o.dataRoot ?? (s.data.root ? path.resolve(base, s.data.root) : undefined),
           maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples,
         };
+        if (s.teacher.train) run = () => trainTeacher({ ...stage, config: s.teacher.train });
+        else if (s.teacher.pretrained) {
+          const options: TeacherFinetuneOptions = {
+            ...stage, maxTrainExamples: s.teacher.finetune?.maxTrainExamples ?? stage.maxTrainExamples, config: s.teacher.finetune,
+            pretrained: path.resolve(base, s.teacher.pretrained), tokenizer: s.teacher.tokenizer ? path.resolve(base, s.teacher.tokenizer) : undefined,
+          };
+          run = () => finetuneTeacher(options);
+        } else throw new Error(`${o.manifest}: spec.teacher gives a finished teacher (spec.teacher.onnx); there is nothing to train (use train or pretrained)`);
       } else {
         if (o.task === undefined) throw new Error("required option '--task <id>' not specified (or give --manifest)");
-        options = {
-          task: o.task,
-          outDir: o.out,
-          evalSplit: o.evalSplit,
-          dataRoot: o.dataRoot,
-          maxTrainExamples: o.maxTrain,
-          maxEvalExamples: o.maxEval,
-          config: { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed },
-        };
+        const stage = { task: o.task, outDir: o.out, evalSplit: o.evalSplit, dataRoot: o.dataRoot, maxTrainExamples: o.maxTrain, maxEvalExamples: o.maxEval };
+        if (o.pretrained !== undefined) {
+          const fixed = ARCHITECTURE_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
+          if (fixed.length > 0) throw new Error(`--pretrained fixes the architecture (its config.json); drop ${fixed.map(flagName).join(', ')}`);
+          // Only the flags actually given: the from-scratch defaults (lr 5e-4, ...) would ruin a pretrained model.
+          const given = (f: string) => cmd.getOptionValueSource(f) === 'cli';
+          const config = Object.fromEntries((['epochs', 'batchSize', 'lr', 'maxLength', 'seed'] as const).filter(given).map((f) => [f, o[f]]));
+          run = () => finetuneTeacher({ ...stage, pretrained: o.pretrained, config });
+        } else {
+          const config = { layers: o.layers, hidden: o.hidden, heads: o.heads, intermediate: o.ffn, maxLength: o.maxLength, vocabSize: o.vocab, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed };
+          const options: TeacherTrainOptions = { ...stage, config };
+          run = () => trainTeacher(options);
+        }
       }
-      const result = await withStopOnSignals(() => trainTeacher(options));
+      const result = await withStopOnSignals(run);
       if (o.json) process.stdout.write(`${JSON.stringify({ onnx: result.onnx, tokenizer: result.tokenizer, metrics: result.metrics, evalSplit: result.evalSplit })}\n`);
       else process.stdout.write(`teacher: ${result.onnx}\n${result.evalSplit} accuracy: ${(result.metrics.accuracy * 100).toFixed(2)}%\n`);
     });

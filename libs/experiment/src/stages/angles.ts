@@ -4,10 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeBatches } from '@strata/data';
 import { AngleAccumulator, type StudentLayerAngles } from '@strata/kd';
+import { bertMaxLength } from '@strata/nn';
 import { createSession } from '@strata/onnx';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { batchFeeds, bertInferenceModel } from '@strata/train';
-import { LoadedTeacher, encodeClassification, lengthBuckets, loadTeacher } from './common';
+import { LoadedTeacher, encodeClassification, feedsFor, lengthBuckets, loadTeacher, teacherForward } from './common';
 
 /**
  * Mean cosine per student layer over teacher layers 1..L_t, from hidden states of the eval split. The student is a
@@ -18,31 +19,31 @@ export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string,
   if (student.config.hidden !== teacher.config.hidden) throw new Error(`student hidden size ${student.config.hidden} differs from the teacher's ${teacher.config.hidden}; angles need equal widths`);
   const studentDepth = depth ?? student.config.layers;
   if (studentDepth > student.config.layers) throw new Error(`depth ${studentDepth} exceeds the student's ${student.config.layers} layers`);
-  const data = await encodeClassification(task, split, teacher.tokenizer, teacher.config.maxPositions, { dataRoot, maxExamples: examples });
-  const batches = makeBatches(data.rows, { batchSize: 32, buckets: lengthBuckets(teacher.config.maxPositions), shuffle: false });
+  const data = await encodeClassification(task, split, teacher.tokenizer, bertMaxLength(teacher.config), { dataRoot, maxExamples: examples });
+  const batches = makeBatches(data.rows, { batchSize: 32, buckets: lengthBuckets(bertMaxLength(teacher.config)), shuffle: false });
   const studentLayers = Array.from({ length: studentDepth }, (_, i) => i + 1);
   const teacherLayers = Array.from({ length: teacher.config.layers }, (_, i) => i + 1);
   const acc = new AngleAccumulator(studentLayers, teacherLayers);
-  const sessions = new Map<string, [Awaited<ReturnType<typeof createSession>>, Awaited<ReturnType<typeof createSession>>]>();
-  for (const b of batches) {
-    const key = `${b.batchSize}x${b.length}`;
-    if (!sessions.has(key))
-      sessions.set(key, [
-        await createSession(bertInferenceModel(teacher.config, b.batchSize, b.length, { kind: 'initializers', values: teacher.values })),
-        await createSession(bertInferenceModel(student.config, b.batchSize, b.length, { kind: 'initializers', values: student.values })),
-      ]);
-    const [ts, ss] = sessions.get(key)!;
-    const feeds = batchFeeds(b, false);
-    const [to, so] = [await ts.run(feeds), await ss.run(feeds)];
-    acc.add({
-      batchSize: b.batchSize, seqLen: b.length, hiddenSize: student.config.hidden, attentionMask: b.attentionMask,
-      student: studentLayers.map((l) => so[`hidden_states.${l}`].data as Float32Array),
-      teacher: teacherLayers.map((l) => to[`hidden_states.${l}`].data as Float32Array),
-    });
-  }
-  for (const [a, b] of sessions.values()) {
-    await a.release();
-    await b.release();
+  type Session = Awaited<ReturnType<typeof createSession>>;
+  const teacherSessions = new Map<string, Session>();
+  const studentSessions = new Map<string, Session>();
+  try {
+    for (const b of batches) {
+      const key = `${b.batchSize}x${b.length}`;
+      const forward = teacherForward(teacher, b.batchSize, b.length);
+      if (!teacherSessions.has(forward.key)) teacherSessions.set(forward.key, await createSession(forward.model()));
+      if (!studentSessions.has(key)) studentSessions.set(key, await createSession(bertInferenceModel(student.config, b.batchSize, b.length, { kind: 'initializers', values: student.values })));
+      const [ts, ss] = [teacherSessions.get(forward.key)!, studentSessions.get(key)!];
+      const feeds = batchFeeds(b, false);
+      const [to, so] = [await ts.run(feedsFor(ts.inputNames, feeds)), await ss.run(feeds)];
+      acc.add({
+        batchSize: b.batchSize, seqLen: b.length, hiddenSize: student.config.hidden, attentionMask: b.attentionMask,
+        student: studentLayers.map((l) => so[`hidden_states.${l}`].data as Float32Array),
+        teacher: teacherLayers.map((l) => to[`hidden_states.${l}`].data as Float32Array),
+      });
+    }
+  } finally {
+    for (const s of [...teacherSessions.values(), ...studentSessions.values()]) await s.release();
   }
   return acc.result();
 }

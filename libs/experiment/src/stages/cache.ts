@@ -3,11 +3,12 @@
 import * as fs from 'node:fs';
 import { ActivationDtype, FileStore, cacheKey, fileCacheWriter, recordsFromBatch, type CacheWriter } from '@strata/activations';
 import { makeBatches } from '@strata/data';
+import { bertMaxLength } from '@strata/nn';
 import { createSession, ort } from '@strata/onnx';
-import { batchFeeds, bertInferenceModel, bucketKey } from '@strata/train';
+import { batchFeeds } from '@strata/train';
 import { progress } from '../progress';
 import { stopRequested, throwIfStopRequested } from '../stop';
-import { EncodedSplit, LoadedTeacher, encodeClassification, lengthBuckets } from './common';
+import { EncodedSplit, LoadedTeacher, encodeClassification, feedsFor, lengthBuckets, teacherForward } from './common';
 
 export interface CacheOptions {
   teacher: LoadedTeacher;
@@ -48,7 +49,7 @@ export async function prepareCache(opts: PrepareCacheOptions): Promise<PreparedC
   const dtype = opts.dtype ?? 'float16';
   const layers = [...opts.layers].sort((a, b) => a - b);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > teacher.config.layers) throw new Error(`cache layers: ${l} is outside 0..${teacher.config.layers} of the teacher`);
-  const data = await encodeClassification(opts.task, opts.split, teacher.tokenizer, teacher.config.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
+  const data = await encodeClassification(opts.task, opts.split, teacher.tokenizer, bertMaxLength(teacher.config), { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
   const key = cacheKey({
     teacherBytes: new Uint8Array(fs.readFileSync(teacher.onnx)),
     tokenizerFingerprint: teacher.tokenizer.fingerprint(),
@@ -79,7 +80,7 @@ export interface FillOptions {
 export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache, writer: CacheWriter, opts: FillOptions = {}): Promise<boolean> {
   const { data, layers, dtype } = prepared;
   const batchSize = opts.batchSize ?? 32;
-  const maxLength = teacher.config.maxPositions;
+  const maxLength = bertMaxLength(teacher.config);
   const batches = makeBatches(data.rows, { batchSize, buckets: lengthBuckets(maxLength), shuffle: false });
   const sessions = new Map<string, Promise<ort.InferenceSession>>();
   const bar = progress(`caching teacher states (${prepared.split}, layers ${layers.join(',')}, ${dtype})`, data.rows.length);
@@ -99,13 +100,14 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
         bar.tick(b.size, 'cached');
         continue;
       }
-      const k = bucketKey(b.batchSize, b.length);
-      let session = sessions.get(k);
+      const forward = teacherForward(teacher, b.batchSize, b.length);
+      let session = sessions.get(forward.key);
       if (!session) {
-        session = createSession(bertInferenceModel(teacher.config, b.batchSize, b.length, { kind: 'initializers', values: teacher.values }));
-        sessions.set(k, session);
+        session = createSession(forward.model());
+        sessions.set(forward.key, session);
       }
-      const out = await (await session).run(batchFeeds(b, false));
+      const ready = await session;
+      const out = await ready.run(feedsFor(ready.inputNames, batchFeeds(b, false)));
       // Padding rows of a short last batch get an all-zero mask, so they yield no tokens and are dropped below.
       const records = recordsFromBatch({
         exampleIds: Array.from({ length: b.batchSize }, (_, r) => (r < b.size ? ids[r] : `__pad${r}`)),

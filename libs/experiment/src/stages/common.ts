@@ -1,23 +1,48 @@
-// Shared by the stages: loading a Strata teacher, tokenized classification rows, and batch plumbing.
+// Shared by the stages: loading a teacher, tokenized classification rows, and batch plumbing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClassificationSplit, Tokenizer, encodeSplit, hashString32, loadSplit, type BatchRow } from '@strata/data';
-import { floatValues, readModel } from '@strata/onnx';
-import { BertConfig, bertParamSpecs } from '@strata/nn';
+import { configFromHf, findHiddenStates, onnxTeacherParameters, withHiddenStateOutputs } from '@strata/hub';
+import { floatValues, readModel, type Model } from '@strata/onnx';
+import { BERT_DEFAULTS, BertConfig, bertParamSpecs } from '@strata/nn';
+import { bertInferenceModel } from '@strata/train';
 
 export interface LoadedTeacher {
   onnx: string;
   config: BertConfig;
+  /**
+   * Parameters by Hugging Face name, for weight copy. An export Strata did not write has them mapped back from its
+   * initializers where that works; otherwise empty, with `valuesError` saying why.
+   */
   values: Map<string, Float32Array>;
+  valuesError?: string;
   tokenizer: Tokenizer;
   tokenizerPath: string;
+  /**
+   * A teacher Strata did not export (e.g. optimum's): its own graph, run as it is with `hidden_states.0..L` added as
+   * outputs (dynamic axes, so one session serves every batch shape). Undefined for Strata's exports, whose graph is
+   * rebuilt from config and values per batch shape.
+   */
+  graph?: Model;
 }
 
-/** Reads a teacher exported by Strata: its config from the model metadata, its parameters by Hugging Face name. */
-export function loadTeacher(onnx: string, tokenizerPath = path.join(path.dirname(onnx), 'tokenizer.json')): LoadedTeacher {
+export interface LoadTeacherOptions {
+  /** An external export's hidden-state tensors, embeddings first (the manifest's teacher.hiddenStates). */
+  hiddenStates?: string[];
+  /** Longest input of an external export (default min(128, max_position_embeddings), as the paper's BERT runs). */
+  maxLength?: number;
+}
+
+/**
+ * Reads a teacher: one exported by Strata (config from its metadata, parameters by name), or any BERT-family ONNX
+ * export of a sequence classifier (optimum's `--task text-classification`), whose layer outputs are found in the graph.
+ */
+export function loadTeacher(onnx: string, tokenizerPath = path.join(path.dirname(onnx), 'tokenizer.json'), opts: LoadTeacherOptions = {}): LoadedTeacher {
   const model = readModel(onnx);
+  if (!fs.existsSync(tokenizerPath)) throw new Error(`tokenizer '${tokenizerPath}' not found (Strata writes it next to teacher.onnx; for another export give teacher.tokenizer)`);
+  const tokenizer = Tokenizer.fromFile(tokenizerPath);
   const raw = model.metadata['strata.config'];
-  if (!raw) throw new Error(`${onnx}: no 'strata.config' metadata; only BERT-style teachers exported by Strata can be loaded so far`);
+  if (!raw) return { onnx, tokenizer, tokenizerPath, ...externalTeacher(onnx, model, opts) };
   const config = JSON.parse(raw) as BertConfig;
   const byName = new Map(model.graph.initializers.map((t) => [t.name, t]));
   const values = new Map<string, Float32Array>();
@@ -26,8 +51,67 @@ export function loadTeacher(onnx: string, tokenizerPath = path.join(path.dirname
     if (!t) throw new Error(`${onnx}: parameter '${p.name}' is missing`);
     values.set(p.name, Float32Array.from(floatValues(t)));
   }
-  if (!fs.existsSync(tokenizerPath)) throw new Error(`tokenizer '${tokenizerPath}' not found (it is written next to teacher.onnx by 'strata teacher train')`);
-  return { onnx, config, values, tokenizer: Tokenizer.fromFile(tokenizerPath), tokenizerPath };
+  return { onnx, config, values, tokenizer, tokenizerPath };
+}
+
+/**
+ * An export Strata did not write: the graph with its hidden states as outputs, the student architecture from the
+ * config.json beside it (else read off the graph), and the weights mapped back when they can be.
+ */
+function externalTeacher(onnx: string, model: Model, opts: LoadTeacherOptions): Pick<LoadedTeacher, 'config' | 'values' | 'valuesError' | 'graph'> {
+  if (!model.graph.outputs.some((o) => o.name === 'logits'))
+    throw new Error(`${onnx}: no 'logits' output (outputs: ${model.graph.outputs.map((o) => o.name).join(', ')}); a classification teacher must be exported with its head (optimum-cli export onnx --task text-classification)`);
+  // A copy Strata already gave its hidden-state outputs (the experiment's teacher/teacher.onnx) is run as it is.
+  const exposed = exposedHiddenStates(model);
+  const found = exposed ? { names: exposed } : findHiddenStates(model, { names: opts.hiddenStates, file: onnx });
+  const graph = exposed ? model : withHiddenStateOutputs(model, found.names, { file: onnx });
+  let values = new Map<string, Float32Array>();
+  let valuesError: string | undefined;
+  let read: ReturnType<typeof onnxTeacherParameters> | undefined;
+  try {
+    read = onnxTeacherParameters(model, { names: exposed ?? opts.hiddenStates, file: onnx });
+    values = read.values;
+  } catch (e) {
+    valuesError = (e as Error).message;
+  }
+  const layers = found.names.length - 1;
+  const configFile = path.join(path.dirname(onnx), 'config.json');
+  let config: BertConfig;
+  if (fs.existsSync(configFile)) {
+    const imported = configFromHf(JSON.parse(fs.readFileSync(configFile, 'utf8')), configFile);
+    if (imported.arch !== 'bert') throw new Error(`${configFile}: model_type of a classification teacher must be bert (got ${imported.arch})`);
+    config = imported.config;
+    if (config.layers !== layers) throw new Error(`${onnx}: the graph has ${layers} layers but ${configFile} says num_hidden_layers ${config.layers}`);
+  } else if (read?.config.heads !== undefined && read.config.numLabels !== undefined) {
+    const c = read.config;
+    config = { ...BERT_DEFAULTS, vocabSize: c.vocabSize, hidden: c.hidden, layers: c.layers, heads: c.heads!, intermediate: c.intermediate, maxPositions: c.maxPositions, typeVocabSize: c.typeVocabSize, numLabels: c.numLabels!, layerNormEps: c.layerNormEps, activation: c.activation ?? 'gelu' };
+  } else {
+    throw new Error(`${onnx}: no config.json beside it${valuesError ? ` and its architecture cannot be read off the graph (${valuesError})` : ' and the graph does not show the attention heads or the classifier'}; put the model's config.json next to the .onnx`);
+  }
+  config = { ...config, maxLength: Math.min(opts.maxLength ?? 128, config.maxPositions) };
+  return { config, values, valuesError, graph };
+}
+
+/** `hidden_states.0..L` when the graph already has them as outputs (in order, none missing), else undefined. */
+function exposedHiddenStates(model: Model): string[] | undefined {
+  const names = new Set(model.graph.outputs.map((o) => o.name));
+  const out: string[] = [];
+  while (names.has(`hidden_states.${out.length}`)) out.push(`hidden_states.${out.length}`);
+  return out.length >= 2 ? out : undefined;
+}
+
+/**
+ * The forward model of a teacher for one batch shape, with `logits` and `hidden_states.0..L` outputs, and the key
+ * under which a session of it serves: an external export's one dynamic graph serves every shape.
+ */
+export function teacherForward(teacher: LoadedTeacher, batch: number, seqLen: number): { key: string; model: () => Model } {
+  if (teacher.graph) return { key: 'graph', model: () => teacher.graph! };
+  return { key: `${batch}x${seqLen}`, model: () => bertInferenceModel(teacher.config, batch, seqLen, { kind: 'initializers', values: teacher.values }) };
+}
+
+/** Only the feeds a session declares (a DistilBERT-style export has no token_type_ids). */
+export function feedsFor<T>(inputNames: readonly string[], feeds: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(feeds).filter(([name]) => inputNames.includes(name)));
 }
 
 /** A classification split; the stages handle classification tasks only so far. */

@@ -2,7 +2,7 @@
 import { makeBatches } from '@strata/data';
 import { accuracy, f1PositiveClass } from '@strata/metrics';
 import type { BatchRow } from '@strata/data';
-import type { BertConfig } from '@strata/nn';
+import { bertMaxLength, type BertConfig } from '@strata/nn';
 import { BertEvaluator } from '@strata/train';
 import { encodeClassification, lengthBuckets, loadTeacher } from './common';
 
@@ -27,7 +27,7 @@ export interface EvaluateResult {
 export async function evaluateModel(opts: EvaluateOptions): Promise<EvaluateResult> {
   const model = loadTeacher(opts.onnx, opts.tokenizerPath);
   const cfg = model.config;
-  const data = await encodeClassification(opts.task, opts.split, model.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
+  const data = await encodeClassification(opts.task, opts.split, model.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
   if (data.rows.length === 0) throw new Error(`task '${opts.task}' split '${opts.split}' has no examples`);
   const gold = data.rows.map((r) => r.label ?? -1);
   if (gold.some((g) => g < 0)) throw new Error(`task '${opts.task}' split '${opts.split}' has unlabeled examples; evaluation needs gold labels`);
@@ -37,7 +37,7 @@ export async function evaluateModel(opts: EvaluateOptions): Promise<EvaluateResu
 /** Accuracy (and positive-class F1 for binary tasks) of a BERT classifier's parameters on encoded, labeled rows. */
 export async function scoreClassifier(cfg: BertConfig, params: ReadonlyMap<string, Float32Array>, rows: readonly BatchRow[], batchSize: number): Promise<{ accuracy: number; f1?: number }> {
   const gold = rows.map((r) => r.label ?? -1);
-  const batches = makeBatches(rows, { batchSize, buckets: lengthBuckets(cfg.maxPositions), shuffle: false });
+  const batches = makeBatches(rows, { batchSize, buckets: lengthBuckets(bertMaxLength(cfg)), shuffle: false });
   const evaluator = new BertEvaluator(cfg);
   try {
     const preds = await evaluator.predict(params, batches);

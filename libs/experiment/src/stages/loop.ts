@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import type { Batch } from '@strata/data';
 import { ort } from '@strata/onnx';
-import type { Trainer } from '@strata/train';
+import { readCheckpointMeta, type Trainer } from '@strata/train';
 import { progress } from '../progress';
 import { Interrupted, stopRequested, throwIfStopRequested } from '../stop';
 
@@ -11,6 +11,11 @@ export interface EpochLoopOptions {
   trainer: Trainer;
   /** Checkpoint file; when it exists, training resumes from it. */
   checkpoint: string;
+  /**
+   * What the run is (its training settings, canonical JSON): kept in the checkpoint, and a checkpoint made with other
+   * settings is set aside (renamed `.stale`) instead of resumed, so editing a manifest never continues the old run.
+   */
+  settings?: string;
   epochs: number;
   /** Steps of the whole run (for the progress bar; the caller already knows it for the schedule). */
   totalSteps: number;
@@ -54,6 +59,13 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
   // rather than its last segment's. undefined: a checkpoint written before the field existed.
   let priorSeconds: number | undefined = 0;
   const curve: Curve[] = [];
+  if (fs.existsSync(o.checkpoint) && o.settings !== undefined) {
+    const saved = readCheckpointMeta(o.checkpoint).settings;
+    if (saved !== undefined && saved !== o.settings) {
+      fs.renameSync(o.checkpoint, `${o.checkpoint}.stale`);
+      o.log?.(`${o.label}: ${o.checkpoint} was made with other settings; starting over (the old checkpoint is now ${o.checkpoint}.stale)`);
+    }
+  }
   if (fs.existsSync(o.checkpoint)) {
     const state = trainer.restore(o.checkpoint);
     pos = state.dataPosition as Position;
@@ -89,7 +101,7 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
       const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
       const stop = stopRequested();
       const stopping = stop !== undefined || (o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps);
-      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, trainSeconds: seconds() });
+      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, trainSeconds: seconds(), ...(o.settings !== undefined ? { settings: o.settings } : {}) });
       if (stop !== undefined) {
         bar.stopped(`stopped by ${stop} at step ${r.step}`);
         throw new Interrupted(`${o.label}: stopped by ${stop} after step ${r.step}; checkpoint saved to ${o.checkpoint}; run the same command again to resume`, stop);

@@ -117,5 +117,14 @@ describe('pipeline stages', () => {
     const again = await trainStudent({ ...base, outDir: path.join(root, 'signalled'), log: (l) => lines.push(l) });
     expect(lines).toContainEqual(expect.stringMatching(/resuming from step 7 /));
     expect(Buffer.compare(fs.readFileSync(again.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+
+    // The same folder with another learning rate: the old checkpoint is set aside, not resumed.
+    await expect(trainStudent({ ...base, outDir: path.join(root, 'edited'), stopAfterSteps: 5 })).rejects.toThrow('stopped after 5 steps');
+    const edited: string[] = [];
+    const other = await trainStudent({ ...base, lr: 1e-4, outDir: path.join(root, 'edited'), log: (l) => edited.push(l) });
+    expect(edited).toContainEqual(expect.stringMatching(/student\.ckpt was made with other settings; starting over \(the old checkpoint is now .*student\.ckpt\.stale\)$/));
+    expect(edited.some((l) => /resuming from step/.test(l))).toBe(false);
+    const fresh = await trainStudent({ ...base, lr: 1e-4, outDir: path.join(root, 'edited-fresh') });
+    expect(Buffer.compare(fs.readFileSync(other.onnx), fs.readFileSync(fresh.onnx))).toBe(0);
   });
 });

@@ -5,8 +5,9 @@ import { ActivationRecord, FileStore, fileEpochRecords, type EpochRecords } from
 import { makeBatches, type Batch } from '@strata/data';
 import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionKl, studentInitMap, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
-import { BertConfig, bertParamSpecs, buildBert, initParams } from '@strata/nn';
-import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, bertInferenceModel, exportInference, weightedCrossEntropy } from '@strata/train';
+import { BertConfig, bertMaxLength, bertParamSpecs, buildBert, initParams } from '@strata/nn';
+import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, exportBertClassifier, weightedCrossEntropy } from '@strata/train';
+import { bertToHfConfig } from '@strata/hub';
 import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
 import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
@@ -130,6 +131,7 @@ export function initialStudentParams(teacher: LoadedTeacher, depth: number, init
   const rng = new Rng(seed);
   const initial = initParams(params, () => rng.next());
   if (init === 'copy') {
+    if (teacher.valuesError) throw new Error(`weight copy from ${teacher.onnx}: its weights cannot be mapped back to parameters: ${teacher.valuesError}`);
     const from = studentInitMap(params.map((p) => p.name), { teacherLayers: teacher.config.layers, studentLayers: depth });
     for (const [studentName, teacherName] of Object.entries(from)) initial.set(studentName, Float32Array.from(teacher.values.get(teacherName)!));
   }
@@ -146,10 +148,10 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   else if (opts.cacheRoot !== undefined && opts.cacheKey !== undefined) source = fileStateSource(opts.cacheRoot, opts.cacheKey);
   else throw new Error('trainStudent: give cacheRoot and cacheKey, or a source');
   const cachedLayers = source.layers;
-  const train = await encodeClassification(opts.task, opts.trainSplit ?? 'train', teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
+  const train = await encodeClassification(opts.task, opts.trainSplit ?? 'train', teacher.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
   const evalSplit = opts.evalSplit ?? 'dev';
-  const dev = opts.score ?? true ? await encodeClassification(opts.task, evalSplit, teacher.tokenizer, cfg.maxPositions, { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples }) : undefined;
-  const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(cfg.maxPositions), seed: opts.seed };
+  const dev = opts.score ?? true ? await encodeClassification(opts.task, evalSplit, teacher.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples }) : undefined;
+  const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(bertMaxLength(cfg)), seed: opts.seed };
   const mapFor = (epoch: number): LayerMap =>
     opts.strategy === 'none' ? [] : layerMap(opts.strategy, { teacherLayers: teacher.config.layers, studentLayers: opts.depth, seed: opts.seed, epoch, options: opts.strategyOptions });
   const maps = Array.from({ length: opts.epochs }, (_, e) => mapFor(e));
@@ -180,6 +182,10 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     const { curve, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
+      settings: JSON.stringify({
+        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss, epochs: opts.epochs,
+        batchSize: opts.batchSize, lr: opts.lr, trainSplit: opts.trainSplit ?? 'train', examples: train.rows.length, cacheKey: opts.cacheKey ?? null,
+      }),
       epochs: opts.epochs,
       totalSteps,
       batches: (epoch) => makeBatches(train.rows, { ...batchOpts, epoch }),
@@ -207,7 +213,8 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
     } else bar.done('trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
-    exportInference(onnx, (values) => bertInferenceModel(cfg, opts.batchSize, cfg.maxPositions, { kind: 'initializers', values }), trainer.params);
+    exportBertClassifier(onnx, cfg, trainer.params);
+    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(bertToHfConfig(cfg, train.split.labelNames), null, 2)}\n`);
     return { metrics, layerMaps: maps, curve, onnx, trainSeconds };
   } finally {
     await closeEpoch();

@@ -1,0 +1,14 @@
+export { HubError } from './errors';
+export type { HubErrorCode, HubErrorDetails } from './errors';
+export { readSafetensors, readSafetensorsCheckpoint, writeSafetensors } from './safetensors';
+export type { SafetensorsDtype, SafetensorsTensorInfo, SafetensorsTensors, SafetensorsFile, CheckpointTensors, SafetensorsTensor } from './safetensors';
+export { configFromHf, SUPPORTED_MODEL_TYPES } from './hf-config';
+export type { ImportedConfig, ConfigOptions } from './hf-config';
+export { checkpointRole, matchNames, mayInitialize } from './names';
+export type { ImportArch, NameRole, NameMatch } from './names';
+export { loadCheckpoint, paramSpecsOf, readCheckpointConfig } from './checkpoint';
+export type { CheckpointOptions, LoadedCheckpoint } from './checkpoint';
+export { describeSharedModel, modelsRoot, sharedModelDir, MODELS_ROOT_ENV } from './testing';
+export { bertToHfConfig } from './to-hf';
+export { checkHiddenStates, findHiddenStates, onnxTeacherParameters, onnxTeacherWithHiddenStates, withHiddenStateOutputs } from './onnx-teacher';
+export type { FindHiddenStatesOptions, FoundHiddenStates, HiddenStateCheck, OnnxTeacherConfig, OnnxTeacherParameters } from './onnx-teacher';
