@@ -7,7 +7,7 @@ const dir = path.resolve(__dirname, '../../../examples');
 describe('examples/*.yaml', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   it('are all there', () => {
-    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
+    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2-pretrained.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
   });
   it.each(files)('%s validates and plans the five strategies x both inits', (file) => {
     const manifest = parseManifest(fs.readFileSync(path.join(dir, file), 'utf8'), file);
@@ -25,6 +25,12 @@ describe('examples/*.yaml', () => {
     expect(load('commonsenseqa.yaml').spec.students.depths).toEqual([2]);
     expect(load('wmt16-en-ro.yaml').spec.data.trainFile).toBe('../data/wmt16-en-ro/train.jsonl');
     expect(load('quickstart-g2p.yaml').spec.task).toBe('cmudict-g2p');
+  });
+  it('the pretrained SST-2 reproduction fine-tunes all-MiniLM-L6-v2 from ../shared/models on the whole split', () => {
+    const m = parseManifest(fs.readFileSync(path.join(dir, 'table1-sst2-pretrained.yaml'), 'utf8'), 'table1-sst2-pretrained.yaml');
+    expect(path.resolve(dir, m.spec.teacher.pretrained!)).toBe(path.resolve(dir, '../../shared/models/all-MiniLM-L6-v2'));
+    expect(m.spec.teacher.finetune).toMatchObject({ epochs: 2, maxTrainExamples: 67349 });
+    expect(m.spec.students.loss.normalize).toBe('bert-reference');
   });
   it('quickstart needs no shared data (the embedded spam task) and trains on the train split', () => {
     const m = parseManifest(fs.readFileSync(path.join(dir, 'quickstart.yaml'), 'utf8'), 'quickstart.yaml');
