@@ -9,6 +9,7 @@ import { registerExperimentCommands } from './commands/experiment';
 import { registerStageCommands } from './commands/stages';
 import { registerAnalyzeCommands } from './commands/analyze';
 import { registerK8sCommands } from './commands/k8s';
+import { registerExportCommands } from './commands/export';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerStageCommands(program);
   registerAnalyzeCommands(program);
   registerK8sCommands(program);
+  registerExportCommands(program);
   return program;
 }
 

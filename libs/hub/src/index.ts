@@ -12,3 +12,5 @@ export { describeSharedModel, modelsRoot, sharedModelDir, MODELS_ROOT_ENV } from
 export { bertToHfConfig } from './to-hf';
 export { checkHiddenStates, findHiddenStates, onnxTeacherParameters, onnxTeacherWithHiddenStates, withHiddenStateOutputs } from './onnx-teacher';
 export type { FindHiddenStatesOptions, FoundHiddenStates, HiddenStateCheck, OnnxTeacherConfig, OnnxTeacherParameters } from './onnx-teacher';
+export { writeHfCheckpoint } from './export-hf';
+export type { HfCheckpointSource } from './export-hf';
