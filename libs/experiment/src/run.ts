@@ -15,7 +15,7 @@ import { runGenerationExperiment } from './run-generation';
 import { ExperimentManifest } from './schema';
 import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
-import { LoadedTeacher, loadTeacher } from './stages/common';
+import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
@@ -112,9 +112,9 @@ export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentT
       log(`teacher ${given.onnx}: an external export, ${given.config.layers} layers, hidden ${given.config.hidden}${given.valuesError ? `; weight copy unavailable: ${given.valuesError}` : ''}`);
       if (path.resolve(given.onnx) !== onnx) writeModel(onnx, given.graph);
       const config = path.join(path.dirname(given.onnx), 'config.json');
-      if (fs.existsSync(config) && path.resolve(config) !== path.join(teacherDir, 'config.json')) fs.copyFileSync(config, path.join(teacherDir, 'config.json'));
-    } else if (path.resolve(given.onnx) !== onnx) fs.copyFileSync(given.onnx, onnx);
-    if (path.resolve(given.tokenizerPath) !== tokenizer) fs.copyFileSync(given.tokenizerPath, tokenizer);
+      if (fs.existsSync(config) && path.resolve(config) !== path.join(teacherDir, 'config.json')) copyIntoRun(config, path.join(teacherDir, 'config.json'));
+    } else if (path.resolve(given.onnx) !== onnx) copyIntoRun(given.onnx, onnx);
+    if (path.resolve(given.tokenizerPath) !== tokenizer) copyIntoRun(given.tokenizerPath, tokenizer);
     teacher = loadTeacher(onnx, tokenizer);
     metrics = {};
   }

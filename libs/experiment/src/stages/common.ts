@@ -109,6 +109,17 @@ export function teacherForward(teacher: LoadedTeacher, batch: number, seqLen: nu
   return { key: `${batch}x${seqLen}`, model: () => bertInferenceModel(teacher.config, batch, seqLen, { kind: 'initializers', values: teacher.values }) };
 }
 
+/**
+ * Copies a file the run keeps (a teacher's tokenizer, config, model) as a file of the run's own: readable and
+ * writable, whatever the source's mode (../shared is read-only), so a re-run can replace it; atomically.
+ */
+export function copyIntoRun(src: string, dst: string): void {
+  const tmp = `${dst}.tmp-${process.pid}`;
+  fs.copyFileSync(src, tmp);
+  fs.chmodSync(tmp, 0o644);
+  fs.renameSync(tmp, dst);
+}
+
 /** Only the feeds a session declares (a DistilBERT-style export has no token_type_ids). */
 export function feedsFor<T>(inputNames: readonly string[], feeds: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(feeds).filter(([name]) => inputNames.includes(name)));

@@ -48,6 +48,8 @@ describeSharedModel('tiny-bert-classifier', 'pretrained and exported teachers', 
     expect(lines.some((l) => /^pretrained teacher BertForSequenceClassification from .*: 3 layers, hidden 64, 4 heads, FFN 128, vocab 30522$/.test(l))).toBe(true);
     // The checkpoint's tokenizer, byte for byte.
     expect(fs.readFileSync(path.join(dir, 'tokenizer.json')).equals(fs.readFileSync(path.join(tinyBert(), 'tokenizer.json')))).toBe(true);
+    // A file of the run's own, writable although ../shared is read-only, so a re-run can replace it.
+    expect(fs.statSync(path.join(dir, 'tokenizer.json')).mode & 0o777).toBe(0o644);
     // Training moved the weights away from the checkpoint's.
     const ckpt = readSafetensors(path.join(tinyBert(), 'model.safetensors'));
     const teacher = loadTeacher(t.onnx);

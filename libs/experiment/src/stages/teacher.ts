@@ -5,7 +5,7 @@ import { Tokenizer, TokenizerModelKind, encodeSplit, makeBatches, type Batch, ty
 import { bertToHfConfig, loadCheckpoint } from '@strata/hub';
 import { BERT_DEFAULTS, BertConfig, bertMaxLength, bertParamSpecs, initParams } from '@strata/nn';
 import { Rng, Trainer, batchFeeds, bertTrainGraph, bucketKey, exportBertClassifier } from '@strata/train';
-import { lengthBuckets, loadClassification, subsample } from './common';
+import { copyIntoRun, lengthBuckets, loadClassification, subsample } from './common';
 import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
 import { teacherChanceWarning } from './teacher-check';
@@ -134,7 +134,7 @@ export async function finetuneTeacher(opts: TeacherFinetuneOptions): Promise<Tea
   if (!source) throw new Error(`${opts.pretrained}: no tokenizer.json in the checkpoint folder; give teacher.tokenizer (Strata reads Hugging Face's fast-tokenizer file, not vocab.txt)`);
   const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
   // Byte for byte: the same file Hugging Face would load, so teacher, students and exports tokenize alike.
-  if (path.resolve(source) !== path.resolve(tokenizerPath)) fs.copyFileSync(source, tokenizerPath);
+  if (path.resolve(source) !== path.resolve(tokenizerPath)) copyIntoRun(source, tokenizerPath);
   const tokenizer = Tokenizer.fromFile(tokenizerPath);
   const base = ckpt.imported.config;
   if (tokenizer.vocabSize > base.vocabSize) throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the checkpoint's embeddings only ${base.vocabSize} (vocab_size): they do not belong together`);
