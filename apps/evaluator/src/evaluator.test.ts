@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { parseManifest, runExperiment, trainTinyTeacher, writeTinyManifest, type ExperimentResults } from '@strata/experiment';
 import { createSession, ort } from '@strata/onnx';
 import { serviceConfig } from '@strata/service';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { asServiceRun, describeBrowser, launchChromium } from './testing';
 import { createEvaluator, renderDashboard, type Evaluator } from './index';
 
 jest.setTimeout(300_000);
 
-const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'evaluator-test-token-0123';
 
 describe('renderDashboard', () => {
@@ -53,14 +53,7 @@ describe('evaluator', () => {
       stderr.mockRestore();
     }
     // What a student-trainer leaves beside each student; then forget the embedded scores and aggregate.
-    const expDir = path.join(artifacts, name);
-    const cacheKey = fs.readdirSync(path.join(expDir, 'cache'))[0];
-    for (const c of embedded.cells) {
-      const r = JSON.parse(fs.readFileSync(path.join(expDir, 'students', c.id, 'result.json'), 'utf8'));
-      fs.writeFileSync(path.join(expDir, 'students', c.id, 'training.json'), JSON.stringify({ cellId: c.id, hash: r.hash, cacheKey, curve: r.curve.map(([step, loss]: [number, number]) => ({ step, loss })), layerMaps: r.layerMaps, onnx: `students/${c.id}.onnx` }));
-      fs.rmSync(path.join(expDir, 'students', c.id, 'result.json'));
-    }
-    for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(expDir, f));
+    asServiceRun(path.join(artifacts, name), embedded.cells.map((c) => c.id));
     evaluator = createEvaluator({ ...serviceConfig(0, { STRATA_ARTIFACTS: artifacts }), token: TOKEN, logLevel: 'silent', brokers: '127.0.0.1:1' });
     await new Promise<void>((r) => {
       server = evaluator.app.listen(0, '127.0.0.1', () => r());
@@ -99,15 +92,10 @@ describe('evaluator', () => {
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/strata_experiment_cells\{experiment="eval-spam",state="done",service="evaluator"\} 3/);
   });
 
-  const describeBrowser = fs.existsSync(CHROMIUM) ? describe : process.env.STRATA_REQUIRE_BROWSER === '1' ? describe : describe.skip;
-  if (!fs.existsSync(CHROMIUM)) {
-    if (process.env.STRATA_REQUIRE_BROWSER === '1') it('needs a browser', () => { throw new Error(`${CHROMIUM} not found; STRATA_REQUIRE_BROWSER=1 requires Debian's chromium (apt-get install chromium)`); });
-    else process.stderr.write(`skipping the dashboard's browser test: ${CHROMIUM} not found (apt-get install chromium, or set STRATA_CHROMIUM)\n`);
-  }
-  describeBrowser('dashboard in chromium', () => {
+  describeBrowser("the dashboard's browser test", () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      browser = await launchChromium();
     });
     afterAll(async () => browser?.close());
 

@@ -1,0 +1,43 @@
+// Shared by the evaluator's tests: Debian's chromium through playwright-core (nothing downloads a browser), and an
+// embedded run's folder turned into what the services leave.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
+
+/** describe when chromium is there; otherwise skipped with a printed reason, or failing under STRATA_REQUIRE_BROWSER=1. */
+export function describeBrowser(name: string, fn: () => void): void {
+  if (fs.existsSync(CHROMIUM)) {
+    describe(name, fn);
+    return;
+  }
+  if (process.env.STRATA_REQUIRE_BROWSER === '1') {
+    describe(name, () => it('needs a browser', () => {
+      throw new Error(`${CHROMIUM} not found; STRATA_REQUIRE_BROWSER=1 requires Debian's chromium (apt-get install chromium)`);
+    }));
+    return;
+  }
+  process.stderr.write(`skipping ${name}: ${CHROMIUM} not found (apt-get install chromium, or set STRATA_CHROMIUM)\n`);
+  describe.skip(name, fn);
+}
+
+/** Headless, with the flags that keep it off this machine's closed network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+}
+
+/**
+ * Turns an embedded run's folder into what the services leave: each student gets the training record a
+ * student-trainer writes instead of its scored result, and results.json / report.md go, so the evaluator scores and
+ * aggregates them itself.
+ */
+export function asServiceRun(expDir: string, cellIds: readonly string[]): void {
+  const cacheKey = fs.readdirSync(path.join(expDir, 'cache'))[0];
+  for (const id of cellIds) {
+    const r = JSON.parse(fs.readFileSync(path.join(expDir, 'students', id, 'result.json'), 'utf8'));
+    fs.writeFileSync(path.join(expDir, 'students', id, 'training.json'), JSON.stringify({ cellId: id, hash: r.hash, cacheKey, curve: r.curve.map(([step, loss]: [number, number]) => ({ step, loss })), layerMaps: r.layerMaps, onnx: `students/${id}.onnx` }));
+    fs.rmSync(path.join(expDir, 'students', id, 'result.json'));
+  }
+  for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(expDir, f), { force: true });
+}
