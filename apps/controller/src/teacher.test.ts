@@ -40,7 +40,11 @@ describe('teacher metadata', () => {
   it('refuses models Strata did not export and files that are not ONNX', () => {
     const plain = path.join(dir, 'plain.onnx');
     writeModel(plain, {});
-    expect(() => teacherShape(plain)).toThrow(`${plain}: no 'strata.config' metadata`);
+    expect(() => teacherShape(plain)).toThrow(`${plain}: no 'strata.config' metadata and no config.json beside it`);
+    // Another tool's export (optimum's) carries its Hugging Face config.json beside it.
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 6, hidden_size: 384 }));
+    expect(teacherShape(plain)).toEqual({ layers: 6, hidden: 384 });
+    fs.rmSync(path.join(dir, 'config.json'));
     const junk = path.join(dir, 'junk.onnx');
     fs.writeFileSync(junk, Buffer.from([0x0f, 0xff, 0xff]));
     expect(() => readOnnxMetadata(junk)).toThrow(`${junk}: not an ONNX model (wire type 7`);

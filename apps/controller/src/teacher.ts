@@ -110,10 +110,19 @@ export function readOnnxMetadata(file: string): Record<string, string> {
   }
 }
 
-/** Depth and width of a Strata-exported teacher, from its 'strata.config' metadata. */
+/**
+ * Depth and width of a teacher: a Strata export's 'strata.config' metadata, else (another tool's export, such as
+ * optimum's) the Hugging Face config.json beside it. Either is read without loading the weights.
+ */
 export function teacherShape(file: string): { layers: number; hidden: number } {
   const raw = readOnnxMetadata(file)['strata.config'];
-  if (!raw) throw new Error(`${file}: no 'strata.config' metadata; only BERT-style teachers exported by Strata can be used`);
+  if (!raw) {
+    const configFile = path.join(path.dirname(file), 'config.json');
+    if (!fs.existsSync(configFile)) throw new Error(`${file}: no 'strata.config' metadata and no config.json beside it; put the model's Hugging Face config.json next to an exported teacher`);
+    const hf = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { num_hidden_layers?: unknown; hidden_size?: unknown };
+    if (!Number.isInteger(hf.num_hidden_layers) || !Number.isInteger(hf.hidden_size)) throw new Error(`${configFile}: no integer num_hidden_layers and hidden_size`);
+    return { layers: hf.num_hidden_layers as number, hidden: hf.hidden_size as number };
+  }
   const cfg = JSON.parse(raw) as { layers?: unknown; hidden?: unknown };
   if (!Number.isInteger(cfg.layers) || !Number.isInteger(cfg.hidden)) throw new Error(`${file}: 'strata.config' has no integer layers and hidden`);
   return { layers: cfg.layers as number, hidden: cfg.hidden as number };

@@ -129,7 +129,7 @@ export class Experiments {
     if (state.teacher) return true;
     const teacherOnnx = path.join(state.expDir, 'teacher', 'teacher.onnx');
     if (!fs.existsSync(teacherOnnx)) return false;
-    state.teacher = loadTeacher(teacherOnnx);
+    state.teacher = loadTeacher(teacherOnnx, undefined, { hiddenStates: state.manifest.spec.teacher.hiddenStates });
     state.teacherHash = sha256File(teacherOnnx);
     state.cells = experimentGrid(state.manifest, state.teacher.config.layers).cells;
     for (const cell of state.cells) {

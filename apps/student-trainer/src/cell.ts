@@ -76,7 +76,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const expDir = confinePath(o.artifacts, dirRel, 'dir');
   const teacherPath = confinePath(o.artifacts, spec.teacher ?? path.join(dirRel, 'teacher', 'teacher.onnx'), 'teacher');
   if (!fs.existsSync(teacherPath)) throw new Error(`teacher '${teacherPath}' not found: the experiment's teacher must be trained (or copied) before its students run`);
-  const teacher = loadTeacher(teacherPath);
+  const teacher = loadTeacher(teacherPath, undefined, { hiddenStates: s.teacher.hiddenStates });
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
   const cell = pickCell(cells, spec.cell, name);
   const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });

@@ -19,6 +19,8 @@ export const cacheRequestSchema = z.strictObject({
   layers: z.array(z.int().nonnegative()).min(1),
   dtype: z.enum(CACHE_DTYPES).default('float16'),
   maxExamples: z.int().positive().optional(),
+  /** An exported teacher's hidden-state tensors, embeddings first (the manifest's teacher.hiddenStates). */
+  hiddenStates: z.array(z.string().min(1)).min(2).optional(),
   batchSize: z.int().positive().max(1024).default(32),
 });
 export type CacheRequest = z.output<typeof cacheRequestSchema>;
@@ -86,7 +88,7 @@ export class CacheJobs {
     const onnx = confinePath(this.artifacts, request.teacher, 'teacher');
     if (!fs.existsSync(onnx)) throw Object.assign(new Error(`teacher: '${request.teacher}' not found under the artifacts root`), { status: 400 });
     const tokenizer = request.tokenizer ? confinePath(this.artifacts, request.tokenizer, 'tokenizer') : undefined;
-    const teacher = loadTeacher(onnx, tokenizer);
+    const teacher = loadTeacher(onnx, tokenizer, { hiddenStates: request.hiddenStates });
     const prepared = await prepareCache({ teacher, task: request.task, split: request.split, layers: request.layers, dtype: request.dtype, dataRoot: this.dataRoot, maxExamples: request.maxExamples });
     const existing = this.jobs.get(prepared.cacheKey);
     if (existing && existing.status.state !== 'failed') return { status: existing.status, created: false };

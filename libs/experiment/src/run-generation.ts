@@ -121,6 +121,8 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     evalData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
     return (await evaluateGeneration({ task: spec.task, model, values, tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
   };
+  if (spec.teacher.pretrained)
+    throw new Error(`${manifestPath}: spec.teacher.pretrained: fine-tuning a pretrained checkpoint is implemented for classification tasks (BERT) only; task '${spec.task}' is a generation task. BART, mBART and Qwen3 checkpoints import (strata's libs/hub maps them), but the generation teacher stage trains from scratch only: use teacher.train, or teacher.onnx with a Strata-exported teacher`);
   if (spec.teacher.train) {
     const config = generationTeacherConfig(spec.teacher.train);
     if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)

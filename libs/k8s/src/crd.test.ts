@@ -40,7 +40,7 @@ describe('experiments.strata.dev CRD', () => {
     expect(node('spec.cache.dtype')).toEqual({ type: 'string', enum: ['float16', 'bfloat16', 'float32'], default: 'float16' });
     expect(node('spec.teacher.train.warmupRatio')).toEqual({ type: 'number', minimum: 0, maximum: 1, default: 0.1 });
     expect(node('spec.task').enum).toEqual([...TASK_IDS]);
-    expect(node('spec.teacher').oneOf).toEqual([{ required: ['onnx'] }, { required: ['train'] }]);
+    expect(node('spec.teacher').oneOf).toEqual([{ required: ['onnx'] }, { required: ['pretrained'] }, { required: ['train'] }]);
     expect(node('spec.students.strategies.[]')['x-kubernetes-preserve-unknown-fields']).toBe(true);
     expect(node('spec').required).toEqual(['task', 'teacher']);
     expect(node('metadata')).toEqual({ type: 'object', properties: { name: { type: 'string', maxLength: 48, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' } } });

@@ -63,7 +63,7 @@ export function experimentOpenApiSchema(): JsonSchema {
   };
   // Refinements zod checks in code (superRefine), restated where a structural schema can say them.
   (at(schema, 'spec.task') as JsonSchema).enum = [...TASK_IDS];
-  (at(schema, 'spec.teacher') as JsonSchema).oneOf = [{ required: ['onnx'] }, { required: ['train'] }];
+  (at(schema, 'spec.teacher') as JsonSchema).oneOf = [{ required: ['onnx'] }, { required: ['pretrained'] }, { required: ['train'] }];
   for (const [path, text] of Object.entries(FIELD_DESCRIPTIONS)) {
     const node = at(schema, path);
     if (!node) throw new Error(`FIELD_DESCRIPTIONS names ${path}, which the schema does not have`);

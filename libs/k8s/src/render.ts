@@ -122,6 +122,7 @@ export interface CacheRequest {
   layers: number[];
   dtype: string;
   maxExamples?: number;
+  hiddenStates?: string[];
 }
 
 export function cacheRequestBody(manifest: ExperimentManifest, teacher: TeacherShape): CacheRequest {
@@ -136,6 +137,7 @@ export function cacheRequestBody(manifest: ExperimentManifest, teacher: TeacherS
   };
   if (where.tokenizer !== undefined) body.tokenizer = where.tokenizer;
   if (manifest.spec.data.maxTrainExamples !== undefined) body.maxExamples = manifest.spec.data.maxTrainExamples;
+  if (manifest.spec.teacher.hiddenStates !== undefined) body.hiddenStates = manifest.spec.teacher.hiddenStates;
   return body;
 }
 

@@ -17,7 +17,7 @@ describe('teacher chance check', () => {
     expect(w).toBe(
       "the teacher's dev accuracy 50.92% is within two standard errors (3.39 points) of always answering 'positive' (49.08% of dev): it has probably " +
         'not learned the task, and its students would be distilled from a teacher that knows nothing. Its training loss went from 0.7123 to 0.6931 ' +
-        '(curve in teacher/teacher.json). Try a lower spec.teacher.train.lr, another seed or more epochs.',
+        '(curve in teacher/teacher.json). Try a lower learning rate (spec.teacher.train.lr, or spec.teacher.finetune.lr for a pretrained teacher), another seed or more epochs.',
     );
   });
 

@@ -37,6 +37,6 @@ export function teacherChanceWarning(c: ChanceCheck): string | undefined {
   return (
     `the teacher's ${c.evalSplit} accuracy ${pct(c.accuracy)} is within two standard errors (${(200 * se).toFixed(2)} points) of always answering ` +
     `'${c.labelNames[base.label] ?? base.label}' (${pct(base.accuracy)} of ${c.evalSplit}): it has probably not learned the task, and its students would be ` +
-    `distilled from a teacher that knows nothing.${loss} Try a lower spec.teacher.train.lr, another seed or more epochs.`
+    `distilled from a teacher that knows nothing.${loss} Try a lower learning rate (spec.teacher.train.lr, or spec.teacher.finetune.lr for a pretrained teacher), another seed or more epochs.`
   );
 }
