@@ -17,7 +17,8 @@ import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGener
 import { evaluateGeneration } from './stages/generation-eval';
 import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
 import { StackMaps, trainGenerationStudent } from './stages/generation-student';
-import { GenerationTeacherConfig, trainGenerationTeacher } from './stages/generation-teacher';
+import { GenerationTeacherConfig, finetuneGenerationTeacher, trainGenerationTeacher } from './stages/generation-teacher';
+import { TEACHER_FINETUNE_DEFAULTS } from './stages/teacher';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { validateAgainstTeacher } from './validate';
 
@@ -121,8 +122,6 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     evalData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
     return (await evaluateGeneration({ task: spec.task, model, values, tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
   };
-  if (spec.teacher.pretrained)
-    throw new Error(`${manifestPath}: spec.teacher.pretrained: fine-tuning a pretrained checkpoint is implemented for classification tasks (BERT) only; task '${spec.task}' is a generation task. BART, mBART and Qwen3 checkpoints import (strata's libs/hub maps them), but the generation teacher stage trains from scratch only: use teacher.train, or teacher.onnx with a Strata-exported teacher`);
   if (spec.teacher.train) {
     const config = generationTeacherConfig(spec.teacher.train);
     if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)
@@ -132,6 +131,21 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     teacherMetrics = t.metrics;
     maxLength = config.maxLength;
     maxTargetLength = config.maxTargetLength ?? config.maxLength;
+    timings.teacherTrain = t.seconds.train;
+    timings.teacherSteps = t.steps;
+    timings.teacherEval = t.seconds.eval;
+  } else if (spec.teacher.pretrained) {
+    const f = { ...TEACHER_FINETUNE_DEFAULTS, ...spec.teacher.finetune };
+    const t = await finetuneGenerationTeacher({
+      task: spec.task, outDir: path.join(outDir, 'teacher'), pretrained: path.resolve(baseDir, spec.teacher.pretrained),
+      tokenizer: spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined, config: f, train,
+      eval: evalRef, data: { ...data, maxExamples: f.maxTrainExamples ?? data.maxExamples }, maxEvalExamples: spec.data.maxEvalExamples, evaluation, log,
+    });
+    teacher = loadGenerationModel(t.onnx, t.tokenizer);
+    validateAgainstTeacher(manifest, { layers: depthOf(teacher.model), hidden: teacher.model.config.hidden });
+    teacherMetrics = t.metrics;
+    maxLength = f.maxLength;
+    maxTargetLength = f.maxTargetLength ?? f.maxLength;
     timings.teacherTrain = t.seconds.train;
     timings.teacherSteps = t.steps;
     timings.teacherEval = t.seconds.eval;

@@ -76,9 +76,13 @@ export const teacherFinetuneSchema = z.strictObject({
   warmupRatio: z.number().min(0).max(1).default(0.1),
   /** Longest input in tokens (truncation); at most the checkpoint's max_position_embeddings. */
   maxLength: positiveInt.default(128),
-  /** Overrides the checkpoint's hidden_dropout_prob and attention_probs_dropout_prob. */
+  /** Overrides the checkpoint's dropout rates (BERT: hidden and attention; BART: dropout; Qwen3: the residual branches). */
   dropout: z.number().min(0).lt(1).optional(),
   seed: z.int().default(1),
+  /** Seq2seq tasks: most target tokens, EOS included (default maxLength). */
+  maxTargetLength: positiveInt.optional(),
+  /** Generation tasks: label smoothing of the token cross-entropy (default 0). */
+  labelSmoothing: z.number().min(0).lt(1).optional(),
   /**
    * Training examples the teacher fine-tunes on (a deterministic subset; default data.maxTrainExamples). A teacher
    * may see the whole split while the cache and the students use data.maxTrainExamples of it.

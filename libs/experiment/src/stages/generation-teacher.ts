@@ -1,16 +1,17 @@
 // Stage 1 for generation tasks: train an encoder-decoder (seq2seq tasks) or decoder-only (multiple choice) teacher
-// from scratch with teacher forcing, evaluate it by generation or ranking, export it as a standalone .onnx.
+// from scratch, or fine-tune a pretrained one, with teacher forcing, evaluate it by generation or ranking, export it as a standalone .onnx.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer, makeBatches, type Batch, type BatchRow } from '@strata/data';
+import { loadCheckpoint } from '@strata/hub';
 import { initParams } from '@strata/nn';
 import { Rng, Trainer, bartTrainGraph, causalFeeds, causalKey, exportInference, qwen3TrainGraph, seq2seqBatchKey, seq2seqFeeds, type TrainGraph } from '@strata/train';
-import { lengthBuckets } from './common';
+import { copyIntoRun, lengthBuckets } from './common';
 import {
   DataOptions, MultipleChoiceData, Seq2SeqData, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadGenerationData, promptOf, tokenizerTexts,
 } from './generation-data';
 import { evaluateGeneration } from './generation-eval';
-import { GenerationConfig, fullInferenceModel, generationConfig, paramSpecs } from './generation-model';
+import { GenerationConfig, depthOf, fullInferenceModel, generationConfig, paramSpecs } from './generation-model';
 import { trainEpochs } from './loop';
 import type { TeacherTrainConfig } from './teacher';
 
@@ -57,6 +58,8 @@ export interface GenerationTeacherResult {
   steps: number;
   /** Wall-clock seconds of training (this run only) and of the evaluation. */
   seconds: { train: number; eval: number };
+  /** The checkpoint folder a fine-tuned teacher came from. */
+  pretrained?: string;
 }
 
 /** Token rows to train on: seq2seq pairs, or prompt + gold continuation for multiple choice. */
@@ -99,8 +102,6 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
   const maxTargetLength = cfg.maxTargetLength ?? cfg.maxLength;
   fs.mkdirSync(opts.outDir, { recursive: true });
   const train = loadGenerationData(opts.task, opts.train, opts.data, false);
-  const evalData = loadGenerationData(opts.task, opts.eval, { ...opts.data, maxExamples: opts.maxEvalExamples }, true);
-
   const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
   let tokenizer: Tokenizer;
   if (fs.existsSync(tokenizerPath)) tokenizer = Tokenizer.fromFile(tokenizerPath);
@@ -110,16 +111,103 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
     tokenizer.save(tokenizerPath);
   }
   const model = generationConfig(arch, { ...cfg, maxPositions: Math.max(cfg.maxLength, maxTargetLength) }, tokenizer);
+  const specs = paramSpecs(model);
+  const rng = new Rng(cfg.seed);
+  return fitGenerationTeacher({
+    ...opts, log, trainData: train, tokenizer, tokenizerPath, model, initial: initParams(specs, () => rng.next()), maxTargetLength,
+    label: `teacher ${arch} ${cfg.layers}L/${cfg.hidden}H on ${opts.task}`,
+  });
+}
+
+export interface GenerationFinetuneConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  warmupRatio: number;
+  /** Source length (seq2seq) or whole sequence (decoder-only). */
+  maxLength: number;
+  /** Seq2seq target length, EOS included (default maxLength). */
+  maxTargetLength?: number;
+  labelSmoothing?: number;
+  dropout?: number;
+  seed: number;
+}
+
+export type GenerationFinetuneOptions = Omit<GenerationTeacherOptions, 'config'> & {
+  /** A Hugging Face checkpoint folder of a BART / mBART (seq2seq tasks) or Qwen3 (multiple-choice tasks) model. */
+  pretrained: string;
+  tokenizer?: string;
+  config: GenerationFinetuneConfig;
+};
+
+/**
+ * Fine-tunes a pretrained BART / mBART (seq2seq tasks) or Qwen3 (multiple choice) checkpoint with its own tokenizer,
+ * the generation counterpart of finetuneTeacher. Resumable; the checkpoint folder is only read.
+ */
+export async function finetuneGenerationTeacher(opts: GenerationFinetuneOptions): Promise<GenerationTeacherResult> {
+  const cfg = opts.config;
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const arch = generationArchitecture(opts.task);
+  const maxTargetLength = cfg.maxTargetLength ?? cfg.maxLength;
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const ckpt = loadCheckpoint(opts.pretrained);
+  const want = arch === 'encoder-decoder' ? 'bart' : 'qwen3';
+  if (ckpt.imported.arch !== want)
+    throw new Error(`${opts.pretrained}: task '${opts.task}' needs ${arch === 'encoder-decoder' ? 'an encoder-decoder (BART, mBART)' : 'a decoder-only (Qwen3)'} teacher; this checkpoint is a ${ckpt.imported.architecture}`);
+  const source = opts.tokenizer ?? ckpt.tokenizer;
+  if (!source) throw new Error(`${opts.pretrained}: no tokenizer.json in the checkpoint folder; give teacher.tokenizer`);
+  const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
+  if (path.resolve(source) !== path.resolve(tokenizerPath)) copyIntoRun(source, tokenizerPath);
+  const tokenizer = Tokenizer.fromFile(tokenizerPath);
+  let model: GenerationConfig;
+  const needed = Math.max(cfg.maxLength, maxTargetLength);
+  if (ckpt.imported.arch === 'bart') {
+    const c = ckpt.imported.config;
+    if (needed > c.maxPositions) throw new Error(`teacher maxLength/maxTargetLength ${needed} exceeds the checkpoint's max_position_embeddings ${c.maxPositions}`);
+    model = { arch: 'bart', config: { ...c, ...(cfg.dropout === undefined ? {} : { dropout: cfg.dropout }) } };
+  } else if (ckpt.imported.arch === 'qwen3') {
+    const c = ckpt.imported.config;
+    if (needed > c.maxPositions) throw new Error(`teacher maxLength ${needed} exceeds the checkpoint's max_position_embeddings ${c.maxPositions}`);
+    // Rotary tables are constants of every graph, not parameters: build them only as long as the task needs.
+    model = { arch: 'qwen3', config: { ...c, maxPositions: needed, ...(cfg.dropout === undefined ? {} : { hiddenDropout: cfg.dropout }) } };
+  } else throw new Error(`${opts.pretrained}: a BERT checkpoint cannot teach the generation task '${opts.task}'`);
+  if (tokenizer.vocabSize > model.config.vocabSize) throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the checkpoint's embeddings only ${model.config.vocabSize}`);
+  log(`pretrained teacher ${ckpt.imported.architecture} from ${opts.pretrained}: ${depthOf(model)} layers${model.arch === 'bart' ? ' per stack' : ''}, hidden ${model.config.hidden}, vocab ${model.config.vocabSize}`);
+  if (ckpt.unused.length) log(`not used from the checkpoint: ${ckpt.unused.map((u) => `${u.tensor} (${u.why})`).join(', ')}`);
+  for (const note of ckpt.imported.notes) log(`note: ${note}`);
+  const train = loadGenerationData(opts.task, opts.train, opts.data, false);
+  return fitGenerationTeacher({
+    ...opts, log, trainData: train, tokenizer, tokenizerPath, model, initial: ckpt.values, maxTargetLength,
+    config: { ...cfg, labelSmoothing: cfg.labelSmoothing ?? 0 },
+    label: `teacher ${path.basename(path.resolve(opts.pretrained))} (${model.arch}) on ${opts.task}`,
+    pretrained: path.resolve(opts.pretrained),
+  });
+}
+
+interface FitGenerationOptions extends Omit<GenerationTeacherOptions, 'config'> {
+  config: { epochs: number; batchSize: number; lr: number; warmupRatio: number; maxLength: number; seed: number; labelSmoothing: number };
+  log: (line: string) => void;
+  trainData: Seq2SeqData | MultipleChoiceData;
+  tokenizer: Tokenizer;
+  tokenizerPath: string;
+  model: GenerationConfig;
+  initial: Map<string, Float32Array>;
+  maxTargetLength: number;
+  label: string;
+  pretrained?: string;
+}
+
+/** Trains `model` from `initial` with teacher forcing, evaluates, exports teacher.onnx and writes teacher.json. */
+async function fitGenerationTeacher(opts: FitGenerationOptions): Promise<GenerationTeacherResult> {
+  const { config: cfg, log, trainData: train, tokenizer, tokenizerPath, model, maxTargetLength } = opts;
+  const evalData = loadGenerationData(opts.task, opts.eval, { ...opts.data, maxExamples: opts.maxEvalExamples }, true);
   const rows = await trainingRows(opts.task, tokenizer, train, cfg.maxLength, maxTargetLength);
   const batchOpts = generationBatchOptions(opts.task, cfg.batchSize, cfg.maxLength, maxTargetLength, cfg.seed);
   const epochBatches = (epoch: number): Batch[] => makeBatches(rows, { ...batchOpts, epoch });
   const totalSteps = epochBatches(0).length * cfg.epochs;
-
-  const specs = paramSpecs(model);
-  const rng = new Rng(cfg.seed);
   const trainer = new Trainer({
-    params: specs,
-    initial: initParams(specs, () => rng.next()),
+    params: paramSpecs(model),
+    initial: opts.initial,
     buildGraph: (key) => teacherForcedGraph(model, key, cfg.labelSmoothing),
     schedule: { peakLr: cfg.lr, warmupSteps: Math.round(totalSteps * cfg.warmupRatio), totalSteps, decay: 'linear' },
     seed: cfg.seed,
@@ -134,7 +222,8 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
       batches: epochBatches,
       key: (b) => batchKey(model, b),
       feeds: (b) => modelFeeds(model, b),
-      label: `teacher ${arch} ${cfg.layers}L/${cfg.hidden}H on ${opts.task}`,
+      label: opts.label,
+      settings: JSON.stringify({ model, cfg, maxTargetLength, task: opts.task, train: opts.train, examples: rows.length, pretrained: opts.pretrained ?? null }),
       checkpointEvery: opts.checkpointEvery,
       log,
     });
@@ -151,6 +240,7 @@ export async function trainGenerationTeacher(opts: GenerationTeacherOptions): Pr
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     const result: GenerationTeacherResult = {
       onnx: onnxPath, tokenizer: tokenizerPath, model, metrics: evaluated.metrics, curve, resumedFromStep, trainExamples: train.examples.length, steps: totalSteps, seconds: { train: trainSeconds, eval: evalSeconds },
+      ...(opts.pretrained ? { pretrained: opts.pretrained } : {}),
     };
     fs.writeFileSync(path.join(opts.outDir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
