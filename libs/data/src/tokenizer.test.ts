@@ -263,3 +263,28 @@ describeSharedModelFile(sharedModelFile(pairFixture.tokenizer), 'truncation as t
     for (const s of pairFixture.singles) expect((await tokenizer.encode(s.text, undefined, { maxLength: s.maxLength })).ids).toEqual(s.ids);
   });
 });
+
+// The reference inputs of ../shared/models were tokenized by transformers: each model's tokenizer.json gives the same
+// ids here (padding is the batcher's, so only the real tokens are compared).
+const REFERENCES: [model: string, reference: string, specialTokens: boolean][] = [
+  ['all-MiniLM-L6-v2', 'minilm-sst2-dev-0-8', true],
+  ['tiny-bert-classifier', 'sst2-dev-0-8', true],
+  ['tiny-bart', 'pairs-0-8', true],
+  ['tiny-qwen3', 'sst2-dev-0-8', false],
+];
+for (const [model, reference, specialTokens] of REFERENCES) {
+  describeSharedModelFile(sharedModelFile(path.join(model, 'tokenizer.json')), `${model}'s tokenizer.json gives transformers' input_ids`, () => {
+    it(`encodes the ${reference} sentences as the reference does`, async () => {
+      const ref = JSON.parse(readFileSync(sharedModelFile(path.join(model, 'reference', `${reference}.json`)), 'utf8'));
+      const inputs = (ref.inputs ?? ref) as { sentences: string[]; input_ids: number[][]; attention_mask: number[][]; token_type_ids?: number[][] };
+      const tokenizer = Tokenizer.fromFile(sharedModelFile(path.join(model, 'tokenizer.json')));
+      const encoded = await tokenizer.encodeBatch(inputs.sentences, { addSpecialTokens: specialTokens });
+      expect(encoded).toHaveLength(inputs.input_ids.length);
+      encoded.forEach((e, r) => {
+        const real = inputs.attention_mask[r].filter((m) => m === 1).length;
+        expect(e.ids).toEqual(inputs.input_ids[r].slice(0, real));
+        if (inputs.token_type_ids) expect(e.typeIds).toEqual(inputs.token_type_ids[r].slice(0, real));
+      });
+    });
+  });
+}

@@ -237,6 +237,10 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
     const { curve, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
+      settings: JSON.stringify({
+        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss, labelSmoothing: opts.labelSmoothing,
+        epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, train: opts.train, examples: train.examples.length, cacheKey: opts.cacheKey,
+      }),
       epochs: opts.epochs,
       totalSteps,
       batches: (epoch) => makeBatches(rows, { ...batchOpts, epoch }),
