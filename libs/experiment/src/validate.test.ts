@@ -170,7 +170,7 @@ spec:
     expect(problems(() => parseManifest(text, 'exp.yaml'))).toEqual([
       'exp.yaml:4:9 metadata.name: name must be a DNS-1123 label: lower-case letters, digits and -, starting and ending with a letter or digit',
       'exp.yaml:5:1 spec.task: required field is missing',
-      'exp.yaml:6:12 spec.teacher: give either onnx or train, not both',
+      'exp.yaml:6:12 spec.teacher: give one of onnx, pretrained or train, not onnx and train',
       'exp.yaml:7:19 spec.cache.dtype: Invalid option: expected one of "float16"|"bfloat16"|"float32"',
       "exp.yaml:8:3 spec.studnets: unknown field 'studnets'",
     ]);

@@ -144,7 +144,6 @@ describeSharedModel(MODEL, 'onnx-teacher (optimum export of tiny-bert-classifier
   const dir = sharedModelDir(MODEL);
   const file = path.join(dir, 'onnx', 'model.onnx');
   const all = [0, 1, 2, 3, 4, 5, 6, 7];
-  const measured: string[] = [];
   let model: Model;
   let decomposed: Model;
   let ref: Reference;
@@ -158,7 +157,6 @@ describeSharedModel(MODEL, 'onnx-teacher (optimum export of tiny-bert-classifier
 
   async function expectReference(label: string, m: Model, names: string[]): Promise<void> {
     const err = maxErrors(await run(m, names, ref, all, ref.seq), ref, all, ref.seq);
-    measured.push(`${label}: hidden_states ${err.hidden.map((e) => e.toExponential(2)).join(' ')}, logits ${err.logits.toExponential(2)}`);
     for (const e of err.hidden) expect(e).toBeLessThan(TOL);
     expect(err.logits).toBeLessThan(TOL);
   }
@@ -173,7 +171,6 @@ describeSharedModel(MODEL, 'onnx-teacher (optimum export of tiny-bert-classifier
 
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-    if (measured.length) console.log(`max |error| vs transformers over real tokens:\n  ${measured.join('\n  ')}`);
   });
 
   it('finds hidden_states 0..3 of the opset-18 export by node names', () => {
@@ -195,7 +192,6 @@ describeSharedModel(MODEL, 'onnx-teacher (optimum export of tiny-bert-classifier
     for (const [rows, len] of [[[0], 12], [[0, 1, 4], 13]] as const) {
       const got = await run(model, names, ref, [...rows], len);
       const err = maxErrors(got, ref, [...rows], len);
-      measured.push(`batch ${rows.length} × ${len}: hidden_states ${err.hidden.map((e) => e.toExponential(2)).join(' ')}, logits ${err.logits.toExponential(2)}`);
       for (const e of err.hidden) expect(e).toBeLessThan(TOL);
       expect(err.logits).toBeLessThan(TOL);
     }
