@@ -85,7 +85,7 @@ describe('renderExperiment', () => {
     expect(teacher.containers[0].env).toContainEqual({ name: 'STRATA_DEVICE', value: 'cuda' });
     expect(teacher.nodeSelector).toEqual({ 'strata.dev/node-pool': 'gpu' });
     expect(teacher.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
-    expect(teacher.containers[0].args).toEqual(['teacher', 'train', '--manifest', '/etc/strata/manifest/manifest.json', '--out', '/artifacts/sst2-layer-selection/teacher']);
+    expect(teacher.containers[0].args).toEqual(['teacher', 'train', '--manifest', '/etc/strata/manifest/manifest.json', '--base', '/artifacts', '--out', '/artifacts/sst2-layer-selection/teacher']);
     expect(gpuConsumers(objects)).toEqual(['Job sst2-layer-selection-teacher/teacher']);
     const onCpu = renderExperiment(sst2, cpu);
     expect(gpuConsumers(onCpu)).toEqual([]);
@@ -121,6 +121,16 @@ describe('renderExperiment', () => {
     expect(() => renderExperiment(withSpec(onnxTeacher, (s) => (s.teacher.onnx = '../etc/passwd')), cpu)).toThrow(
       "spec.teacher.onnx: '../etc/passwd' must be a relative path inside the artifacts volume",
     );
+    const pretrained = withSpec(sst2, (s) => {
+      s.teacher = { pretrained: '/models/all-MiniLM-L6-v2' };
+    });
+    expect(() => renderExperiment(pretrained, cpu)).toThrow("spec.teacher.pretrained: '/models/all-MiniLM-L6-v2' must be a relative path inside the artifacts volume");
+    // A relative checkpoint folder is fine: the teacher Job fine-tunes it (its paths resolved against the artifacts volume).
+    const relative = withSpec(sst2, (s) => {
+      s.teacher = { pretrained: 'models/all-MiniLM-L6-v2' };
+    });
+    const jobs = renderExperiment(relative, cpu).filter((o) => o.kind === 'Job').map((o) => o.metadata.name);
+    expect(jobs).toContain('sst2-layer-selection-teacher');
     const long = structuredClone(sst2);
     long.metadata.name = 'x'.repeat(50);
     expect(() => renderExperiment(long, cpu)).toThrow(`metadata.name: '${'x'.repeat(50)}' has 50 characters; on Kubernetes at most 48`);

@@ -70,7 +70,7 @@ export function kubernetesProblems(manifest: ExperimentManifest): string[] {
   if (manifest.spec.data.root !== undefined) {
     problems.push('spec.data.root: not used on Kubernetes; datasets come from the strata-data volume (STRATA_DATA_ROOT=/data); remove the field');
   }
-  for (const field of ['onnx', 'tokenizer'] as const) {
+  for (const field of ['onnx', 'pretrained', 'tokenizer'] as const) {
     const p = manifest.spec.teacher[field];
     if (p !== undefined && (nodePath.posix.isAbsolute(p) || nodePath.posix.normalize(p).split('/').includes('..'))) {
       problems.push(`spec.teacher.${field}: '${p}' must be a relative path inside the artifacts volume (STRATA_ARTIFACTS=/artifacts)`);
@@ -254,7 +254,8 @@ export function renderTeacherJob(manifest: ExperimentManifest, opts: RenderOptio
     image: s.images.cli,
     imagePullPolicy: s.imagePullPolicy,
     command: ['node', '/app/apps/cli/bin/strata.js'],
-    args: ['teacher', 'train', '--manifest', MOUNTS.manifest, '--out', `${MOUNTS.artifacts}/${name}/teacher`],
+    // --base: the manifest's paths (a pretrained checkpoint, a tokenizer) are relative to the artifacts volume here.
+    args: ['teacher', 'train', '--manifest', MOUNTS.manifest, '--base', MOUNTS.artifacts, '--out', `${MOUNTS.artifacts}/${name}/teacher`],
     env: [...commonEnv(s, t.threads), ...(t.placement.gpu ? [env('STRATA_DEVICE', 'cuda')] : [])],
     resources: { requests: { ...t.resources.requests }, limits },
     volumeMounts: [MOUNT_MANIFEST, MOUNT_ARTIFACTS, MOUNT_DATA, MOUNT_TMP],
@@ -351,7 +352,7 @@ export function renderExperiment(manifest: ExperimentManifest, opts: RenderOptio
   const problems = kubernetesProblems(manifest);
   if (problems.length > 0) throw new Error(`experiment ${manifest.metadata.name} cannot run on Kubernetes:\n  ${problems.join('\n  ')}`);
   const objects: K8sObject[] = [renderManifestConfigMap(manifest, opts)];
-  if (manifest.spec.teacher.train) objects.push(renderTeacherJob(manifest, opts));
+  if (manifest.spec.teacher.train || manifest.spec.teacher.pretrained) objects.push(renderTeacherJob(manifest, opts));
   objects.push(renderStudentsJob(manifest, opts));
   return objects;
 }

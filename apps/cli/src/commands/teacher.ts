@@ -28,7 +28,8 @@ export function registerTeacherCommands(program: Command): void {
     .description('train a BERT-style teacher on a classification task (from scratch, or fine-tuned from a Hugging Face checkpoint with --pretrained), resumably; writes teacher.onnx, tokenizer.json, config.json, teacher.json')
     .option('--task <id>', 'task id (e.g. spam, sst2, qnli, qqp, mnli); required without --manifest')
     .option('--pretrained <dir>', 'fine-tune this Hugging Face BERT checkpoint folder (config.json, model.safetensors, tokenizer.json) instead of training from scratch; --epochs, --batch-size, --lr, --max-length and --seed then default to the fine-tuning defaults (3, 32, 5e-5, 128, 1)')
-    .option('--manifest <file>', 'train the teacher an experiment manifest describes (spec.teacher.train, its splits and data limits), as experiment run does')
+    .option('--manifest <file>', 'train the teacher an experiment manifest describes (spec.teacher.train or .pretrained, its splits and data limits), as experiment run does')
+    .option('--base <dir>', 'with --manifest: resolve its relative paths (teacher.pretrained, teacher.tokenizer, data.root) against this folder instead of the manifest\'s (the Kubernetes teacher Job passes the artifacts volume)')
     .requiredOption('--out <dir>', 'output directory (re-running resumes from its checkpoint)')
     .option('--layers <n>', 'encoder layers', int, d.layers)
     .option('--hidden <n>', 'hidden size', int, d.hidden)
@@ -52,7 +53,7 @@ export function registerTeacherCommands(program: Command): void {
         if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map(flagName).join(', ')}`);
         const m = parseManifest(fs.readFileSync(o.manifest, 'utf8'), o.manifest);
         const s = m.spec;
-        const base = path.dirname(o.manifest);
+        const base = o.base ?? path.dirname(o.manifest);
         const stage = {
           task: s.task, outDir: o.out, evalSplit: s.eval.split, trainSplit: s.data.trainSplit,
           dataRoot: o.dataRoot ?? (s.data.root ? path.resolve(base, s.data.root) : undefined),
@@ -67,6 +68,7 @@ export function registerTeacherCommands(program: Command): void {
           run = () => finetuneTeacher(options);
         } else throw new Error(`${o.manifest}: spec.teacher gives a finished teacher (spec.teacher.onnx); there is nothing to train (use train or pretrained)`);
       } else {
+        if (o.base !== undefined) throw new Error('--base applies to the paths of a --manifest');
         if (o.task === undefined) throw new Error("required option '--task <id>' not specified (or give --manifest)");
         const stage = { task: o.task, outDir: o.out, evalSplit: o.evalSplit, dataRoot: o.dataRoot, maxTrainExamples: o.maxTrain, maxEvalExamples: o.maxEval };
         if (o.pretrained !== undefined) {
