@@ -14,3 +14,4 @@ export { checkHiddenStates, findHiddenStates, onnxTeacherParameters, onnxTeacher
 export type { FindHiddenStatesOptions, FoundHiddenStates, HiddenStateCheck, OnnxTeacherConfig, OnnxTeacherParameters } from './onnx-teacher';
 export { writeHfCheckpoint } from './export-hf';
 export type { HfCheckpointSource } from './export-hf';
+export { bartToHfConfig, qwen3ToHfConfig } from './to-hf';

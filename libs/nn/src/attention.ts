@@ -1,6 +1,7 @@
 // Multi-head attention pieces shared by the encoder-decoder and decoder-only builders: head layout, masks as additive
-// biases, grouped-query key/value sharing, rotary position embeddings and the fixed-size key/value cache.
-import { DataType, attr } from '@strata/onnx';
+// biases, grouped-query key/value sharing, rotary position embeddings and the fixed-size key/value cache; and what
+// their graphs with dynamic axes need instead of static shapes (run-time Reshape targets, positions, causal bias).
+import { DataType, GraphBuilder, attr } from '@strata/onnx';
 import type { Blocks } from './blocks';
 
 /**
@@ -9,26 +10,57 @@ import type { Blocks } from './blocks';
  */
 export const MASKED = -1e9;
 
-/** Rows [B·S, heads·dh] -> [B, heads, S, dh] (Hugging Face's layout of queries, keys and values). */
-export function splitHeads(b: Blocks, rows: string, B: number, S: number, heads: number, dh: number): string {
-  const { g } = b;
-  return g.op('Transpose', [g.op('Reshape', [rows, g.ints([B, S, heads, dh])])], { perm: attr.ints([0, 2, 1, 3]) });
+/**
+ * The [B, S] token grid a tensor's rows belong to. In a graph with dynamic axes B and S are the nominal sizes the
+ * builder tracks (nominalSizes) and `shape` is the grid's run-time shape, Shape(ids): rows can be merged with -1, but
+ * splitting them back into B and S needs the real sizes.
+ */
+export interface Grid {
+  B: number;
+  S: number;
+  shape?: string;
 }
 
-/** [B, heads, S, dh] -> rows [B·S, heads·dh]. */
-export function mergeHeads(b: Blocks, x: string, B: number, S: number, heads: number, dh: number): string {
+const gridTargets = new WeakMap<GraphBuilder, Map<string, string>>();
+
+/**
+ * x -> [B, S, ...tail]. With a run-time `shape` the target is Concat(shape, tail), built once per graph, shape and
+ * tail, and the output is typed with the nominal sizes (GraphBuilder.opTyped).
+ */
+export function toGrid(b: Blocks, x: string, B: number, S: number, tail: number[], shape?: string, output?: string): string {
   const { g } = b;
-  return g.op('Reshape', [g.op('Transpose', [x], { perm: attr.ints([0, 2, 1, 3]) }), g.ints([B * S, heads * dh])]);
+  const options = output ? { output } : {};
+  if (!shape) return g.op('Reshape', [x, g.ints([B, S, ...tail])], {}, options);
+  let targets = gridTargets.get(g);
+  if (!targets) gridTargets.set(g, (targets = new Map()));
+  const key = `${shape}|${tail.join(',')}`;
+  let target = targets.get(key);
+  if (!target) targets.set(key, (target = g.op('Concat', [shape, g.ints(tail)], { axis: attr.i(0) })));
+  return g.opTyped('Reshape', [x, target], { dtype: g.dtypeOf(x), shape: [B, S, ...tail] }, {}, options);
+}
+
+/** Rows [B·S, heads·dh] -> [B, heads, S, dh] (Hugging Face's layout of queries, keys and values); `shape`: see Grid. */
+export function splitHeads(b: Blocks, rows: string, B: number, S: number, heads: number, dh: number, shape?: string): string {
+  const { g } = b;
+  return g.op('Transpose', [toGrid(b, rows, B, S, [heads, dh], shape)], { perm: attr.ints([0, 2, 1, 3]) });
+}
+
+/** [B, heads, S, dh] -> rows [B·S, heads·dh]; with a run-time `shape` (see Grid) the row count is left to Reshape. */
+export function mergeHeads(b: Blocks, x: string, B: number, S: number, heads: number, dh: number, shape?: string): string {
+  const { g } = b;
+  return g.op('Reshape', [g.op('Transpose', [x], { perm: attr.ints([0, 2, 1, 3]) }), g.ints([shape ? -1 : B * S, heads * dh])]);
 }
 
 /**
  * Grouped-query attention: [B, kvHeads, S, dh] -> [B, kvHeads·groups, S, dh], query head h reading key/value head
- * ⌊h / groups⌋ (Hugging Face's repeat_kv). Expand, so the gradient sums the groups back (its rule exists).
+ * ⌊h / groups⌋ (Hugging Face's repeat_kv). Expand, so the gradient sums the groups back (its rule exists). `dynamic`:
+ * B and S are nominal, so Expand broadcasts from 1s and Reshape copies B (0) and infers S (-1).
  */
-export function repeatKv(b: Blocks, x: string, groups: number): string {
+export function repeatKv(b: Blocks, x: string, groups: number, dynamic = false): string {
   if (groups === 1) return x;
   const { g } = b;
   const [B, kvh, S, dh] = g.shapeOf(x);
+  if (dynamic) return g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.ints([2])]), g.ints([1, 1, groups, 1, 1])]), g.ints([0, kvh * groups, -1, dh])]);
   const expanded = g.op('Expand', [g.op('Unsqueeze', [x, g.ints([2])]), g.ints([B, kvh, groups, S, dh])]);
   return g.op('Reshape', [expanded, g.ints([B, kvh * groups, S, dh])]);
 }
@@ -61,12 +93,13 @@ export function attend(b: Blocks, q: string, k: string, v: string, o: AttentionO
   return g.op('MatMul', [probs, v]);
 }
 
-/** 0 where an int64 [B, S] key mask is 1, MASKED where it is 0, shaped [B, 1, 1, S]. */
-export function keyMaskBias(b: Blocks, mask: string): string {
+/** 0 where an int64 [B, S] key mask is 1, MASKED where it is 0, shaped [B, 1, 1, S] (`dynamic`: B and S nominal). */
+export function keyMaskBias(b: Blocks, mask: string, dynamic = false): string {
   const { g } = b;
   const [B, S] = g.shapeOf(mask);
   const m = g.op('Cast', [mask], { to: attr.i(b.dtype) });
-  return g.op('Reshape', [g.op('Mul', [g.op('Sub', [b.scalar(1), m]), b.scalar(MASKED)]), g.ints([B, 1, 1, S])]);
+  const additive = g.op('Mul', [g.op('Sub', [b.scalar(1), m]), b.scalar(MASKED)]);
+  return dynamic ? g.op('Unsqueeze', [additive, g.ints([1, 2])]) : g.op('Reshape', [additive, g.ints([B, 1, 1, S])]);
 }
 
 /** Constant [1, 1, S, S] bias: query i may attend keys j ≤ i. */
@@ -74,6 +107,59 @@ export function causalBias(b: Blocks, S: number): string {
   const values = new Array<number>(S * S);
   for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) values[i * S + j] = j <= i ? 0 : MASKED;
   return b.g.constant(values, b.dtype, [1, 1, S, S], 'causal_bias');
+}
+
+/**
+ * causalBias at a length known only at run time, from `positions` [B, S] (0..S−1 in every row, runningPositions):
+ * [1, 1, S, S] of the same values (0 and MASKED, no arithmetic on them), without an S·S constant in the file.
+ */
+export function causalBiasOf(b: Blocks, positions: string): string {
+  const { g } = b;
+  const p = g.op('Gather', [positions, g.constant([0], DataType.INT64, [])], { axis: attr.i(0) });
+  const later = g.op('Greater', [g.op('Unsqueeze', [p, g.ints([0])]), g.op('Unsqueeze', [p, g.ints([1])])]);
+  return g.op('Unsqueeze', [g.op('Where', [later, b.scalar(MASKED), b.scalar(0)]), g.ints([0, 1])]);
+}
+
+/**
+ * Positions 0..S−1 in every row of int64 ids [B, S], as an exclusive running count of ones shaped like them (as
+ * buildBert's dynamic graph does): position lookups then have the ids' shape, which ONNX Runtime sees on both sides of
+ * the embedding Add, and a sequence longer than the position table fails in its Gather instead of reading past it.
+ */
+export function runningPositions(b: Blocks, ids: string): string {
+  const { g } = b;
+  const one = g.constant([1], DataType.INT64, []);
+  return g.op('CumSum', [g.op('Add', [g.op('Mul', [ids, g.constant([0], DataType.INT64, [])]), one]), one], { exclusive: attr.i(1) });
+}
+
+/**
+ * The sizes a graph with dynamic axes tracks for its `count` symbolic dims: the smallest primes above every size of
+ * the configuration (as buildBert's), so no tracked dim can pass for a real one, a Reshape target computed from them
+ * would fail at once at run time instead of silently fitting one shape, and a product of them is recognizable.
+ */
+export function nominalSizes(sizes: number[], count: number): number[] {
+  const isPrime = (n: number) => {
+    for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+    return n > 1;
+  };
+  const found: number[] = [];
+  let n = Math.max(...sizes);
+  while (found.length < count) if (isPrime(++n)) found.push(n);
+  return found;
+}
+
+/**
+ * Exposes `name` as a graph output. In a graph with dynamic axes `symbolic` maps each nominal size to its dim name and
+ * the output declares those names; a number left over at least as large as a nominal size is a product of them (e.g.
+ * B·S rows), which no symbolic dim names.
+ */
+export function exposeOutput(g: GraphBuilder, name: string, symbolic?: ReadonlyMap<number, string>): string {
+  g.output(name);
+  if (!symbolic) return name;
+  const dims = g.shapeOf(name).map((d) => symbolic.get(d) ?? d);
+  if (dims.some((d) => typeof d === 'number' && d >= Math.min(...symbolic.keys())))
+    throw new Error(`'${name}' [${g.shapeOf(name)}] has a dim made of several symbolic dims together (e.g. B*S rows), which no symbolic dim names`);
+  g.declareDims(name, dims);
+  return name;
 }
 
 /**

@@ -4,7 +4,9 @@
 // every decoder layer's cross-attention keys and values once), and one decoder step over a key/value cache.
 // Why BART-style and not T5's relative position bias: see README.md ("Encoder-decoder").
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
-import { attend, causalBias, keyMaskBias, mergeHeads, splitHeads, transposeKeys, writeCache } from './attention';
+import {
+  Grid, attend, causalBias, causalBiasOf, exposeOutput, keyMaskBias, mergeHeads, nominalSizes, runningPositions, splitHeads, toGrid, transposeKeys, writeCache,
+} from './attention';
 import { Activation, Blocks, DropoutSite } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
@@ -89,9 +91,9 @@ function context(cfg: BartConfig, name: string, dtype: DataType, training: boole
 }
 
 /** Token embeddings (× √d when scaled) + learned positions, then layernorm_embedding and dropout: [rows, H]. */
-function embed(c: Ctx, stack: 'encoder' | 'decoder', ids: string, positions: string): string {
+function embed(c: Ctx, stack: 'encoder' | 'decoder', ids: string, positions: string, dynamic = false): string {
   const { g, b, cfg } = c;
-  const rows = g.shapeOf(ids).reduce((a, d) => a * d, 1);
+  const rows = dynamic ? -1 : g.shapeOf(ids).reduce((a, d) => a * d, 1);
   // [B, S, H] tokens + [S, H] (or [N, 1, H]) positions, summed before flattening to rows.
   let tokens = g.op('Gather', [c.shared, ids]);
   if (cfg.scaleEmbedding) tokens = g.op('Mul', [tokens, b.scalar(Math.sqrt(cfg.hidden))]);
@@ -127,19 +129,20 @@ function finalNorm(c: Ctx, stack: 'encoder' | 'decoder', x: string): string {
 }
 
 /** The encoder over [B, S] ids: hidden_states 0..L as [B·S, H] rows (pre-LN: the last one after the final LayerNorm, as HF). */
-function encoderStack(c: Ctx, ids: string, mask: string, B: number, S: number): string[] {
+function encoderStack(c: Ctx, ids: string, mask: string, { B, S, shape }: Grid): string[] {
   const { g, b, cfg, dh } = c;
-  const positions = g.constant(Array.from({ length: S }, (_, i) => i), DataType.INT64, [S], 'position_ids');
-  let x = embed(c, 'encoder', ids, positions);
+  const dynamic = shape !== undefined;
+  const positions = dynamic ? runningPositions(b, ids) : g.constant(Array.from({ length: S }, (_, i) => i), DataType.INT64, [S], 'position_ids');
+  let x = embed(c, 'encoder', ids, positions, dynamic);
   const states = [x];
-  const bias = keyMaskBias(b, mask);
+  const bias = keyMaskBias(b, mask, dynamic);
   for (let l = 0; l < cfg.encoderLayers; l++) {
     const pre = `model.encoder.layers.${l}`;
     const site = `encoder.layer.${l}`;
     x = sublayer(c, x, `${pre}.self_attn_layer_norm`, (h) => {
-      const heads = (name: string) => splitHeads(b, b.linear(h, `${pre}.self_attn.${name}`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh);
+      const heads = (name: string) => splitHeads(b, b.linear(h, `${pre}.self_attn.${name}`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh, shape);
       const ctx = attend(b, heads('q_proj'), heads('k_proj'), heads('v_proj'), { scale: 1 / Math.sqrt(dh), bias: [bias], dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
-      return b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
+      return b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh, shape), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
     });
     x = feedForward(c, x, pre, site);
     states.push(l === cfg.encoderLayers - 1 ? finalNorm(c, 'encoder', x) : x);
@@ -148,12 +151,12 @@ function encoderStack(c: Ctx, ids: string, mask: string, B: number, S: number): 
 }
 
 /** Cross-attention keys (transposed, [B, h, dh, S]) and values ([B, h, S, dh]) of decoder layer l from encoder rows [B·S, H]. */
-function crossKeyValue(c: Ctx, l: number, encoderRows: string, B: number, S: number): { kT: string; v: string } {
+function crossKeyValue(c: Ctx, l: number, encoderRows: string, { B, S, shape }: Grid): { kT: string; v: string } {
   const { b, cfg, dh } = c;
   const pre = `model.decoder.layers.${l}.encoder_attn`;
   return {
-    kT: transposeKeys(b, splitHeads(b, b.linear(encoderRows, `${pre}.k_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh)),
-    v: splitHeads(b, b.linear(encoderRows, `${pre}.v_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh),
+    kT: transposeKeys(b, splitHeads(b, b.linear(encoderRows, `${pre}.k_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh, shape)),
+    v: splitHeads(b, b.linear(encoderRows, `${pre}.v_proj`, cfg.hidden, cfg.hidden), B, S, cfg.heads, dh, shape),
   };
 }
 
@@ -163,7 +166,7 @@ function crossKeyValue(c: Ctx, l: number, encoderRows: string, B: number, S: num
  * bias. Cross keys/values come projected (crossKeyValue), so the step graph takes them as inputs.
  */
 function decoderLayer(
-  c: Ctx, l: number, y: string, B: number, T: number,
+  c: Ctx, l: number, y: string, { B, S: T, shape }: Grid,
   selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean },
   cross: { kT: string; v: string; bias: string },
 ): string {
@@ -171,7 +174,7 @@ function decoderLayer(
   const pre = `model.decoder.layers.${l}`;
   const site = `decoder.layer.${l}`;
   const scale = 1 / Math.sqrt(dh);
-  const heads = (x: string, name: string) => splitHeads(b, b.linear(x, `${pre}.${name}`, cfg.hidden, cfg.hidden), B, T, cfg.heads, dh);
+  const heads = (x: string, name: string) => splitHeads(b, b.linear(x, `${pre}.${name}`, cfg.hidden, cfg.hidden), B, T, cfg.heads, dh, shape);
   y = sublayer(c, y, `${pre}.self_attn_layer_norm`, (h) => {
     // Hugging Face declares q, k, v in the order k, v, q; the order here only affects the parameter list.
     const k = heads(h, 'self_attn.k_proj');
@@ -179,12 +182,12 @@ function decoderLayer(
     const q = heads(h, 'self_attn.q_proj');
     const attended = selfKv(k, v);
     const ctx = attend(b, q, attended.k, attended.v, { scale, bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` } });
-    return b.dropout(b.linear(mergeHeads(b, ctx, B, T, cfg.heads, dh), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
+    return b.dropout(b.linear(mergeHeads(b, ctx, B, T, cfg.heads, dh, shape), `${pre}.self_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.attention.output`);
   });
   y = sublayer(c, y, `${pre}.encoder_attn_layer_norm`, (h) => {
     const cq = heads(h, 'encoder_attn.q_proj');
     const cctx = attend(b, cq, cross.kT, cross.v, { scale, bias: [cross.bias], keysTransposed: true, dropout: { rate: cfg.attentionDropout, site: `${site}.cross_attention.probs` } });
-    return b.dropout(b.linear(mergeHeads(b, cctx, B, T, cfg.heads, dh), `${pre}.encoder_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.cross_attention.output`);
+    return b.dropout(b.linear(mergeHeads(b, cctx, B, T, cfg.heads, dh, shape), `${pre}.encoder_attn.out_proj`, cfg.hidden, cfg.hidden), cfg.dropout, `${site}.cross_attention.output`);
   });
   return feedForward(c, y, pre, site);
 }
@@ -196,15 +199,25 @@ function lmHead(c: Ctx, rows: string): string {
   return c.g.op('Gemm', inputs, { transB: attr.i(1) });
 }
 
-export interface BartGraphOptions {
-  batch: number;
-  srcLen: number;
-  tgtLen: number;
+interface BartGraphCommon {
   /** Training graphs get fed dropout masks; inference graphs have none. */
   training: boolean;
   dtype?: DataType;
   params?: ParamSource;
 }
+
+/**
+ * A static [batch, srcLen] / [batch, tgtLen] graph, or with dynamicAxes (inference only, as buildBert's) one that
+ * runs for any batch and any lengths up to maxPositions: inputs and outputs declare the symbolic dims of
+ * BART_DYNAMIC_DIMS, as Hugging Face's ONNX exports of BART name them.
+ */
+export type BartGraphOptions = BartGraphCommon & (
+  | { batch: number; srcLen: number; tgtLen: number; dynamicAxes?: false }
+  | { dynamicAxes: true; batch?: undefined; srcLen?: undefined; tgtLen?: undefined }
+);
+
+/** The symbolic dims of a dynamic-axes graph. */
+export const BART_DYNAMIC_DIMS = { batch: 'batch_size', srcLen: 'encoder_sequence_length', tgtLen: 'decoder_sequence_length' } as const;
 
 export interface BartGraph {
   g: GraphBuilder;
@@ -220,6 +233,8 @@ export interface BartGraph {
   logits: string;
   params: ParamSpec[];
   dropoutSites: DropoutSite[];
+  /** Exposes a tensor as a graph output; in a dynamic-axes graph with its batch and length dims declared symbolic. */
+  output(name: string): string;
 }
 
 /**
@@ -227,29 +242,50 @@ export interface BartGraph {
  * position never sees a padding one, and padding positions are masked out of every loss.
  */
 export function buildBart(cfg: BartConfig, opts: BartGraphOptions): BartGraph {
-  const { batch: B, srcLen: S, tgtLen: T } = opts;
-  if (S > cfg.maxPositions || T > cfg.maxPositions) throw new Error(`bart: source length ${S} or target length ${T} exceeds maxPositions ${cfg.maxPositions}`);
+  const dynamic = opts.dynamicAxes === true;
+  if (dynamic && opts.training) throw new Error('buildBart: dynamicAxes is for inference graphs only (training feeds dropout masks of one static shape)');
+  if (!opts.dynamicAxes && (opts.srcLen > cfg.maxPositions || opts.tgtLen > cfg.maxPositions))
+    throw new Error(`bart: source length ${opts.srcLen} or target length ${opts.tgtLen} exceeds maxPositions ${cfg.maxPositions}`);
   const c = context(cfg, 'bart', opts.dtype ?? DataType.FLOAT, opts.training, opts.params ?? { kind: 'inputs' });
   const { g, b } = c;
+  const [B, S, T] = opts.dynamicAxes
+    ? nominalSizes([cfg.vocabSize, cfg.hidden, cfg.encoderLayers, cfg.decoderLayers, cfg.heads, cfg.ffn, cfg.maxPositions + BART_POSITION_OFFSET], 3)
+    : [opts.batch, opts.srcLen, opts.tgtLen];
   const inputIds = g.input('input_ids', DataType.INT64, [B, S]);
   const attentionMask = g.input('attention_mask', DataType.INT64, [B, S]);
   const decoderInputIds = g.input('decoder_input_ids', DataType.INT64, [B, T]);
-  const enc = encoderStack(c, inputIds, attentionMask, B, S);
-  const encoderHiddenStates = enc.map((x, i) => g.op('Reshape', [x, g.ints([B, S, cfg.hidden])], {}, { output: `encoder_hidden_states.${i}` }));
-  const srcBias = keyMaskBias(b, attentionMask);
-  const causal = causalBias(b, T);
-  const positions = g.constant(Array.from({ length: T }, (_, i) => i), DataType.INT64, [T], 'decoder_position_ids');
-  let y = embed(c, 'decoder', decoderInputIds, positions);
-  const decoderHiddenStates = [g.op('Reshape', [y, g.ints([B, T, cfg.hidden])], {}, { output: 'decoder_hidden_states.0' })];
+  const src: Grid = { B, S };
+  const tgt: Grid = { B, S: T };
+  let symbolic: Map<number, string> | undefined;
+  if (dynamic) {
+    const { batch, srcLen, tgtLen } = BART_DYNAMIC_DIMS;
+    symbolic = new Map([[B, batch], [S, srcLen], [T, tgtLen]]);
+    for (const x of [inputIds, attentionMask]) g.declareDims(x, [batch, srcLen]);
+    g.declareDims(decoderInputIds, [batch, tgtLen]);
+    // Each stack splits its rows back into [batch, length] by its own ids' shape.
+    src.shape = g.op('Shape', [inputIds]);
+    tgt.shape = g.op('Shape', [decoderInputIds]);
+  }
+  const enc = encoderStack(c, inputIds, attentionMask, src);
+  const encoderHiddenStates = enc.map((x, i) => toGrid(b, x, B, S, [cfg.hidden], src.shape, `encoder_hidden_states.${i}`));
+  const srcBias = keyMaskBias(b, attentionMask, dynamic);
+  const decoderPositions = dynamic ? runningPositions(b, decoderInputIds) : undefined;
+  const causal = decoderPositions ? causalBiasOf(b, decoderPositions) : causalBias(b, T);
+  const positions = decoderPositions ?? g.constant(Array.from({ length: T }, (_, i) => i), DataType.INT64, [T], 'decoder_position_ids');
+  let y = embed(c, 'decoder', decoderInputIds, positions, dynamic);
+  const decoderHiddenStates = [toGrid(b, y, B, T, [cfg.hidden], tgt.shape, 'decoder_hidden_states.0')];
   const encOut = enc[enc.length - 1];
   for (let l = 0; l < cfg.decoderLayers; l++) {
-    const cross = crossKeyValue(c, l, encOut, B, S);
-    y = decoderLayer(c, l, y, B, T, (k, v) => ({ k, v, bias: causal }), { ...cross, bias: srcBias });
+    const cross = crossKeyValue(c, l, encOut, src);
+    y = decoderLayer(c, l, y, tgt, (k, v) => ({ k, v, bias: causal }), { ...cross, bias: srcBias });
     if (l === cfg.decoderLayers - 1) y = finalNorm(c, 'decoder', y);
-    decoderHiddenStates.push(g.op('Reshape', [y, g.ints([B, T, cfg.hidden])], {}, { output: `decoder_hidden_states.${l + 1}` }));
+    decoderHiddenStates.push(toGrid(b, y, B, T, [cfg.hidden], tgt.shape, `decoder_hidden_states.${l + 1}`));
   }
-  const logits = g.op('Reshape', [lmHead(c, y), g.ints([B, T, cfg.vocabSize])], {}, { output: 'logits' });
-  return { g, inputIds, attentionMask, decoderInputIds, encoderHiddenStates, decoderHiddenStates, logits, params: c.p.specs, dropoutSites: b.dropoutSites };
+  const logits = toGrid(b, lmHead(c, y), B, T, [cfg.vocabSize], tgt.shape, 'logits');
+  return {
+    g, inputIds, attentionMask, decoderInputIds, encoderHiddenStates, decoderHiddenStates, logits, params: c.p.specs, dropoutSites: b.dropoutSites,
+    output: (name) => exposeOutput(g, name, symbolic),
+  };
 }
 
 /** The parameter list of a configuration (names, shapes, init), without building a graph. */
@@ -274,7 +310,7 @@ export function buildBartEncoder(cfg: BartConfig, opts: { batch: number; srcLen:
   const { g } = c;
   const ids = g.input('input_ids', DataType.INT64, [B, S]);
   const mask = g.input('attention_mask', DataType.INT64, [B, S]);
-  const enc = encoderStack(c, ids, mask, B, S);
+  const enc = encoderStack(c, ids, mask, { B, S });
   const encOut = enc[enc.length - 1];
   const lastHidden = g.op('Reshape', [encOut, g.ints([B, S, cfg.hidden])], {}, { output: 'encoder_last_hidden_state' });
   const rep = (x: string, name: string) => {
@@ -286,7 +322,7 @@ export function buildBartEncoder(cfg: BartConfig, opts: { batch: number; srcLen:
   const crossKeys: string[] = [];
   const crossValues: string[] = [];
   for (let l = 0; l < cfg.decoderLayers; l++) {
-    const kv = crossKeyValue(c, l, encOut, B, S);
+    const kv = crossKeyValue(c, l, encOut, { B, S });
     crossKeys.push(rep(kv.kT, `cross_key.${l}`));
     crossValues.push(rep(kv.v, `cross_value.${l}`));
   }
@@ -331,7 +367,7 @@ export function buildBartDecoderStep(cfg: BartConfig, opts: { rows: number; srcL
     const pastV = g.input(`past_value.${l}`, b.dtype, [N, cfg.heads, maxLen, dh]);
     const crossK = g.input(`cross_key.${l}`, b.dtype, [N, cfg.heads, dh, S]);
     const crossV = g.input(`cross_value.${l}`, b.dtype, [N, cfg.heads, S, dh]);
-    y = decoderLayer(c, l, y, N, 1, (k, v) => {
+    y = decoderLayer(c, l, y, { B: N, S: 1 }, (k, v) => {
       const pk = writeCache(b, pastK, transposeKeys(b, k), beamIndex, cachePosition, 3, `present_key.${l}`);
       const pv = writeCache(b, pastV, v, beamIndex, cachePosition, 2, `present_value.${l}`);
       presentKeys.push(pk);

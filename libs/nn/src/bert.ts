@@ -1,5 +1,6 @@
 // BERT-style encoder classifier as an ONNX graph (post-LN, Hugging Face parameter names).
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
+import { exposeOutput, nominalSizes } from './attention';
 import { Activation, Blocks, DropoutSite } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
@@ -69,22 +70,6 @@ export interface BertGraph {
 /** The symbolic dims of a dynamic-axes graph, as Hugging Face's ONNX exports name them. */
 export const BERT_DYNAMIC_DIMS = { batch: 'batch_size', seqLen: 'sequence_length' } as const;
 
-/**
- * Sizes the builder tracks for batch and sequence length in a dynamic-axes graph: the two smallest primes above every
- * size of the configuration, so no tracked dim can pass for a real one and a Reshape target computed from them would
- * fail at once at run time instead of silently fitting one shape.
- */
-function nominalDims(cfg: BertConfig): [number, number] {
-  const isPrime = (n: number) => {
-    for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-    return n > 1;
-  };
-  const found: number[] = [];
-  let n = Math.max(cfg.vocabSize, cfg.hidden, cfg.layers, cfg.heads, cfg.intermediate, cfg.maxPositions, cfg.typeVocabSize, cfg.numLabels);
-  while (found.length < 2) if (isPrime(++n)) found.push(n);
-  return [found[0], found[1]];
-}
-
 export function validateBertConfig(cfg: BertConfig): void {
   const fail = (field: string, msg: string) => {
     throw new Error(`bert config: ${field} ${msg}`);
@@ -107,7 +92,8 @@ export function buildBert(cfg: BertConfig, opts: BertGraphOptions): BertGraph {
   validateBertConfig(cfg);
   const dynamic = opts.dynamicAxes === true;
   if (dynamic && opts.training) throw new Error('buildBert: dynamicAxes is for inference graphs only (training feeds dropout masks of one static shape)');
-  const [B, S] = opts.dynamicAxes ? nominalDims(cfg) : [opts.batch, opts.seqLen];
+  // Dynamic axes: batch and length tracked under sizes no real dim can equal (attention.ts, nominalSizes).
+  const [B, S] = opts.dynamicAxes ? nominalSizes([cfg.vocabSize, cfg.hidden, cfg.layers, cfg.heads, cfg.intermediate, cfg.maxPositions, cfg.typeVocabSize, cfg.numLabels], 2) : [opts.batch, opts.seqLen];
   if (!dynamic && S > cfg.maxPositions) throw new Error(`sequence length ${S} exceeds maxPositions ${cfg.maxPositions}`);
   const dtype = opts.dtype ?? DataType.FLOAT;
   const H = cfg.hidden;
@@ -173,15 +159,8 @@ export function buildBert(cfg: BertConfig, opts: BertGraphOptions): BertGraph {
   const first = g.op('Gather', [hiddenStates[cfg.layers], g.constant([0], DataType.INT64, [])], { axis: attr.i(1) });
   const pooled = b.dropout(g.op('Tanh', [b.linear(first, 'bert.pooler.dense', H, H)]), cfg.hiddenDropout, 'pooler');
   const logits = g.op('Identity', [b.linear(pooled, 'classifier', H, cfg.numLabels)], {}, { output: 'logits' });
-  const output = (name: string): string => {
-    g.output(name);
-    if (!dynamic) return name;
-    const dims = g.shapeOf(name).map((d) => (d === B ? BERT_DYNAMIC_DIMS.batch : d === S ? BERT_DYNAMIC_DIMS.seqLen : d));
-    // Nominal sizes exceed every real dim, so a larger number left over is a product of them (e.g. B*S rows).
-    if (dims.some((d) => typeof d === 'number' && d >= Math.min(B, S))) throw new Error(`'${name}' [${g.shapeOf(name)}] has a dim made of batch and sequence length together (e.g. B*S rows), which no symbolic dim names`);
-    g.declareDims(name, dims);
-    return name;
-  };
+  const symbolic = dynamic ? new Map([[B, BERT_DYNAMIC_DIMS.batch], [S, BERT_DYNAMIC_DIMS.seqLen]]) : undefined;
+  const output = (name: string): string => exposeOutput(g, name, symbolic);
   return { g, inputIds, attentionMask, tokenTypeIds, hiddenStates, logits, params: p.specs, dropoutSites: b.dropoutSites, output };
 }
 

@@ -3,7 +3,10 @@
 // query and key head (q_norm / k_norm), no biases, tied or separate LM head. Two graphs share the layer function:
 // the full causal model (training, teacher caching, scoring choices) and one decoding step over a key/value cache.
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
-import { applyRope, attend, causalBias, keyMaskBias, mergeHeads, repeatKv, ropeConstants, splitHeads, transposeKeys, writeCache } from './attention';
+import {
+  Grid, applyRope, attend, causalBias, causalBiasOf, exposeOutput, keyMaskBias, mergeHeads, nominalSizes, repeatKv, ropeConstants, runningPositions, splitHeads, toGrid,
+  transposeKeys, writeCache,
+} from './attention';
 import { Blocks, DropoutSite } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
@@ -83,7 +86,7 @@ function context(cfg: Qwen3Config, name: string, dtype: DataType, training: bool
  * One Qwen3 decoder layer over rows [B·S, H]. `cos`/`sin` broadcast to [B, 1, S, dh]; `selfKv` turns the layer's
  * fresh keys/values [B, kvh, S, dh] into the attended ones (themselves, or the updated cache) and gives the bias.
  */
-function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, sin: string, selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean }): string {
+function layer(c: Ctx, l: number, x: string, { B, S, shape }: Grid, cos: string, sin: string, selfKv: (k: string, v: string) => { k: string; v: string; bias: string; keysTransposed?: boolean }): string {
   const { g, b, cfg } = c;
   const pre = `model.layers.${l}`;
   const site = `layer.${l}`;
@@ -91,7 +94,7 @@ function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, 
   const h = b.rmsNorm(x, `${pre}.input_layernorm.weight`, cfg.hidden, cfg.rmsNormEps);
   // q/k norm: RMSNorm over each head's dh features, before the rotation (as in Qwen3).
   const project = (name: string, heads: number, norm?: string) => {
-    let t = splitHeads(b, b.linear(h, `${pre}.self_attn.${name}`, cfg.hidden, heads * dh, false), B, S, heads, dh);
+    let t = splitHeads(b, b.linear(h, `${pre}.self_attn.${name}`, cfg.hidden, heads * dh, false), B, S, heads, dh, shape);
     if (norm) t = b.rmsNorm(t, `${pre}.self_attn.${norm}.weight`, dh, cfg.rmsNormEps);
     return t;
   };
@@ -100,10 +103,10 @@ function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, 
   const v = project('v_proj', cfg.kvHeads);
   const attended = selfKv(k, v);
   const groups = cfg.heads / cfg.kvHeads;
-  const ctx = attend(b, q, repeatKv(b, attended.k, groups), repeatKv(b, attended.v, groups), {
+  const ctx = attend(b, q, repeatKv(b, attended.k, groups, shape !== undefined), repeatKv(b, attended.v, groups, shape !== undefined), {
     scale: 1 / Math.sqrt(dh), bias: [attended.bias], keysTransposed: attended.keysTransposed, dropout: { rate: cfg.attentionDropout, site: `${site}.attention.probs` },
   });
-  const out = b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh), `${pre}.self_attn.o_proj`, cfg.heads * dh, cfg.hidden, false), cfg.hiddenDropout, `${site}.attention.output`);
+  const out = b.dropout(b.linear(mergeHeads(b, ctx, B, S, cfg.heads, dh, shape), `${pre}.self_attn.o_proj`, cfg.heads * dh, cfg.hidden, false), cfg.hiddenDropout, `${site}.attention.output`);
   x = g.op('Add', [x, out]);
   const h2 = b.rmsNorm(x, `${pre}.post_attention_layernorm.weight`, cfg.hidden, cfg.rmsNormEps);
   const gate = b.silu(b.linear(h2, `${pre}.mlp.gate_proj`, cfg.hidden, cfg.intermediate, false));
@@ -112,9 +115,9 @@ function layer(c: Ctx, l: number, x: string, B: number, S: number, cos: string, 
   return g.op('Add', [x, mlp]);
 }
 
-function embedRows(c: Ctx, ids: string): string {
+function embedRows(c: Ctx, ids: string, dynamic = false): string {
   const { g, b, cfg } = c;
-  const rows = g.shapeOf(ids).reduce((a, d) => a * d, 1);
+  const rows = dynamic ? -1 : g.shapeOf(ids).reduce((a, d) => a * d, 1);
   return b.dropout(g.op('Reshape', [g.op('Gather', [c.embedTokens, ids]), g.ints([rows, cfg.hidden])]), cfg.hiddenDropout, 'embeddings');
 }
 
@@ -126,13 +129,20 @@ function head(c: Ctx, rows: string): { normed: string; logits: string } {
   return { normed, logits: g.op('Gemm', [normed, w], { transB: attr.i(1) }) };
 }
 
-export interface Qwen3GraphOptions {
-  batch: number;
-  seqLen: number;
+interface Qwen3GraphCommon {
   training: boolean;
   dtype?: DataType;
   params?: ParamSource;
 }
+
+/**
+ * A static [batch, seqLen] graph, or with dynamicAxes (inference only, as buildBert's) one that runs for any batch and
+ * any length up to maxPositions: inputs and outputs declare the symbolic dims of QWEN3_DYNAMIC_DIMS.
+ */
+export type Qwen3GraphOptions = Qwen3GraphCommon & ({ batch: number; seqLen: number; dynamicAxes?: false } | { dynamicAxes: true; batch?: undefined; seqLen?: undefined });
+
+/** The symbolic dims of a dynamic-axes graph, as Hugging Face's ONNX exports of decoder-only models name them. */
+export const QWEN3_DYNAMIC_DIMS = { batch: 'batch_size', seqLen: 'sequence_length' } as const;
 
 export interface Qwen3Graph {
   g: GraphBuilder;
@@ -148,30 +158,49 @@ export interface Qwen3Graph {
   logits: string;
   params: ParamSpec[];
   dropoutSites: DropoutSite[];
+  /** Exposes a tensor as a graph output; in a dynamic-axes graph with its batch and sequence dims declared symbolic. */
+  output(name: string): string;
 }
 
 /** The full causal model over right-padded [B, S] sequences (positions 0..S−1 in every row). */
 export function buildQwen3(cfg: Qwen3Config, opts: Qwen3GraphOptions): Qwen3Graph {
-  const { batch: B, seqLen: S } = opts;
-  if (S > cfg.maxPositions) throw new Error(`qwen3: sequence length ${S} exceeds maxPositions ${cfg.maxPositions}`);
+  const dynamic = opts.dynamicAxes === true;
+  if (dynamic && opts.training) throw new Error('buildQwen3: dynamicAxes is for inference graphs only (training feeds dropout masks of one static shape)');
+  if (!opts.dynamicAxes && opts.seqLen > cfg.maxPositions) throw new Error(`qwen3: sequence length ${opts.seqLen} exceeds maxPositions ${cfg.maxPositions}`);
   const c = context(cfg, 'qwen3', opts.dtype ?? DataType.FLOAT, opts.training, opts.params ?? { kind: 'inputs' });
   const { g, b } = c;
+  const [B, S] = opts.dynamicAxes
+    ? nominalSizes([cfg.vocabSize, cfg.hidden, cfg.layers, cfg.heads, cfg.kvHeads, cfg.headDim, cfg.heads * cfg.headDim, cfg.intermediate, cfg.maxPositions], 2)
+    : [opts.batch, opts.seqLen];
   const inputIds = g.input('input_ids', DataType.INT64, [B, S]);
   const attentionMask = g.input('attention_mask', DataType.INT64, [B, S]);
-  const bias = g.op('Add', [causalBias(b, S), keyMaskBias(b, attentionMask)]);
-  const window = (t: string) => g.op('Reshape', [g.op('Slice', [t, g.ints([0]), g.ints([S]), g.ints([0])]), g.ints([1, 1, S, cfg.headDim])]);
+  const grid: Grid = { B, S };
+  let symbolic: Map<number, string> | undefined;
+  let positions: string | undefined;
+  if (dynamic) {
+    const { batch, seqLen } = QWEN3_DYNAMIC_DIMS;
+    symbolic = new Map([[B, batch], [S, seqLen]]);
+    for (const x of [inputIds, attentionMask]) g.declareDims(x, [batch, seqLen]);
+    grid.shape = g.op('Shape', [inputIds]);
+    positions = runningPositions(b, inputIds);
+  }
+  const bias = g.op('Add', [positions ? causalBiasOf(b, positions) : causalBias(b, S), keyMaskBias(b, attentionMask, dynamic)]);
+  // Dynamic: the rows of the rotary tables at each token's position, [B, 1, S, dh] (the same values for every row).
+  const window = (t: string) => positions
+    ? g.op('Unsqueeze', [g.op('Gather', [t, positions]), g.ints([1])])
+    : g.op('Reshape', [g.op('Slice', [t, g.ints([0]), g.ints([S]), g.ints([0])]), g.ints([1, 1, S, cfg.headDim])]);
   const cos = window(c.rope.cos);
   const sin = window(c.rope.sin);
-  let x = embedRows(c, inputIds);
-  const hiddenStates = [g.op('Reshape', [x, g.ints([B, S, cfg.hidden])], {}, { output: 'hidden_states.0' })];
+  let x = embedRows(c, inputIds, dynamic);
+  const hiddenStates = [toGrid(b, x, B, S, [cfg.hidden], grid.shape, 'hidden_states.0')];
   for (let l = 0; l < cfg.layers; l++) {
-    x = layer(c, l, x, B, S, cos, sin, (k, v) => ({ k, v, bias }));
-    if (l < cfg.layers - 1) hiddenStates.push(g.op('Reshape', [x, g.ints([B, S, cfg.hidden])], {}, { output: `hidden_states.${l + 1}` }));
+    x = layer(c, l, x, grid, cos, sin, (k, v) => ({ k, v, bias }));
+    if (l < cfg.layers - 1) hiddenStates.push(toGrid(b, x, B, S, [cfg.hidden], grid.shape, `hidden_states.${l + 1}`));
   }
   const { normed, logits: rows } = head(c, x);
-  hiddenStates.push(g.op('Reshape', [normed, g.ints([B, S, cfg.hidden])], {}, { output: `hidden_states.${cfg.layers}` }));
-  const logits = g.op('Reshape', [rows, g.ints([B, S, cfg.vocabSize])], {}, { output: 'logits' });
-  return { g, inputIds, attentionMask, hiddenStates, logits, params: c.p.specs, dropoutSites: b.dropoutSites };
+  hiddenStates.push(toGrid(b, normed, B, S, [cfg.hidden], grid.shape, `hidden_states.${cfg.layers}`));
+  const logits = toGrid(b, rows, B, S, [cfg.vocabSize], grid.shape, 'logits');
+  return { g, inputIds, attentionMask, hiddenStates, logits, params: c.p.specs, dropoutSites: b.dropoutSites, output: (name) => exposeOutput(g, name, symbolic) };
 }
 
 export function qwen3ParamSpecs(cfg: Qwen3Config): ParamSpec[] {
@@ -212,7 +241,7 @@ export function buildQwen3Step(cfg: Qwen3Config, opts: { rows: number; maxLen: n
   for (let l = 0; l < cfg.layers; l++) {
     const pastK = g.input(`past_key.${l}`, b.dtype, [N, cfg.kvHeads, cfg.headDim, maxLen]);
     const pastV = g.input(`past_value.${l}`, b.dtype, [N, cfg.kvHeads, maxLen, cfg.headDim]);
-    x = layer(c, l, x, N, 1, cos, sin, (k, v) => {
+    x = layer(c, l, x, { B: N, S: 1 }, cos, sin, (k, v) => {
       const pk = writeCache(b, pastK, transposeKeys(b, k), beamIndex, cachePosition, 3, `present_key.${l}`);
       const pv = writeCache(b, pastV, v, beamIndex, cachePosition, 2, `present_value.${l}`);
       presentKeys.push(pk);

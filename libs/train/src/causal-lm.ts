@@ -37,9 +37,20 @@ export function qwen3TrainGraph(cfg: Qwen3Config, key: string, opts: TeacherForc
 
 /** Forward-only model exposing logits and every hidden state. */
 export function qwen3InferenceModel(cfg: Qwen3Config, batch: number, seqLen: number, params: ParamSource = { kind: 'inputs' }): Model {
-  const m = buildQwen3(cfg, { batch, seqLen, training: false, params });
-  m.g.output(m.logits);
-  for (const h of m.hiddenStates) m.g.output(h);
+  return causalModel(cfg, buildQwen3(cfg, { batch, seqLen, training: false, params }));
+}
+
+/**
+ * The published form of a decoder-only model: qwen3InferenceModel with dynamic axes (batch_size, sequence_length), so
+ * one file runs any batch and any length up to maxPositions.
+ */
+export function qwen3ExportModel(cfg: Qwen3Config, params: ParamSource = { kind: 'inputs' }): Model {
+  return causalModel(cfg, buildQwen3(cfg, { dynamicAxes: true, training: false, params }));
+}
+
+function causalModel(cfg: Qwen3Config, m: Qwen3Graph): Model {
+  m.output(m.logits);
+  for (const h of m.hiddenStates) m.output(h);
   return m.g.build({ 'strata.architecture': 'qwen3', 'strata.config': JSON.stringify(cfg) });
 }
 

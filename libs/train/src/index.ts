@@ -13,12 +13,12 @@ export { bertTrainGraph, bertInferenceModel, bertExportModel, exportBertClassifi
 export type { ClassifierBatch } from './bert-classifier';
 export { tokenCrossEntropy } from './losses';
 export {
-  bartInferenceModel, bartTrainGraph, decoderInputIds, parseSeq2SeqKey, seq2seqBatchKey, seq2seqFeeds, seq2seqKey, targetTokenWeights,
+  bartExportModel, bartInferenceModel, bartTrainGraph, decoderInputIds, parseSeq2SeqKey, seq2seqBatchKey, seq2seqFeeds, seq2seqKey, targetTokenWeights,
 } from './seq2seq';
 export type { Seq2SeqBatch, TeacherForcingOptions } from './seq2seq';
 export { generate, hypothesisScore } from './beam-search';
 export type { GenerationOptions, Hypothesis, StepDecoder } from './beam-search';
 export { BartGenerator, Qwen3Generator } from './generation';
 export type { GeneratorOptions, SourceBatch } from './generation';
-export { ContinuationScorer, causalFeeds, causalKey, nextTokenTargets, parseCausalKey, qwen3InferenceModel, qwen3TrainGraph } from './causal-lm';
+export { ContinuationScorer, causalFeeds, causalKey, nextTokenTargets, parseCausalKey, qwen3ExportModel, qwen3InferenceModel, qwen3TrainGraph } from './causal-lm';
 export type { CausalBatch, LossTokens } from './causal-lm';

@@ -50,9 +50,20 @@ export function bartTrainGraph(cfg: BartConfig, key: string, opts: TeacherForcin
 
 /** Forward-only model exposing logits and every hidden state; parameters as inputs (eval) or initializers (export). */
 export function bartInferenceModel(cfg: BartConfig, batch: number, srcLen: number, tgtLen: number, params: ParamSource = { kind: 'inputs' }): Model {
-  const m = buildBart(cfg, { batch, srcLen, tgtLen, training: false, params });
-  m.g.output(m.logits);
-  for (const h of [...m.encoderHiddenStates, ...m.decoderHiddenStates]) m.g.output(h);
+  return seq2seqModel(cfg, buildBart(cfg, { batch, srcLen, tgtLen, training: false, params }));
+}
+
+/**
+ * The published form of an encoder-decoder: bartInferenceModel with dynamic axes (batch_size, encoder_sequence_length,
+ * decoder_sequence_length), so one file runs any batch and any source and target length up to maxPositions.
+ */
+export function bartExportModel(cfg: BartConfig, params: ParamSource = { kind: 'inputs' }): Model {
+  return seq2seqModel(cfg, buildBart(cfg, { dynamicAxes: true, training: false, params }));
+}
+
+function seq2seqModel(cfg: BartConfig, m: BartGraph): Model {
+  m.output(m.logits);
+  for (const h of [...m.encoderHiddenStates, ...m.decoderHiddenStates]) m.output(h);
   return m.g.build({ 'strata.architecture': 'bart', 'strata.config': JSON.stringify(cfg) });
 }
 

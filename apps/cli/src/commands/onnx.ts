@@ -24,7 +24,7 @@ export function registerOnnxCommands(program: Command): void {
 
   onnx
     .command('check')
-    .description('validate a model: unique names, topological order, static shapes')
+    .description('validate a model: unique names, topological order, static shapes (a dynamic-axes export: all but the shape replay)')
     .argument('<model.onnx>')
     .action((input: string) => {
       const problems = validateModel(readModel(input));

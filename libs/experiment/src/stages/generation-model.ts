@@ -2,10 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@strata/data';
+import { bartToHfConfig, qwen3ToHfConfig } from '@strata/hub';
 import { type LayerStack } from '@strata/kd';
 import { Model, floatValues, readModel } from '@strata/onnx';
 import { BART_DEFAULTS, BartConfig, ParamSource, ParamSpec, QWEN3_DEFAULTS, Qwen3Config, bartParamSpecs, qwen3ParamSpecs } from '@strata/nn';
-import { bartInferenceModel, qwen3InferenceModel } from '@strata/train';
+import { bartExportModel, bartInferenceModel, qwen3ExportModel, qwen3InferenceModel } from '@strata/train';
 import type { GenerationArchitecture } from './generation-data';
 
 export type GenerationConfig = { arch: 'bart'; config: BartConfig } | { arch: 'qwen3'; config: Qwen3Config };
@@ -97,6 +98,18 @@ export function generationConfig(arch: GenerationArchitecture, s: GenerationSize
 /** Forward-only model with logits and every hidden state of a batch shape (`tgtLen` unused by decoder-only models). */
 export function fullInferenceModel(c: GenerationConfig, batch: number, srcLen: number, tgtLen: number, params: ParamSource = { kind: 'inputs' }): Model {
   return c.arch === 'bart' ? bartInferenceModel(c.config, batch, srcLen, tgtLen, params) : qwen3InferenceModel(c.config, batch, srcLen, params);
+}
+
+/** The published form of a model (teacher.onnx, student.onnx): every output, any batch and any lengths up to maxPositions. */
+export function generationExportModel(c: GenerationConfig, params: ParamSource): Model {
+  return c.arch === 'bart' ? bartExportModel(c.config, params) : qwen3ExportModel(c.config, params);
+}
+
+/** The Hugging Face config.json written beside an export; an encoder-decoder's BOS id comes from its tokenizer. */
+export function generationHfConfig(c: GenerationConfig, tokenizer: Tokenizer): Record<string, unknown> {
+  if (c.arch === 'qwen3') return qwen3ToHfConfig(c.config);
+  const ids = tokenizer.specialIds;
+  return bartToHfConfig(c.config, ids.cls ?? ids.bos ?? c.config.decoderStartId);
 }
 
 export interface LoadedGenerationModel {

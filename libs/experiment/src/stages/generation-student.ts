@@ -13,7 +13,7 @@ import { Rng, TrainGraph, Trainer, exportInference, parseCausalKey, parseSeq2Seq
 import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './generation-data';
 import { GenerationEvalSettings, batchKey, generationBatchOptions, modelFeeds, trainingRows } from './generation-teacher';
 import { evaluateGeneration } from './generation-eval';
-import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, fullInferenceModel, paramSpecs, stacksOf, withDepth } from './generation-model';
+import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, generationExportModel, generationHfConfig, paramSpecs, stacksOf, withDepth } from './generation-model';
 import { recordIds } from './generation-cache';
 import { trainEpochs } from './loop';
 
@@ -276,7 +276,8 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
     const evalSeconds = (Date.now() - t1) / 1000;
     bar.done(`${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     const onnx = path.join(opts.outDir, 'student.onnx');
-    exportInference(onnx, (values) => fullInferenceModel(student, 1, opts.maxLength, opts.maxTargetLength, { kind: 'initializers', values }), trainer.params);
+    exportInference(onnx, (values) => generationExportModel(student, { kind: 'initializers', values }), trainer.params);
+    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(generationHfConfig(student, teacher.tokenizer), null, 2)}\n`);
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps };
   } finally {

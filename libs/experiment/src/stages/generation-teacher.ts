@@ -11,7 +11,7 @@ import {
   DataOptions, MultipleChoiceData, Seq2SeqData, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadGenerationData, promptOf, tokenizerTexts,
 } from './generation-data';
 import { evaluateGeneration } from './generation-eval';
-import { GenerationConfig, depthOf, fullInferenceModel, generationConfig, paramSpecs } from './generation-model';
+import { GenerationConfig, depthOf, generationConfig, generationExportModel, generationHfConfig, paramSpecs } from './generation-model';
 import { trainEpochs } from './loop';
 import type { TeacherTrainConfig } from './teacher';
 
@@ -236,7 +236,8 @@ async function fitGenerationTeacher(opts: FitGenerationOptions): Promise<Generat
     );
     const evalSeconds = (Date.now() - t1) / 1000;
     bar.done(`${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-    exportInference(onnxPath, (values) => fullInferenceModel(model, 1, cfg.maxLength, maxTargetLength, { kind: 'initializers', values }), trainer.params);
+    exportInference(onnxPath, (values) => generationExportModel(model, { kind: 'initializers', values }), trainer.params);
+    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(generationHfConfig(model, tokenizer), null, 2)}\n`);
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     const result: GenerationTeacherResult = {
       onnx: onnxPath, tokenizer: tokenizerPath, model, metrics: evaluated.metrics, curve, resumedFromStep, trainExamples: train.examples.length, steps: totalSteps, seconds: { train: trainSeconds, eval: evalSeconds },
