@@ -59,6 +59,16 @@ describe('strata export hf', () => {
     await exported.release();
   });
 
+  it('finds the tokenizer and label names of a student in a run folder (students/<cell>.onnx, the teacher beside)', async () => {
+    const runDir = path.join(dir, 'run');
+    fs.mkdirSync(path.join(runDir, 'students'), { recursive: true });
+    fs.mkdirSync(path.join(runDir, 'teacher'));
+    fs.copyFileSync(path.join(dir, 'T', 'teacher.onnx'), path.join(runDir, 'students', 'forward-copy-d1-s1.onnx'));
+    for (const f of ['tokenizer.json', 'config.json']) fs.copyFileSync(path.join(dir, 'T', f), path.join(runDir, 'teacher', f));
+    await run('hf', path.join(runDir, 'students', 'forward-copy-d1-s1.onnx'), path.join(dir, 'hf-cell'));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'hf-cell', 'config.json'), 'utf8')).id2label).toEqual({ 0: 'ham', 1: 'spam' });
+  });
+
   it('says what is missing', async () => {
     await expect(run('hf', path.join(dir, 'nope.onnx'), path.join(dir, 'x'))).rejects.toThrow(/nope\.onnx not found/);
     fs.mkdirSync(path.join(dir, 'lonely'));

@@ -13,15 +13,17 @@ function findTokenizer(onnx: string): string | undefined {
   return [path.join(dir, 'tokenizer.json'), path.join(dir, '..', 'teacher', 'tokenizer.json'), path.join(dir, '..', '..', 'teacher', 'tokenizer.json')].find((f) => fs.existsSync(f));
 }
 
-/** Label names: --labels, else config.json beside the model (written with every export), else LABEL_0.. as transformers names them. */
+/** Label names: --labels, else the config.json written with the model or its run's teacher, else LABEL_0.. as transformers names them. */
 function labelsOf(onnx: string, numLabels: number, given?: string): string[] {
   if (given !== undefined) {
     const labels = given.split(',').map((l) => l.trim());
     if (labels.length !== numLabels) throw new Error(`--labels names ${labels.length} labels; the model has ${numLabels}`);
     return labels;
   }
-  const config = path.join(path.dirname(path.resolve(onnx)), 'config.json');
-  if (fs.existsSync(config)) {
+  // Beside the model, in its cell folder (students/<cell>.onnx has students/<cell>/config.json), or the run's teacher's.
+  const dir = path.dirname(path.resolve(onnx));
+  const candidates = [path.join(dir, 'config.json'), path.join(dir, path.basename(onnx, '.onnx'), 'config.json'), path.join(dir, '..', 'teacher', 'config.json'), path.join(dir, '..', '..', 'teacher', 'config.json')];
+  for (const config of candidates.filter((f) => fs.existsSync(f))) {
     const id2label = (JSON.parse(fs.readFileSync(config, 'utf8')) as { id2label?: Record<string, string> }).id2label;
     if (id2label && Object.keys(id2label).length === numLabels) return Array.from({ length: numLabels }, (_, i) => id2label[String(i)]);
   }
