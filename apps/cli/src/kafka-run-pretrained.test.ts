@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runExperiment, type ExperimentResults } from '@strata/experiment';
-import { describeSharedModel, sharedModelDir } from '@strata/hub';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 import { describeKafka, uniqueName } from '@strata/kafka';
 import { runExperimentOverKafka } from './kafka-run';
 

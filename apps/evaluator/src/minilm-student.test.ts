@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseManifest, runExperiment } from '@strata/experiment';
-import { describeSharedModel, sharedModelDir } from '@strata/hub';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 import { createSession, ort } from '@strata/onnx';
 import { serviceConfig } from '@strata/service';
 import type { Browser } from 'playwright-core';

@@ -1,6 +1,6 @@
 export { DataError, type DataErrorCode, type DataErrorDetails } from './errors';
 export * from './types';
-export { DATA_ROOT_ENV, resolveDataRoot, taskDataDir } from './paths';
+export { DATA_ROOT_ENV, MODELS_ROOT_ENV, resolveDataRoot, resolveModelsRoot, sharedModelDir, taskDataDir } from './paths';
 export { FINGERPRINT_VERSION, canonicalJson, fingerprintExamples } from './fingerprint';
 export { hashString32, mixSeeds, splitmix32 } from './random';
 export {
@@ -41,4 +41,4 @@ export {
   type TaskStats,
   type TaskStatsOptions,
 } from './stats';
-export { REQUIRE_SHARED_ENV, describeShared, sharedDataAvailable } from './testing';
+export { REQUIRE_SHARED_ENV, describeShared, describeSharedModel, sharedDataAvailable } from './testing';

@@ -42,3 +42,17 @@ export function requireTaskDataDir(task: string, dataRoot?: string): string {
   }
   return dir;
 }
+
+/** Environment variable naming the folder that holds Hugging Face model folders (pretrained teachers, test fixtures). */
+export const MODELS_ROOT_ENV = 'STRATA_MODELS_ROOT';
+
+/** `$STRATA_MODELS_ROOT`, else `<repo>/../shared/models`. */
+export function resolveModelsRoot(): string {
+  const fromEnv = process.env[MODELS_ROOT_ENV];
+  return fromEnv ? path.resolve(fromEnv) : path.resolve(repoRoot(), '..', 'shared', 'models');
+}
+
+/** `<models root>/<name>`, without checking that it exists. */
+export function sharedModelDir(name: string): string {
+  return path.join(resolveModelsRoot(), name);
+}

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DataError } from './errors';
-import { repoRoot } from './paths';
+import { sharedModelDir } from './paths';
 import { loadSplit } from './registry';
-import { REQUIRE_SHARED_ENV } from './testing';
+import { describeSharedModel } from './testing';
 import { Tokenizer } from './tokenizer';
 
 // Training text that needs no shared data: the SpamAssassin dev split shipped by the npm package (604 e-mails).
@@ -208,31 +208,6 @@ describe('sentence-pair truncation (Hugging Face longest_first)', () => {
   });
 });
 
-/** `$STRATA_MODELS_ROOT`, else `<repo>/../shared/models` (libs/data does not depend on libs/hub, which has the same rule). */
-function sharedModelFile(relative: string): string {
-  const root = process.env.STRATA_MODELS_ROOT ? path.resolve(process.env.STRATA_MODELS_ROOT) : path.resolve(repoRoot(), '..', 'shared', 'models');
-  return path.join(root, relative);
-}
-
-/** Like describeShared (./testing), for a file of the shared models: skip with the reason, or fail under STRATA_REQUIRE_SHARED=1. */
-function describeSharedModelFile(file: string, name: string, fn: () => void): void {
-  if (existsSync(file)) {
-    describe(name, fn);
-    return;
-  }
-  const message = `${name}: ${file} not found (set STRATA_MODELS_ROOT)`;
-  if (process.env[REQUIRE_SHARED_ENV] === '1') {
-    describe(name, () => {
-      it('needs the shared models', () => {
-        throw new Error(`${message}; ${REQUIRE_SHARED_ENV}=1 requires shared models`);
-      });
-    });
-    return;
-  }
-  process.stderr.write(`skipping ${message}\n`);
-  describe.skip(name, fn);
-}
-
 interface PairFixture {
   tokenizer: string;
   pairs: { a: string; b: string; maxLength: number; lengths: [number, number]; kept: [number, number]; ids: number[]; typeIds: number[] }[];
@@ -241,10 +216,10 @@ interface PairFixture {
 // Expected ids computed by the Python tokenizers (see "made_with" in the file): the suite itself runs no Python.
 const pairFixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'minilm-pair-truncation.json'), 'utf8')) as PairFixture;
 
-describeSharedModelFile(sharedModelFile(pairFixture.tokenizer), 'truncation as the Python tokenizers do it (all-MiniLM-L6-v2)', () => {
+describeSharedModel(path.dirname(pairFixture.tokenizer), 'truncation as the Python tokenizers do it (all-MiniLM-L6-v2)', () => {
   // In beforeAll: describe.skip still runs this body, where the missing file would fail the whole test file.
   let tokenizer: Tokenizer;
-  beforeAll(() => (tokenizer = Tokenizer.fromFile(sharedModelFile(pairFixture.tokenizer))));
+  beforeAll(() => (tokenizer = Tokenizer.fromFile(path.join(sharedModelDir(path.dirname(pairFixture.tokenizer)), path.basename(pairFixture.tokenizer)))));
 
   it.each(pairFixture.pairs.map((p) => [p.lengths[0], p.lengths[1], p.maxLength, p.kept[0], p.kept[1], p] as const))(
     'pair of %i and %i tokens, maxLength %i: keeps %i and %i',
@@ -273,11 +248,11 @@ const REFERENCES: [model: string, reference: string, specialTokens: boolean][] =
   ['tiny-qwen3', 'sst2-dev-0-8', false],
 ];
 for (const [model, reference, specialTokens] of REFERENCES) {
-  describeSharedModelFile(sharedModelFile(path.join(model, 'tokenizer.json')), `${model}'s tokenizer.json gives transformers' input_ids`, () => {
+  describeSharedModel(model, `${model}'s tokenizer.json gives transformers' input_ids`, () => {
     it(`encodes the ${reference} sentences as the reference does`, async () => {
-      const ref = JSON.parse(readFileSync(sharedModelFile(path.join(model, 'reference', `${reference}.json`)), 'utf8'));
+      const ref = JSON.parse(readFileSync(path.join(sharedModelDir(model), 'reference', `${reference}.json`), 'utf8'));
       const inputs = (ref.inputs ?? ref) as { sentences: string[]; input_ids: number[][]; attention_mask: number[][]; token_type_ids?: number[][] };
-      const tokenizer = Tokenizer.fromFile(sharedModelFile(path.join(model, 'tokenizer.json')));
+      const tokenizer = Tokenizer.fromFile(path.join(sharedModelDir(model), 'tokenizer.json'));
       const encoded = await tokenizer.encodeBatch(inputs.sentences, { addSpecialTokens: specialTokens });
       expect(encoded).toHaveLength(inputs.input_ids.length);
       encoded.forEach((e, r) => {

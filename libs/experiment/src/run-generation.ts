@@ -17,7 +17,7 @@ import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGener
 import { evaluateGeneration } from './stages/generation-eval';
 import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
 import { StackMaps, trainGenerationStudent } from './stages/generation-student';
-import { GenerationTeacherConfig, finetuneGenerationTeacher, trainGenerationTeacher } from './stages/generation-teacher';
+import { GenerationTeacherConfig, finetuneGenerationTeacher, trainGenerationTeacher, type GenerationTeacherResult } from './stages/generation-teacher';
 import { TEACHER_FINETUNE_DEFAULTS } from './stages/teacher';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { validateAgainstTeacher } from './validate';
@@ -122,30 +122,29 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     evalData ??= loadGenerationData(spec.task, evalRef, { ...data, maxExamples: spec.data.maxEvalExamples }, true);
     return (await evaluateGeneration({ task: spec.task, model, values, tokenizer, maxLength, maxTargetLength, ...evaluation, batchSize }, evalData.examples as never)).metrics;
   };
-  if (spec.teacher.train) {
-    const config = generationTeacherConfig(spec.teacher.train);
-    if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)
-      throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${config.hidden}; students narrower or wider than the teacher are not supported by the generation trainer yet`);
-    const t = await trainGenerationTeacher({ task: spec.task, outDir: path.join(outDir, 'teacher'), config, train, eval: evalRef, data, maxEvalExamples: spec.data.maxEvalExamples, evaluation, log });
-    teacher = loadGenerationModel(t.onnx, t.tokenizer);
-    teacherMetrics = t.metrics;
-    maxLength = config.maxLength;
-    maxTargetLength = config.maxTargetLength ?? config.maxLength;
-    timings.teacherTrain = t.seconds.train;
-    timings.teacherSteps = t.steps;
-    timings.teacherEval = t.seconds.eval;
-  } else if (spec.teacher.pretrained) {
-    const f = { ...TEACHER_FINETUNE_DEFAULTS, ...spec.teacher.finetune };
-    const t = await finetuneGenerationTeacher({
-      task: spec.task, outDir: path.join(outDir, 'teacher'), pretrained: path.resolve(baseDir, spec.teacher.pretrained),
-      tokenizer: spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined, config: f, train,
-      eval: evalRef, data: { ...data, maxExamples: f.maxTrainExamples ?? data.maxExamples }, maxEvalExamples: spec.data.maxEvalExamples, evaluation, log,
-    });
+  if (spec.teacher.train || spec.teacher.pretrained) {
+    // Trained from scratch or fine-tuned: the same stage result, the lengths it trained at.
+    let t: GenerationTeacherResult;
+    const common = { task: spec.task, outDir: path.join(outDir, 'teacher'), train, eval: evalRef, maxEvalExamples: spec.data.maxEvalExamples, evaluation, log };
+    if (spec.teacher.train) {
+      const config = generationTeacherConfig(spec.teacher.train);
+      if (spec.students.hidden !== undefined && spec.students.hidden !== config.hidden)
+        throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${config.hidden}; students narrower or wider than the teacher are not supported by the generation trainer yet`);
+      t = await trainGenerationTeacher({ ...common, config, data });
+      maxLength = config.maxLength;
+      maxTargetLength = config.maxTargetLength ?? config.maxLength;
+    } else {
+      const f = { ...TEACHER_FINETUNE_DEFAULTS, ...spec.teacher.finetune };
+      t = await finetuneGenerationTeacher({
+        ...common, config: f, data: { ...data, maxExamples: f.maxTrainExamples ?? data.maxExamples },
+        pretrained: path.resolve(baseDir, spec.teacher.pretrained!), tokenizer: spec.teacher.tokenizer ? path.resolve(baseDir, spec.teacher.tokenizer) : undefined,
+      });
+      maxLength = f.maxLength;
+      maxTargetLength = f.maxTargetLength ?? f.maxLength;
+    }
     teacher = loadGenerationModel(t.onnx, t.tokenizer);
     validateAgainstTeacher(manifest, { layers: depthOf(teacher.model), hidden: teacher.model.config.hidden });
     teacherMetrics = t.metrics;
-    maxLength = f.maxLength;
-    maxTargetLength = f.maxTargetLength ?? f.maxLength;
     timings.teacherTrain = t.seconds.train;
     timings.teacherSteps = t.steps;
     timings.teacherEval = t.seconds.eval;

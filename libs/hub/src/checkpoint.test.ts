@@ -6,7 +6,7 @@ import { createSession, ort } from '@strata/onnx';
 import { loadCheckpoint, readCheckpointConfig } from './checkpoint';
 import { HubError } from './errors';
 import { configFromHf } from './hf-config';
-import { describeSharedModel, sharedModelDir } from './testing';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 
 interface Reference {
   json: Record<string, unknown>;

@@ -147,7 +147,7 @@ export function configFromHf(json: unknown, file: string, opts: ConfigOptions = 
 
 function bertFromHf(f: Fields, opts: ConfigOptions): ImportedConfig {
   const architecture = f.architecture(BERT_ARCHITECTURES);
-  f.only('position_embedding_type', ['absolute'], 'Strata\'s BERT has absolute position embeddings only (relative_key / relative_key_query are not implemented)');
+  f.only('position_embedding_type', ['absolute'], 'Strata\'s BERT adds absolute position embeddings; relative_key / relative_key_query attention computes other outputs');
   f.only('is_decoder', [false], 'Strata imports BERT as an encoder');
   f.only('add_cross_attention', [false], 'Strata imports BERT as an encoder');
   const hiddenDropout = f.num('hidden_dropout_prob', 0.1);
@@ -190,7 +190,7 @@ function bartFromHf(f: Fields, modelType: 'bart' | 'mbart', opts: ConfigOptions)
   // Old BART configs carry fairseq's layout switches; only BART's own post-LN layout is mapped for model_type bart.
   if (modelType === 'bart') {
     f.only('normalize_before', [false], 'pre-LN BART layers: use model_type mbart');
-    f.only('add_final_layer_norm', [false], 'a final LayerNorm after post-LN layers is not implemented');
+    f.only('add_final_layer_norm', [false], 'Strata\'s post-LN BART ends its stacks without a final LayerNorm');
   }
   f.only('normalize_embedding', [true], 'Strata always normalizes the embeddings (layernorm_embedding)');
   const notes: string[] = [];
@@ -230,9 +230,9 @@ function bartFromHf(f: Fields, modelType: 'bart' | 'mbart', opts: ConfigOptions)
 
 function qwen3FromHf(f: Fields, opts: ConfigOptions): ImportedConfig {
   const architecture = f.architecture(QWEN3_ARCHITECTURES);
-  f.only('rope_scaling', [null], 'rope scaling (yarn, linear, dynamic, ...) is not implemented; Strata uses plain rotary embeddings');
+  f.only('rope_scaling', [null], 'rope scaling (yarn, linear, dynamic, ...) changes the rotary frequencies; Strata\'s are plain rotary embeddings');
   f.only('attention_bias', [false], 'Strata\'s Qwen3 projections have no biases');
-  f.only('use_sliding_window', [false], 'sliding-window attention is not implemented');
+  f.only('use_sliding_window', [false], 'Strata\'s Qwen3 attends over the whole sequence in every layer');
   f.only('hidden_act', ['silu'], 'Strata\'s Qwen3 MLP is SwiGLU (silu)');
   const layerTypes = f.json.layer_types;
   if (Array.isArray(layerTypes) && layerTypes.some((t) => t !== 'full_attention')) f.fail('layer_types', `only full_attention layers are supported (got ${JSON.stringify(layerTypes)})`);

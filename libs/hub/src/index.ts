@@ -8,7 +8,6 @@ export { checkpointRole, matchNames, mayInitialize } from './names';
 export type { ImportArch, NameRole, NameMatch } from './names';
 export { loadCheckpoint, paramSpecsOf, readCheckpointConfig } from './checkpoint';
 export type { CheckpointOptions, LoadedCheckpoint } from './checkpoint';
-export { describeSharedModel, modelsRoot, sharedModelDir, MODELS_ROOT_ENV } from './testing';
 export { bertToHfConfig } from './to-hf';
 export { checkHiddenStates, findHiddenStates, onnxTeacherParameters, onnxTeacherWithHiddenStates, withHiddenStateOutputs } from './onnx-teacher';
 export type { FindHiddenStatesOptions, FoundHiddenStates, HiddenStateCheck, OnnxTeacherConfig, OnnxTeacherParameters } from './onnx-teacher';

@@ -6,7 +6,7 @@ import { BERT_DEFAULTS, bertParamSpecs } from '@strata/nn';
 import { HubError } from './errors';
 import { checkHiddenStates, findHiddenStates, onnxTeacherParameters, onnxTeacherWithHiddenStates, withHiddenStateOutputs } from './onnx-teacher';
 import { readSafetensors } from './safetensors';
-import { describeSharedModel, sharedModelDir } from './testing';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 
 const TOL = 1e-4;
 const MODEL = 'tiny-bert-classifier';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HubError, HubErrorCode } from './errors';
 import { readSafetensors, readSafetensorsCheckpoint, writeSafetensors } from './safetensors';
-import { describeSharedModel, sharedModelDir } from './testing';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 
 let dir: string;
 beforeAll(() => {

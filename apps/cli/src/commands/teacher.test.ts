@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { describeSharedModel, sharedModelDir } from '@strata/hub';
+import { describeSharedModel, sharedModelDir } from '@strata/data';
 import { readCheckpointMeta } from '@strata/train';
 import { registerTeacherCommands } from './teacher';
 

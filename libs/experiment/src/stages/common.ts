@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClassificationSplit, Tokenizer, encodeSplit, hashString32, loadSplit, type BatchRow } from '@strata/data';
-import { configFromHf, findHiddenStates, onnxTeacherParameters, withHiddenStateOutputs } from '@strata/hub';
+import { configFromHf, findHiddenStates, onnxTeacherParameters, withHiddenStateOutputs, type LoadedCheckpoint } from '@strata/hub';
 import { floatValues, readModel, type Model } from '@strata/onnx';
 import { BERT_DEFAULTS, BertConfig, bertParamSpecs } from '@strata/nn';
 import { bertInferenceModel } from '@strata/train';
@@ -29,9 +29,10 @@ export interface LoadedTeacher {
 export interface LoadTeacherOptions {
   /** An external export's hidden-state tensors, embeddings first (the manifest's teacher.hiddenStates). */
   hiddenStates?: string[];
-  /** Longest input of an external export (default min(128, max_position_embeddings), as the paper's BERT runs). */
-  maxLength?: number;
 }
+
+/** Longest input of an external export: the paper's BERT runs at 128 tokens. */
+const EXTERNAL_MAX_LENGTH = 128;
 
 /**
  * Reads a teacher: one exported by Strata (config from its metadata, parameters by name), or any BERT-family ONNX
@@ -69,7 +70,7 @@ function externalTeacher(onnx: string, model: Model, opts: LoadTeacherOptions): 
   let valuesError: string | undefined;
   let read: ReturnType<typeof onnxTeacherParameters> | undefined;
   try {
-    read = onnxTeacherParameters(model, { names: exposed ?? opts.hiddenStates, file: onnx });
+    read = onnxTeacherParameters(model, { names: found.names, file: onnx });
     values = read.values;
   } catch (e) {
     valuesError = (e as Error).message;
@@ -88,7 +89,7 @@ function externalTeacher(onnx: string, model: Model, opts: LoadTeacherOptions): 
   } else {
     throw new Error(`${onnx}: no config.json beside it${valuesError ? ` and its architecture cannot be read off the graph (${valuesError})` : ' and the graph does not show the attention heads or the classifier'}; put the model's config.json next to the .onnx`);
   }
-  config = { ...config, maxLength: Math.min(opts.maxLength ?? 128, config.maxPositions) };
+  config = { ...config, maxLength: Math.min(EXTERNAL_MAX_LENGTH, config.maxPositions) };
   return { config, values, valuesError, graph };
 }
 
@@ -118,6 +119,30 @@ export function copyIntoRun(src: string, dst: string): void {
   fs.copyFileSync(src, tmp);
   fs.chmodSync(tmp, 0o644);
   fs.renameSync(tmp, dst);
+}
+
+/** Writes a model's Hugging Face config.json beside its exported .onnx. */
+export function writeHfConfig(onnx: string, config: Record<string, unknown>): void {
+  fs.writeFileSync(path.join(path.dirname(onnx), 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/**
+ * A pretrained teacher's tokenizer in its run folder: the checkpoint's tokenizer.json (or `override`), copied byte for
+ * byte, so teacher, students and exports tokenize as Hugging Face does; refused when it has more tokens than the
+ * checkpoint's embeddings. Also logs what the import initialized, left unused or noted.
+ */
+export function pretrainedTokenizer(ckpt: LoadedCheckpoint, override: string | undefined, outDir: string, log: (line: string) => void, seed: number): { tokenizer: Tokenizer; tokenizerPath: string } {
+  const source = override ?? ckpt.tokenizer;
+  if (!source) throw new Error(`${ckpt.dir}: no tokenizer.json in the checkpoint folder; give teacher.tokenizer (Strata reads Hugging Face's fast-tokenizer file, not vocab.txt)`);
+  const tokenizerPath = path.join(outDir, 'tokenizer.json');
+  if (path.resolve(source) !== path.resolve(tokenizerPath)) copyIntoRun(source, tokenizerPath);
+  const tokenizer = Tokenizer.fromFile(tokenizerPath);
+  const vocab = ckpt.imported.config.vocabSize;
+  if (tokenizer.vocabSize > vocab) throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the checkpoint's embeddings only ${vocab} (vocab_size): they do not belong together`);
+  if (ckpt.initialized.length) log(`initialized (not in the checkpoint, seed ${seed}): ${ckpt.initialized.join(', ')}`);
+  if (ckpt.unused.length) log(`not used from the checkpoint: ${ckpt.unused.map((u) => `${u.tensor} (${u.why})`).join(', ')}`);
+  for (const note of ckpt.imported.notes) log(`note: ${note}`);
+  return { tokenizer, tokenizerPath };
 }
 
 /** Only the feeds a session declares (a DistilBERT-style export has no token_type_ids). */

@@ -10,6 +10,7 @@ import { KdLossConfig, LayerMap, hiddenMse, hiddenScaleWarning, kdLossConfig, la
 import { DataType, ort } from '@strata/onnx';
 import { buildBart, buildQwen3, initParams } from '@strata/nn';
 import { Rng, TrainGraph, Trainer, exportInference, parseCausalKey, parseSeq2SeqKey, tokenCrossEntropy } from '@strata/train';
+import { writeHfConfig } from './common';
 import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './generation-data';
 import { GenerationEvalSettings, batchKey, generationBatchOptions, modelFeeds, trainingRows } from './generation-teacher';
 import { evaluateGeneration } from './generation-eval';
@@ -277,7 +278,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
     bar.done(`${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportInference(onnx, (values) => generationExportModel(student, { kind: 'initializers', values }), trainer.params);
-    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(generationHfConfig(student, teacher.tokenizer), null, 2)}\n`);
+    writeHfConfig(onnx, generationHfConfig(student, teacher.tokenizer));
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps };
   } finally {

@@ -6,7 +6,7 @@ import { Tokenizer, makeBatches, type Batch, type BatchRow } from '@strata/data'
 import { loadCheckpoint } from '@strata/hub';
 import { initParams } from '@strata/nn';
 import { Rng, Trainer, bartTrainGraph, causalFeeds, causalKey, exportInference, qwen3TrainGraph, seq2seqBatchKey, seq2seqFeeds, type TrainGraph } from '@strata/train';
-import { copyIntoRun, lengthBuckets } from './common';
+import { lengthBuckets, pretrainedTokenizer, writeHfConfig } from './common';
 import {
   DataOptions, MultipleChoiceData, Seq2SeqData, SplitRef, continuationOf, describeSplit, encodeCausal, encodeSeq2Seq, generationArchitecture, loadGenerationData, promptOf, tokenizerTexts,
 } from './generation-data';
@@ -154,11 +154,6 @@ export async function finetuneGenerationTeacher(opts: GenerationFinetuneOptions)
   const want = arch === 'encoder-decoder' ? 'bart' : 'qwen3';
   if (ckpt.imported.arch !== want)
     throw new Error(`${opts.pretrained}: task '${opts.task}' needs ${arch === 'encoder-decoder' ? 'an encoder-decoder (BART, mBART)' : 'a decoder-only (Qwen3)'} teacher; this checkpoint is a ${ckpt.imported.architecture}`);
-  const source = opts.tokenizer ?? ckpt.tokenizer;
-  if (!source) throw new Error(`${opts.pretrained}: no tokenizer.json in the checkpoint folder; give teacher.tokenizer`);
-  const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
-  if (path.resolve(source) !== path.resolve(tokenizerPath)) copyIntoRun(source, tokenizerPath);
-  const tokenizer = Tokenizer.fromFile(tokenizerPath);
   let model: GenerationConfig;
   const needed = Math.max(cfg.maxLength, maxTargetLength);
   if (ckpt.imported.arch === 'bart') {
@@ -171,10 +166,8 @@ export async function finetuneGenerationTeacher(opts: GenerationFinetuneOptions)
     // Rotary tables are constants of every graph, not parameters: build them only as long as the task needs.
     model = { arch: 'qwen3', config: { ...c, maxPositions: needed, ...(cfg.dropout === undefined ? {} : { hiddenDropout: cfg.dropout }) } };
   } else throw new Error(`${opts.pretrained}: a BERT checkpoint cannot teach the generation task '${opts.task}'`);
-  if (tokenizer.vocabSize > model.config.vocabSize) throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the checkpoint's embeddings only ${model.config.vocabSize}`);
   log(`pretrained teacher ${ckpt.imported.architecture} from ${opts.pretrained}: ${depthOf(model)} layers${model.arch === 'bart' ? ' per stack' : ''}, hidden ${model.config.hidden}, vocab ${model.config.vocabSize}`);
-  if (ckpt.unused.length) log(`not used from the checkpoint: ${ckpt.unused.map((u) => `${u.tensor} (${u.why})`).join(', ')}`);
-  for (const note of ckpt.imported.notes) log(`note: ${note}`);
+  const { tokenizer, tokenizerPath } = pretrainedTokenizer(ckpt, opts.tokenizer, opts.outDir, log, cfg.seed);
   const train = loadGenerationData(opts.task, opts.train, opts.data, false);
   return fitGenerationTeacher({
     ...opts, log, trainData: train, tokenizer, tokenizerPath, model, initial: ckpt.values, maxTargetLength,
@@ -237,7 +230,7 @@ async function fitGenerationTeacher(opts: FitGenerationOptions): Promise<Generat
     const evalSeconds = (Date.now() - t1) / 1000;
     bar.done(`${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     exportInference(onnxPath, (values) => generationExportModel(model, { kind: 'initializers', values }), trainer.params);
-    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(generationHfConfig(model, tokenizer), null, 2)}\n`);
+    writeHfConfig(onnxPath, generationHfConfig(model, tokenizer));
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     const result: GenerationTeacherResult = {
       onnx: onnxPath, tokenizer: tokenizerPath, model, metrics: evaluated.metrics, curve, resumedFromStep, trainExamples: train.examples.length, steps: totalSteps, seconds: { train: trainSeconds, eval: evalSeconds },

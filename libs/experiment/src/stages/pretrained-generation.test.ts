@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeShared } from '@strata/data';
-import { describeSharedModel, readSafetensors, sharedModelDir } from '@strata/hub';
+import { describeShared, describeSharedModel, sharedModelDir } from '@strata/data';
+import { readSafetensors } from '@strata/hub';
 import { runExperiment } from '../run';
 import { loadGenerationModel } from './generation-model';
 

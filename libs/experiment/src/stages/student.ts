@@ -10,7 +10,7 @@ import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, export
 import { bertToHfConfig } from '@strata/hub';
 import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
-import { LoadedTeacher, encodeClassification, lengthBuckets } from './common';
+import { LoadedTeacher, encodeClassification, lengthBuckets, writeHfConfig } from './common';
 
 /** Where a student's teacher states come from, one epoch at a time: the file store, or a Kafka topic replayed per epoch. */
 export interface TeacherStateSource {
@@ -214,7 +214,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     } else bar.done('trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportBertClassifier(onnx, cfg, trainer.params);
-    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(bertToHfConfig(cfg, train.split.labelNames), null, 2)}\n`);
+    writeHfConfig(onnx, bertToHfConfig(cfg, train.split.labelNames));
     return { metrics, layerMaps: maps, curve, onnx, trainSeconds };
   } finally {
     await closeEpoch();

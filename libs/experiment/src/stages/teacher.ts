@@ -5,7 +5,7 @@ import { Tokenizer, TokenizerModelKind, encodeSplit, makeBatches, type Batch, ty
 import { bertToHfConfig, loadCheckpoint } from '@strata/hub';
 import { BERT_DEFAULTS, BertConfig, bertMaxLength, bertParamSpecs, initParams } from '@strata/nn';
 import { Rng, Trainer, batchFeeds, bertTrainGraph, bucketKey, exportBertClassifier } from '@strata/train';
-import { copyIntoRun, lengthBuckets, loadClassification, subsample } from './common';
+import { lengthBuckets, loadClassification, pretrainedTokenizer, subsample, writeHfConfig } from './common';
 import { scoreClassifier } from './eval';
 import { trainEpochs } from './loop';
 import { teacherChanceWarning } from './teacher-check';
@@ -130,27 +130,17 @@ export async function finetuneTeacher(opts: TeacherFinetuneOptions): Promise<Tea
   if (ckpt.imported.arch !== 'bert')
     throw new Error(`${opts.pretrained}: a ${ckpt.imported.architecture} checkpoint cannot teach the classification task '${opts.task}'; classification teachers are BERT models (model_type bert)`);
   checkLabels(ckpt.imported.labels, splits.labelNames, opts.pretrained, opts.task);
-  const source = opts.tokenizer ?? ckpt.tokenizer;
-  if (!source) throw new Error(`${opts.pretrained}: no tokenizer.json in the checkpoint folder; give teacher.tokenizer (Strata reads Hugging Face's fast-tokenizer file, not vocab.txt)`);
-  const tokenizerPath = path.join(opts.outDir, 'tokenizer.json');
-  // Byte for byte: the same file Hugging Face would load, so teacher, students and exports tokenize alike.
-  if (path.resolve(source) !== path.resolve(tokenizerPath)) copyIntoRun(source, tokenizerPath);
-  const tokenizer = Tokenizer.fromFile(tokenizerPath);
   const base = ckpt.imported.config;
-  if (tokenizer.vocabSize > base.vocabSize) throw new Error(`${source}: the tokenizer has ${tokenizer.vocabSize} tokens but the checkpoint's embeddings only ${base.vocabSize} (vocab_size): they do not belong together`);
   if (cfg.maxLength > base.maxPositions) throw new Error(`teacher maxLength ${cfg.maxLength} exceeds the checkpoint's max_position_embeddings ${base.maxPositions}`);
+  log(`pretrained teacher ${ckpt.imported.architecture} from ${opts.pretrained}: ${base.layers} layers, hidden ${base.hidden}, ${base.heads} heads, FFN ${base.intermediate}, vocab ${base.vocabSize}`);
+  const { tokenizer, tokenizerPath } = pretrainedTokenizer(ckpt, opts.tokenizer, opts.outDir, log, cfg.seed);
   const dropout = cfg.dropout === undefined ? {} : { hiddenDropout: cfg.dropout, attentionDropout: cfg.dropout };
   const bert: BertConfig = { ...base, ...dropout, maxLength: cfg.maxLength };
-  log(`pretrained teacher ${ckpt.imported.architecture} from ${opts.pretrained}: ${base.layers} layers, hidden ${base.hidden}, ${base.heads} heads, FFN ${base.intermediate}, vocab ${base.vocabSize}`);
-  if (ckpt.initialized.length) log(`initialized (not in the checkpoint, seed ${cfg.seed}): ${ckpt.initialized.join(', ')}`);
-  if (ckpt.unused.length) log(`not used from the checkpoint: ${ckpt.unused.map((u) => `${u.tensor} (${u.why})`).join(', ')}`);
-  for (const note of ckpt.imported.notes) log(`note: ${note}`);
-  const result = await fitTeacher({
+  return fitTeacher({
     ...opts, log, splits, tokenizer, tokenizerPath, bert, hyper: cfg, initial: ckpt.values,
     label: `teacher ${path.basename(path.resolve(opts.pretrained))} (${base.layers}L/${base.hidden}H) on ${opts.task}`,
     pretrained: { dir: path.resolve(opts.pretrained), initialized: ckpt.initialized, unused: ckpt.unused.map((u) => u.tensor) },
   });
-  return result;
 }
 
 /** A checkpoint's own label names must be the task's, in the task's order (generic LABEL_i names say nothing). */
@@ -233,7 +223,7 @@ async function fitTeacher(opts: FitOptions): Promise<TeacherTrainResult> {
     const warnings = chance ? [chance] : [];
     for (const w of warnings) log(`warning: ${w}`);
     exportBertClassifier(onnxPath, bert, trainer.params);
-    fs.writeFileSync(path.join(opts.outDir, 'config.json'), `${JSON.stringify(bertToHfConfig(bert, splits.labelNames), null, 2)}\n`);
+    writeHfConfig(onnxPath, bertToHfConfig(bert, splits.labelNames));
     const result: TeacherTrainResult = { onnx: onnxPath, tokenizer: tokenizerPath, config: bert, evalSplit: evalSplitName, metrics, curve, resumedFromStep, warnings, ...(opts.pretrained ? { pretrained: opts.pretrained } : {}) };
     fs.writeFileSync(path.join(opts.outDir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
