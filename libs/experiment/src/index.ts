@@ -25,7 +25,7 @@ export {
 } from './stages/teacher';
 export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
 export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
-export { fileStateSource, trainStudent, studentKdGraph, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
+export { fileStateSource, trainStudent, studentKdGraph, teacherFeeds, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
 export {
   cellResult,
   experimentContext,

@@ -1,5 +1,5 @@
 export { Trainer } from './trainer';
-export type { TrainerOptions, TrainGraph, StepResult } from './trainer';
+export type { TrainerOptions, TrainGraph, StepResult, StepPhases } from './trainer';
 export { adamwUpdate, globalNorm, ADAMW_DEFAULTS } from './adamw';
 export type { AdamWConfig, AdamWSlot } from './adamw';
 export { learningRate } from './schedule';

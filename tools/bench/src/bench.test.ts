@@ -1,4 +1,4 @@
-import { benchGatherGrad, benchGenerationMemory, benchTrainMemory, measureMatMulPeak } from './index';
+import { benchGatherGrad, benchGenerationMemory, benchKdStep, benchTrainMemory, measureMatMulPeak } from './index';
 
 describe('MatMul peak', () => {
   it('measures a positive throughput from timed runs', async () => {
@@ -41,5 +41,20 @@ describe('train memory bench', () => {
     // The allocator must not change the arithmetic.
     expect(new Set(r.variants.map((v) => v.final_loss)).size).toBe(1);
     expect(r.ratios[0].time).toBeCloseTo(r.variants[1].round_ms / r.variants[0].round_ms, 9);
+  });
+});
+
+describe('KD step bench', () => {
+  it('times the students\' KD step from a float16 cache, phase by phase', async () => {
+    const r = await benchKdStep({ config: 'd256', steps: 2, batch: 4, seqLen: 16, teacher: false });
+    expect(r.layer_map).toEqual([[0, 0], [1, 4], [2, 8], [3, 12]]);
+    expect(r.cache).toMatchObject({ dtype: 'float16', records: 16, cached_layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] });
+    expect(Number.isFinite(r.final_loss)).toBe(true);
+    const phases = Object.values(r.phases_ms);
+    expect(phases.every((p) => p >= 0)).toBe(true);
+    // Medians of parts need not add up to the median of the whole, but no single part can exceed the slowest step.
+    expect(Math.max(...phases)).toBeLessThanOrEqual(Math.max(...r.step_ms_all));
+    expect(r.ratio).toBeCloseTo(r.achieved_gflops / r.peak_gflops, 9);
+    expect(r.teacher_forward_ms).toBeUndefined();
   });
 });

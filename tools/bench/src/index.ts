@@ -10,3 +10,5 @@ export { benchGenerationMemory } from './generation-memory';
 export type { GenerationMemoryReport, GenerationMemoryVariant } from './generation-memory';
 export { benchTrainMemory, MALLOC_TUNABLES } from './train-memory';
 export type { TrainMemoryReport, TrainMemoryVariant, TrainShape } from './train-memory';
+export { benchKdStep, KD_STEP_CONFIGS } from './kd-step';
+export type { KdStepReport, KdStepOptions, KdStepPhases, KdStepConfigName } from './kd-step';

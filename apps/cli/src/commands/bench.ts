@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchKafkaClients, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
+import { benchKafkaClients, benchKdStep, KD_STEP_CONFIGS, type KdStepConfigName, type KdStepReport, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, withStopOnSignals, type GenerationResults } from '@strata/experiment';
 
@@ -34,7 +34,18 @@ function reproduction(name: string, manifestFile: string, description: string) {
   };
 }
 
-const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean, o: { smoke?: boolean }) => Promise<void> }> = {
+function formatKdStep(r: KdStepReport): string {
+  const c = r.config;
+  const phases = Object.entries(r.phases_ms).map(([k, v]) => `${k} ${v.toFixed(1)} ms (${(100 * r.phase_shares[k as keyof typeof r.phase_shares]).toFixed(0)}%)`);
+  return [
+    `${c.name}: student ${c.layers} x ${c.hidden}, ${c.heads} heads, FFN ${c.ffn}, vocab ${c.vocab}, batch ${c.batch} x ${c.seq_len}; ${c.teacher_layers}-layer teacher cached in float16; ${r.strategy} map ${JSON.stringify(r.layer_map)}`,
+    `KD step: ${r.step_ms.toFixed(0)} ms, ${r.examples_per_s.toFixed(1)} examples/s; ${phases.join(', ')}`,
+    `achieved ${r.achieved_gflops.toFixed(1)} GFLOP/s; ONNX Runtime MatMul peak ${r.peak_gflops.toFixed(1)} GFLOP/s; ratio ${r.ratio.toFixed(3)}`,
+    r.teacher_forward_ms === undefined ? '' : `teacher forward (float32): ${r.teacher_forward_ms.toFixed(0)} ms; with it in every step (no cache) ${r.online_over_cached!.toFixed(2)}x the cached step`,
+  ].filter(Boolean).join('\n');
+}
+
+const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean, o: { smoke?: boolean; config?: string }) => Promise<void> }> = {
   'table1-dart': reproduction('table1-dart', 'table1-dart.yaml', 'the DART reproduction (examples/table1-dart.yaml; 12+12-layer teacher, 3+3 students; needs ../shared/data; about 3 hours; --smoke: minutes + estimate)'),
   commonsenseqa: reproduction('commonsenseqa', 'commonsenseqa.yaml', 'the CommonsenseQA reproduction (examples/commonsenseqa.yaml; decoder-only 8-layer teacher, 2-layer students; needs ../shared/data; --smoke: minutes + estimate)'),
   hellaswag: reproduction('hellaswag', 'hellaswag.yaml', 'the HellaSwag reproduction (examples/hellaswag.yaml; validation set carved 80/20 into train/test; needs ../shared/data; --smoke: minutes + estimate)'),
@@ -150,6 +161,16 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       );
     },
   },
+  'kd-step': {
+    description: `the KD step students run (CE + KL + hidden-state MSE from a float16 cache) with a per-phase breakdown, for ${Object.keys(KD_STEP_CONFIGS).join(' and ')} students (--config one of them), vs the MatMul peak and the teacher's forward`,
+    run: async (json, o) => {
+      const names = o.config ? [o.config as KdStepConfigName] : (Object.keys(KD_STEP_CONFIGS) as KdStepConfigName[]);
+      for (const config of names) {
+        const r = await benchKdStep({ config, log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+        process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatKdStep(r)}\n`);
+      }
+    },
+  },
   'train-step': {
     description: 'training step of a 3-layer student vs the MatMul peak, and an online vs cached 12-layer teacher',
     run: async (json) => {
@@ -180,15 +201,16 @@ export function registerBenchCommands(program: Command): void {
     .argument('[name]', 'benchmark name, or "all"', 'all')
     .option('--json', 'print one JSON object per benchmark')
     .option('--smoke', 'reproductions only: a few-minute run of the same models on a sample, with the full run\'s estimated wall time')
+    .option('--config <name>', `kd-step only: one student configuration (${Object.keys(KD_STEP_CONFIGS).join(', ')})`)
     .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.description}`).join('\n')}\n`)
-    .action(async (name: string, opts: { json?: boolean; smoke?: boolean }) => {
+    .action(async (name: string, opts: { json?: boolean; smoke?: boolean; config?: string }) => {
       const names = name === 'all' ? Object.keys(BENCHES).filter((n) => !BENCHES[n].long) : [name];
       for (const n of names) {
         const bench = BENCHES[n];
         if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
         // Reproductions run for hours and resume: a signal lets them save where they are.
         if (bench.long) await withStopOnSignals(() => bench.run(!!opts.json, { smoke: opts.smoke }));
-        else await bench.run(!!opts.json, { smoke: opts.smoke });
+        else await bench.run(!!opts.json, { smoke: opts.smoke, config: opts.config });
       }
     });
 }

@@ -103,7 +103,7 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
 }
 
 /** Lays cached records out as padded [B, S, D] teacher inputs for one batch. */
-function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers: number[], needed: number[], hidden: number, classes: number): Record<string, ort.Tensor> {
+export function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers: number[], needed: number[], hidden: number, classes: number): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of needed) {
     const li = cachedLayers.indexOf(t);
