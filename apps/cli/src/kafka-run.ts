@@ -74,7 +74,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const [teacherInference, evaluator] = settled.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
-      experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
+      experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
     });
     log(`teacher cache ${cache.cacheKey} (${cache.state}): ${cache.total} examples, layers ${cacheLayers.join(', ')} -> Kafka topic ${cache.topic}`);
     log(`dashboard: ${evaluator.url}/experiments/${manifest.metadata.name}`);

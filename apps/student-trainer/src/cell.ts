@@ -79,7 +79,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const teacher = loadTeacher(teacherPath, undefined, { hiddenStates: s.teacher.hiddenStates });
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
   const cell = pickCell(cells, spec.cell, name);
-  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
+  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, teacherPrecision: s.cache.teacherPrecision, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
   const hash = cellHash(cell, { teacherHash: sha256File(teacherPath), cacheKey: prepared.cacheKey });
   const cellDir = path.join(expDir, 'students', cell.id);
   const recordFile = path.join(cellDir, 'training.json');

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaCacheWriter, actsTopic } from '@strata/activations';
-import { CACHE_DTYPES, fillCache, loadTeacher, prepareCache, writeAtomic, type LoadedTeacher, type PreparedCache } from '@strata/experiment';
+import { CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, loadTeacher, prepareCache, writeAtomic, type LoadedTeacher, type PreparedCache } from '@strata/experiment';
 import { TASK_IDS, isTaskId } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
@@ -18,6 +18,8 @@ export const cacheRequestSchema = z.strictObject({
   split: z.string().min(1).default('train'),
   layers: z.array(z.int().nonnegative()).min(1),
   dtype: z.enum(CACHE_DTYPES).default('float16'),
+  /** The manifest's cache.teacherPrecision. */
+  teacherPrecision: z.enum(TEACHER_PRECISIONS).default('float32'),
   maxExamples: z.int().positive().optional(),
   /** An exported teacher's hidden-state tensors, embeddings first (the manifest's teacher.hiddenStates). */
   hiddenStates: z.array(z.string().min(1)).min(2).optional(),
@@ -89,7 +91,7 @@ export class CacheJobs {
     if (!fs.existsSync(onnx)) throw Object.assign(new Error(`teacher: '${request.teacher}' not found under the artifacts root`), { status: 400 });
     const tokenizer = request.tokenizer ? confinePath(this.artifacts, request.tokenizer, 'tokenizer') : undefined;
     const teacher = loadTeacher(onnx, tokenizer, { hiddenStates: request.hiddenStates });
-    const prepared = await prepareCache({ teacher, task: request.task, split: request.split, layers: request.layers, dtype: request.dtype, dataRoot: this.dataRoot, maxExamples: request.maxExamples });
+    const prepared = await prepareCache({ teacher, task: request.task, split: request.split, layers: request.layers, dtype: request.dtype, teacherPrecision: request.teacherPrecision, dataRoot: this.dataRoot, maxExamples: request.maxExamples });
     const existing = this.jobs.get(prepared.cacheKey);
     if (existing && existing.status.state !== 'failed') return { status: existing.status, created: false };
     const status: JobStatus = { cacheKey: prepared.cacheKey, topic: actsTopic(prepared.cacheKey), state: 'queued', produced: 0, total: prepared.data.rows.length, request, updatedAt: '' };

@@ -35,6 +35,11 @@ describe('cacheKey', () => {
     expect(cacheKey({ ...base, logits: { kind: 'topk', k: 8 } })).not.toBe(cacheKey({ ...base, logits: { kind: 'topk', k: 16 } }));
   });
 
+  it('changes for an int8 teacher pass and keeps float32 keys as they were before the field existed', () => {
+    expect(cacheKey({ ...base, teacherPrecision: 'float32' })).toBe(cacheKey(base));
+    expect(cacheKey({ ...base, teacherPrecision: 'int8' })).not.toBe(cacheKey(base));
+  });
+
   it('hashes teacher bytes to the same key as their sha256', () => {
     const bytes = new TextEncoder().encode('fake onnx');
     const sha = createHash('sha256').update(bytes).digest('hex');

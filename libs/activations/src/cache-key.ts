@@ -14,6 +14,8 @@ export interface CacheKeyInput {
   layers: number[];
   dtype: ActivationDtype;
   logits: { kind: 'none' } | { kind: 'full' } | { kind: 'topk'; k: number };
+  /** The teacher's weights quantized to int8 for the pass (absent or float32: as stored; keys made before stay valid). */
+  teacherPrecision?: 'float32' | 'int8';
 }
 
 /** Hex characters of the key. */
@@ -37,6 +39,7 @@ export function cacheKey(input: CacheKeyInput): string {
     layers: input.layers,
     dtype: input.dtype,
     logits: input.logits.kind === 'topk' ? { kind: 'topk', k: input.logits.k } : { kind: input.logits.kind },
+    teacherPrecision: input.teacherPrecision === 'int8' ? 'int8' : undefined,
   });
   return createHash('sha256').update(canonical).digest('hex').slice(0, CACHE_KEY_LENGTH);
 }

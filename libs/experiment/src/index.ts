@@ -4,6 +4,7 @@ export { ManifestError, formatProblem, type ManifestProblem } from './errors';
 export {
   API_VERSION,
   CACHE_DTYPES,
+  TEACHER_PRECISIONS,
   KIND,
   TABLE1_STRATEGIES,
   experimentManifestSchema,
@@ -23,7 +24,7 @@ export {
   TEACHER_FINETUNE_DEFAULTS, TEACHER_TRAIN_DEFAULTS, bertConfigFor, finetuneTeacher, trainTeacher,
   type TeacherFinetuneConfig, type TeacherFinetuneOptions, type TeacherTrainConfig, type TeacherTrainOptions, type TeacherTrainResult,
 } from './stages/teacher';
-export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, type LoadedTeacher, type EncodedSplit } from './stages/common';
+export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, teacherPassModel, stateError, type LoadedTeacher, type EncodedSplit, type StateError, type TeacherPrecision } from './stages/common';
 export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
 export { fileStateSource, trainStudent, studentKdGraph, teacherFeeds, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
 export {

@@ -56,6 +56,13 @@ describe('renderReport', () => {
     expect(md).not.toContain('Warning');
   });
 
+  it('says when the states came from an int8 teacher, with the error measured against float32', () => {
+    const int8 = renderReport({ ...results, teacherCache: { teacherPrecision: 'int8', int8Error: { examples: 32, relRms: 0.0123, maxAbs: 0.5, logitsMaxAbs: 0.02, sameArgmax: 31 / 32 } } });
+    expect(int8).toContain('Teacher states cached from the teacher quantized to int8 (cache.teacherPrecision). Against the float32 teacher on the first 32 examples: ' +
+      "hidden states' relative RMS error 1.23e-2 (max abs 5.00e-1), logits max abs 2.00e-2, same predicted class for 96.9%.");
+    expect(md).not.toContain('int8');
+  });
+
   it('renders Table 1 rows: teacher, then per init None / Forward / ... / extras with mean ± std and Δ vs None', () => {
     const start = lines.indexOf('### Student depth 3');
     expect(lines.slice(start, start + 13)).toEqual([

@@ -1,6 +1,7 @@
 // Report rendering (pure): results.json -> markdown in the layout of the paper's Table 1.
 import type { LayerMap } from '@strata/kd';
 import { TABLE1_STRATEGIES, STUDENT_INITS, type StudentInit } from './schema';
+import type { StateError } from './stages/common';
 
 /** One finished student run. */
 export interface ResultCell {
@@ -34,6 +35,8 @@ export interface ExperimentResults {
   experiment: string;
   task: string;
   teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string; warnings?: string[] };
+  /** Present when the cached states came from the teacher quantized to int8 (manifest cache.teacherPrecision). */
+  teacherCache?: { teacherPrecision: 'int8'; int8Error?: StateError };
   cells: ResultCell[];
   angles?: AngleSummary[];
   /** Plot files relative to the report (default: plots/curves.svg, plots/angles.svg). */
@@ -148,6 +151,13 @@ const METRIC_NOTES: Record<string, string> = {
  * All-to-one / Out-of-order random, then other strategies) with mean ± sample std over seeds and Δ vs None, the
  * resolved layer map of each cell, plot placeholders, and the angle summary when present.
  */
+function int8Note(e: StateError | undefined): string {
+  const measured = e
+    ? ` Against the float32 teacher on the first ${e.examples} examples: hidden states' relative RMS error ${e.relRms.toExponential(2)} (max abs ${e.maxAbs.toExponential(2)}), logits max abs ${e.logitsMaxAbs.toExponential(2)}, same predicted class for ${(100 * e.sameArgmax).toFixed(1)}%.`
+    : '';
+  return `Teacher states cached from the teacher quantized to int8 (cache.teacherPrecision).${measured}`;
+}
+
 export function renderReport(results: ExperimentResults): string {
   const metrics = metricNames(results);
   const depths = uniqueInOrder(results.cells.map((c) => c.depth));
@@ -158,6 +168,7 @@ export function renderReport(results: ExperimentResults): string {
     `Task: ${results.task}.${teacherShape} Created ${results.createdAt}.`,
     `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}.`,
     ...(results.teacher.warnings ?? []).flatMap((w) => ['', `> **Warning:** ${w}`]),
+    ...(results.teacherCache ? ['', int8Note(results.teacherCache.int8Error)] : []),
     '',
     '## Results',
     '',

@@ -170,7 +170,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     .map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: { ...c.options, architecture } }));
   const layers = requests.length ? teacherLayerSet(...requests) : [teacherLayers];
   const cacheRoot = path.join(outDir, 'cache');
-  const cache = await cacheGenerationTeacher({ teacher, task: spec.task, train, data, layers, topK, dtype: spec.cache.dtype, cacheRoot, maxLength, maxTargetLength, batchSize, log });
+  const cache = await cacheGenerationTeacher({ teacher, task: spec.task, train, data, layers, topK, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, cacheRoot, maxLength, maxTargetLength, batchSize, log });
   timings.cache = cache.computed ? cache.seconds : 0;
   log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${layers.join(', ')} per stack, top-${cache.topK}${cache.computed ? '' : ' (reused)'}`);
 

@@ -182,8 +182,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
 
   // 2. One cache of the teacher layers any cell can ask for.
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
-  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
-  log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${cacheLayers.join(', ')}${cache.computed ? '' : ' (reused)'}`);
+  const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
+  log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${cacheLayers.join(', ')}${cache.teacherPrecision === 'int8' ? ', int8 teacher' : ''}${cache.computed ? '' : ' (reused)'}`);
 
   // 3. Every cell; a finished cell with the same content hash is skipped.
   const resultCells: CellResultFile[] = new Array(cells.length);
@@ -214,7 +214,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     resultCells[i] = result;
   });
 
-  const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells, dataRoot, angleExamples: opts.angleExamples, log });
+  const int8 = cache.teacherPrecision === 'int8' ? { teacherCache: { teacherPrecision: cache.teacherPrecision, int8Error: cache.int8Error } } : {};
+  const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells, dataRoot, angleExamples: opts.angleExamples, log, ...int8 });
   return { outDir, results };
 }
 
@@ -230,6 +231,8 @@ export interface FinishOptions {
   dataRoot?: string;
   angleExamples?: number;
   log: (line: string) => void;
+  /** Set when the cache came from an int8 teacher: reported beside the teacher's own metrics. */
+  teacherCache?: ExperimentResults['teacherCache'];
 }
 
 // Absent rather than empty, so results without warnings read as they did before the field existed.
@@ -263,6 +266,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
     experiment: manifest.metadata.name,
     task: spec.task,
     teacher: { metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash, ...warningsOf(savedTeacherWarnings(path.join(outDir, 'teacher'))) },
+    ...(o.teacherCache ? { teacherCache: o.teacherCache } : {}),
     cells: o.resultCells,
     angles: angles.length ? angles : undefined,
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),

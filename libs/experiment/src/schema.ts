@@ -17,6 +17,7 @@ export const TABLE1_STRATEGIES = ['none', 'forward', 'reverse', 'all-to-one', 'o
 export const STUDENT_INITS = ['random', 'copy'] as const;
 export const CACHE_DTYPES = ['float16', 'bfloat16', 'float32'] as const;
 export const CACHE_STORES = ['file', 'kafka'] as const;
+export const TEACHER_PRECISIONS = ['float32', 'int8'] as const;
 export const TOKENIZER_KINDS = ['wordpiece', 'bpe', 'unigram', 'word-level'] as const;
 export const HIDDEN_LOSSES = ['mse'] as const;
 /** METHOD.md §4: `token` is Strata's; the others reproduce the reference code's scalings. */
@@ -123,6 +124,11 @@ export const cacheSchema = z.strictObject({
   store: z.enum(CACHE_STORES).default('file'),
   /** Generation tasks: vocabulary entries of the teacher's distribution cached per target token (top-k + log-sum-exp; default 64). */
   topK: positiveInt.optional(),
+  /**
+   * The teacher's weight products while caching: float32 (default) or int8 (dynamic quantization, ONNX Runtime's
+   * integer kernels; about twice as fast here, at a hidden-state error the cache stage measures and logs).
+   */
+  teacherPrecision: z.enum(TEACHER_PRECISIONS).default('float32'),
 });
 
 const teacherLayerList = z.array(positiveInt).min(1);

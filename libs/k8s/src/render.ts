@@ -123,6 +123,7 @@ export interface CacheRequest {
   dtype: string;
   maxExamples?: number;
   hiddenStates?: string[];
+  teacherPrecision?: 'float32' | 'int8';
 }
 
 export function cacheRequestBody(manifest: ExperimentManifest, teacher: TeacherShape): CacheRequest {
@@ -138,6 +139,7 @@ export function cacheRequestBody(manifest: ExperimentManifest, teacher: TeacherS
   if (where.tokenizer !== undefined) body.tokenizer = where.tokenizer;
   if (manifest.spec.data.maxTrainExamples !== undefined) body.maxExamples = manifest.spec.data.maxTrainExamples;
   if (manifest.spec.teacher.hiddenStates !== undefined) body.hiddenStates = manifest.spec.teacher.hiddenStates;
+  if (manifest.spec.cache.teacherPrecision !== 'float32') body.teacherPrecision = manifest.spec.cache.teacherPrecision;
   return body;
 }
 

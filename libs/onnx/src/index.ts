@@ -14,3 +14,5 @@ export { makeTensor, floatValues, castFloat } from './tensor';
 export { createSession, toOrt, fromOrt, defaultThreads, ort } from './session';
 export type { SessionOptions, Feeds } from './session';
 export { SessionPool, DEFAULT_POOL_CAPACITY } from './session-pool';
+export { quantizeWeightsInt8, quantizeColumns, MS_DOMAIN } from './quantize';
+export type { QuantizeOptions, QuantizeResult } from './quantize';

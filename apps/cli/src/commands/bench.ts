@@ -76,6 +76,14 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
       process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
     },
   },
+  'table1-sst2-pretrained-int8': {
+    description: 'the same grid with the states cached from the fine-tuned teacher quantized to int8 (examples/table1-sst2-pretrained-int8.yaml; reuses the teacher of a table1-sst2-pretrained run copied into runs/table1-sst2-pretrained-int8; resumable)',
+    long: true,
+    run: async (json) => {
+      const { outDir, results } = await runExperiment(examples('table1-sst2-pretrained-int8.yaml'), { outDir: path.resolve('runs/table1-sst2-pretrained-int8') });
+      process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
+    },
+  },
   'topk-kl-gap': {
     description: 'KL of a top-k teacher cache vs the full distribution on a small vocabulary (CMUdict G2P; trains a small teacher and student, about 2.5 minutes)',
     run: async (json) => {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, withStopOnSignals, type SplitRef } from '@strata/experiment';
+import { TEACHER_PRECISIONS, cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, withStopOnSignals, type SplitRef } from '@strata/experiment';
 import { getTask } from '@strata/data';
 import { HIDDEN_NORMALIZATIONS, KD_LOSS_DEFAULTS, layerSelectionNames, type HiddenNormalize } from '@strata/kd';
 
@@ -61,6 +61,7 @@ export function registerStageCommands(program: Command): void {
     .option('--split <name>', 'split to cache', 'train')
     .requiredOption('--layers <list>', 'teacher hidden-state indices to keep, 0 = embeddings (e.g. 0,2,4)', layerList('--layers'))
     .option('--dtype <type>', `stored precision: ${DTYPES.join(', ')}`, oneOf('--dtype', DTYPES), 'float16')
+    .option('--teacher-precision <p>', `the teacher's weight products during the pass: ${TEACHER_PRECISIONS.join(', ')} (int8: dynamic quantization, about 2x faster; its error is logged)`, oneOf('--teacher-precision', TEACHER_PRECISIONS), 'float32')
     .requiredOption('--cache-root <dir>', 'cache root directory')
     .option('--batch-size <n>', 'inference batch size', positiveInt('--batch-size'), 32)
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
@@ -69,10 +70,10 @@ export function registerStageCommands(program: Command): void {
     .action(async (o) => {
       const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
       const r = await withStopOnSignals(() => cacheTeacherStates({
-        teacher: t, task: o.task, split: o.split, layers: o.layers, dtype: o.dtype, cacheRoot: o.cacheRoot,
+        teacher: t, task: o.task, split: o.split, layers: o.layers, dtype: o.dtype, teacherPrecision: o.teacherPrecision, cacheRoot: o.cacheRoot, log: (l) => process.stderr.write(`${l}\n`),
         batchSize: o.batchSize, dataRoot: o.dataRoot, maxExamples: o.maxExamples,
       }));
-      if (o.json) process.stdout.write(`${JSON.stringify({ cacheKey: r.cacheKey, count: r.count, computed: r.computed, cacheRoot: o.cacheRoot })}\n`);
+      if (o.json) process.stdout.write(`${JSON.stringify({ cacheKey: r.cacheKey, count: r.count, computed: r.computed, cacheRoot: o.cacheRoot, teacherPrecision: r.teacherPrecision, ...(r.int8Error ? { int8Error: r.int8Error } : {}) })}\n`);
       else process.stdout.write(`cache key: ${r.cacheKey}\nexamples: ${r.count}${r.computed ? '' : ' (already cached)'}\n`);
     });
 

@@ -4,11 +4,11 @@ import * as fs from 'node:fs';
 import { ActivationDtype, FileStore, cacheKey, fileCacheWriter, recordsFromBatch, type CacheWriter } from '@strata/activations';
 import { makeBatches } from '@strata/data';
 import { bertMaxLength } from '@strata/nn';
-import { createSession, ort } from '@strata/onnx';
+import { createSession, ort, type Model } from '@strata/onnx';
 import { batchFeeds } from '@strata/train';
 import { progress } from '../progress';
 import { stopRequested, throwIfStopRequested } from '../stop';
-import { EncodedSplit, LoadedTeacher, encodeClassification, feedsFor, lengthBuckets, teacherForward } from './common';
+import { EncodedSplit, LoadedTeacher, encodeClassification, feedsFor, lengthBuckets, teacherForward, teacherPassModel, stateError, type StateError, type TeacherPrecision } from './common';
 
 export interface CacheOptions {
   teacher: LoadedTeacher;
@@ -17,6 +17,8 @@ export interface CacheOptions {
   /** Teacher hidden-state indices to keep (0 = embeddings). */
   layers: number[];
   dtype?: ActivationDtype;
+  /** The teacher's weight products during the pass (default float32). */
+  teacherPrecision?: TeacherPrecision;
   cacheRoot: string;
   batchSize?: number;
   dataRoot?: string;
@@ -29,6 +31,9 @@ export interface CacheResult {
   count: number;
   /** False when the cache was already complete and the teacher did not run. */
   computed: boolean;
+  teacherPrecision: TeacherPrecision;
+  /** int8 only: the quantized teacher's states against float32 on the first batch the pass computed. */
+  int8Error?: StateError;
 }
 
 /** What identifies a cache and what fills it: the encoded split and the key its contents hash to. */
@@ -36,6 +41,7 @@ export interface PreparedCache {
   cacheKey: string;
   layers: number[];
   dtype: ActivationDtype;
+  teacherPrecision: TeacherPrecision;
   data: EncodedSplit;
   split: string;
   task: string;
@@ -43,10 +49,11 @@ export interface PreparedCache {
 
 export type PrepareCacheOptions = Omit<CacheOptions, 'cacheRoot' | 'batchSize' | 'log'>;
 
-/** Encodes the split and computes the cache key (teacher bytes, tokenizer, dataset, split, layers, dtype). */
+/** Encodes the split and computes the cache key (teacher bytes, tokenizer, dataset, split, layers, dtype, teacher precision). */
 export async function prepareCache(opts: PrepareCacheOptions): Promise<PreparedCache> {
   const { teacher } = opts;
   const dtype = opts.dtype ?? 'float16';
+  const teacherPrecision = opts.teacherPrecision ?? 'float32';
   const layers = [...opts.layers].sort((a, b) => a - b);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > teacher.config.layers) throw new Error(`cache layers: ${l} is outside 0..${teacher.config.layers} of the teacher`);
   const data = await encodeClassification(opts.task, opts.split, teacher.tokenizer, bertMaxLength(teacher.config), { dataRoot: opts.dataRoot, maxExamples: opts.maxExamples });
@@ -58,8 +65,9 @@ export async function prepareCache(opts: PrepareCacheOptions): Promise<PreparedC
     layers,
     dtype,
     logits: { kind: 'full' },
+    teacherPrecision,
   });
-  return { cacheKey: key, layers, dtype, data, split: opts.split, task: opts.task };
+  return { cacheKey: key, layers, dtype, teacherPrecision, data, split: opts.split, task: opts.task };
 }
 
 export interface FillOptions {
@@ -75,10 +83,12 @@ export interface FillOptions {
 
 /**
  * Runs the teacher over every example the writer does not hold yet, appends one batch at a time, and completes the
- * cache. Returns false when stopped early (shouldStop).
+ * cache. Returns false when stopped early (shouldStop). With an int8 teacher, the first batch computed is also run in
+ * float32 and the difference logged and kept in the cache's manifest (meta.int8Error).
  */
 export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache, writer: CacheWriter, opts: FillOptions = {}): Promise<boolean> {
-  const { data, layers, dtype } = prepared;
+  const { data, layers, dtype, teacherPrecision } = prepared;
+  let int8Error: StateError | undefined;
   const batchSize = opts.batchSize ?? 32;
   const maxLength = bertMaxLength(teacher.config);
   const batches = makeBatches(data.rows, { batchSize, buckets: lengthBuckets(maxLength), shuffle: false });
@@ -103,11 +113,16 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
       const forward = teacherForward(teacher, b.batchSize, b.length);
       let session = sessions.get(forward.key);
       if (!session) {
-        session = createSession(forward.model());
+        session = createSession(teacherPassModel(forward.model(), teacherPrecision));
         sessions.set(forward.key, session);
       }
       const ready = await session;
-      const out = await ready.run(feedsFor(ready.inputNames, batchFeeds(b, false)));
+      const feeds = feedsFor(ready.inputNames, batchFeeds(b, false));
+      const out = await ready.run(feeds);
+      if (teacherPrecision === 'int8' && !int8Error) {
+        int8Error = await float32Difference(forward.model(), feeds, out, layers, b.attentionMask, b.batchSize, teacher.config.hidden);
+        opts.log?.(`int8 teacher vs float32 on ${int8Error.examples} examples: hidden states relative RMS error ${int8Error.relRms.toExponential(2)} (max abs ${int8Error.maxAbs.toExponential(2)}), logits max abs ${int8Error.logitsMaxAbs.toExponential(2)}, same predicted class ${(100 * int8Error.sameArgmax).toFixed(1)}%`);
+      }
       // Padding rows of a short last batch get an all-zero mask, so they yield no tokens and are dropped below.
       const records = recordsFromBatch({
         exampleIds: Array.from({ length: b.batchSize }, (_, r) => (r < b.size ? ids[r] : `__pad${r}`)),
@@ -129,7 +144,7 @@ export async function fillCache(teacher: LoadedTeacher, prepared: PreparedCache,
       if (opts.overlapWrites === false) await inflight;
     }
     await inflight;
-    await writer.complete({ layers, dtype, meta: { task: prepared.task, split: prepared.split, teacher: teacher.onnx } });
+    await writer.complete({ layers, dtype, meta: { task: prepared.task, split: prepared.split, teacher: teacher.onnx, teacherPrecision, ...(int8Error ? { int8Error } : {}) } });
     bar.done(`${writer.count} records, key ${prepared.cacheKey}`);
     return true;
   } finally {
@@ -143,11 +158,31 @@ export async function cacheTeacherStates(opts: CacheOptions): Promise<CacheResul
   const prepared = await prepareCache(opts);
   const store = FileStore.open(opts.cacheRoot, prepared.cacheKey);
   try {
-    if (store.isComplete()) return { cacheKey: prepared.cacheKey, count: store.count, computed: false };
-    const whole = await fillCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log, shouldStop: () => stopRequested() !== undefined });
-    if (!whole) throwIfStopRequested(`caching teacher states (key ${prepared.cacheKey}, ${store.count} records written)`);
-    return { cacheKey: prepared.cacheKey, count: store.count, computed: true };
+    const computed = !store.isComplete();
+    if (computed) {
+      const whole = await fillCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log, shouldStop: () => stopRequested() !== undefined });
+      if (!whole) throwIfStopRequested(`caching teacher states (key ${prepared.cacheKey}, ${store.count} records written)`);
+    }
+    const int8Error = store.readManifest()?.meta?.int8Error as StateError | undefined;
+    return { cacheKey: prepared.cacheKey, count: store.count, computed, teacherPrecision: prepared.teacherPrecision, ...(int8Error ? { int8Error } : {}) };
   } finally {
     store.close();
+  }
+}
+
+/** Runs the float32 teacher on one batch and compares the quantized pass's states (valid tokens only) and logits. */
+async function float32Difference(model: Model, feeds: Record<string, ort.Tensor>, out: ort.InferenceSession.OnnxValueMapType, layers: number[], mask: BigInt64Array, batch: number, hidden: number): Promise<StateError> {
+  const session = await createSession(model);
+  try {
+    const ref = await session.run(feeds);
+    return stateError(
+      layers.map((l) => ({ reference: ref[`hidden_states.${l}`].data as Float32Array, other: out[`hidden_states.${l}`].data as Float32Array })),
+      mask,
+      batch,
+      hidden,
+      { reference: ref.logits.data as Float32Array, other: out.logits.data as Float32Array },
+    );
+  } finally {
+    await session.release();
   }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClassificationSplit, Tokenizer, encodeSplit, hashString32, loadSplit, type BatchRow } from '@strata/data';
 import { configFromHf, findHiddenStates, onnxTeacherParameters, withHiddenStateOutputs, type LoadedCheckpoint } from '@strata/hub';
-import { floatValues, readModel, type Model } from '@strata/onnx';
+import { floatValues, quantizeWeightsInt8, readModel, type Model } from '@strata/onnx';
 import { BERT_DEFAULTS, BertConfig, bertParamSpecs } from '@strata/nn';
 import { bertInferenceModel } from '@strata/train';
 
@@ -24,6 +24,66 @@ export interface LoadedTeacher {
    * rebuilt from config and values per batch shape.
    */
   graph?: Model;
+}
+
+export type TeacherPrecision = 'float32' | 'int8';
+
+/** The teacher graph a cache pass runs: as built, or with its weight products quantized to int8. */
+export function teacherPassModel(model: Model, precision: TeacherPrecision): Model {
+  return precision === 'int8' ? quantizeWeightsInt8(model).model : model;
+}
+
+/** How far a quantized teacher's outputs are from float32's on one batch. */
+export interface StateError {
+  /** Real (unpadded) examples compared. */
+  examples: number;
+  /** sqrt(Σ d²) / sqrt(Σ x²) over every compared hidden state's valid tokens, x the float32 state. */
+  relRms: number;
+  maxAbs: number;
+  /** Logits, when given. */
+  logitsMaxAbs: number;
+  /** Fraction of examples whose arg-max class agrees. */
+  sameArgmax: number;
+}
+
+/**
+ * Compares [B, S, D] states over the tokens `mask` ([B, S]) marks valid, and [B, C] logits; rows with no valid token
+ * (a short last batch's padding) are left out. Pure.
+ */
+export function stateError(states: { reference: Float32Array; other: Float32Array }[], mask: BigInt64Array, batch: number, hidden: number, logits?: { reference: Float32Array; other: Float32Array }): StateError {
+  let sumD = 0;
+  let sumX = 0;
+  let maxAbs = 0;
+  for (const { reference, other } of states)
+    for (let t = 0; t < mask.length; t++) {
+      if (mask[t] === 0n) continue;
+      for (let h = t * hidden; h < (t + 1) * hidden; h++) {
+        const d = other[h] - reference[h];
+        sumD += d * d;
+        sumX += reference[h] * reference[h];
+        maxAbs = Math.max(maxAbs, Math.abs(d));
+      }
+    }
+  const seq = mask.length / batch;
+  const classes = logits ? logits.reference.length / batch : 0;
+  let logitsMaxAbs = 0;
+  let same = 0;
+  let examples = 0;
+  for (let r = 0; r < batch; r++) {
+    if (!mask.subarray(r * seq, (r + 1) * seq).some((m) => m !== 0n)) continue;
+    examples++;
+    if (!logits) continue;
+    let ra = 0;
+    let oa = 0;
+    for (let j = 0; j < classes; j++) {
+      const i = r * classes + j;
+      logitsMaxAbs = Math.max(logitsMaxAbs, Math.abs(logits.other[i] - logits.reference[i]));
+      if (logits.reference[i] > logits.reference[r * classes + ra]) ra = j;
+      if (logits.other[i] > logits.other[r * classes + oa]) oa = j;
+    }
+    if (ra === oa) same++;
+  }
+  return { examples, relRms: sumX > 0 ? Math.sqrt(sumD / sumX) : 0, maxAbs, logitsMaxAbs, sameArgmax: examples ? same / examples : 1 };
 }
 
 export interface LoadTeacherOptions {

@@ -12,6 +12,7 @@ import { stopRequested, throwIfStopRequested } from '../stop';
 import { DataOptions, SplitRef, describeSplit, loadGenerationData } from './generation-data';
 import { GenerationConfig, LoadedGenerationModel, depthOf, fullInferenceModel, hiddenSize, stacksOf } from './generation-model';
 import { generationBatchOptions, trainingRows } from './generation-teacher';
+import { teacherPassModel, type TeacherPrecision } from './common';
 
 export interface GenerationCacheOptions {
   teacher: LoadedGenerationModel;
@@ -23,6 +24,8 @@ export interface GenerationCacheOptions {
   /** Vocabulary entries kept per target position (default 64). */
   topK?: number;
   dtype?: ActivationDtype;
+  /** The teacher's weight products during the pass (default float32; int8 quantizes them, the LM head included). */
+  teacherPrecision?: TeacherPrecision;
   cacheRoot: string;
   maxLength: number;
   maxTargetLength: number;
@@ -62,6 +65,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
   const model = teacher.model;
   const k = Math.min(opts.topK ?? 64, model.config.vocabSize);
   const dtype = opts.dtype ?? 'float16';
+  const teacherPrecision = opts.teacherPrecision ?? 'float32';
   const layers = [...opts.layers].sort((a, b) => a - b);
   const depth = depthOf(model);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > depth) throw new Error(`cache layers: ${l} is outside 0..${depth} of the teacher`);
@@ -75,6 +79,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     layers,
     dtype,
     logits: { kind: 'topk', k },
+    teacherPrecision,
   });
   const t0 = Date.now();
   const store = FileStore.open(opts.cacheRoot, key);
@@ -101,7 +106,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
       const T = b.targetLength ?? b.length;
       const shape = `${b.batchSize}x${b.length}x${T}`;
       const feeds = model.arch === 'bart' ? seq2seqFeeds(b, model.config.decoderStartId, false) : causalFeeds(b, false);
-      const out = await sessions.use(shape, () => createSession(cachingModel(model, teacher.values, b.batchSize, b.length, T, layers, k)), (session) => session.run(feeds));
+      const out = await sessions.use(shape, () => createSession(teacherPassModel(cachingModel(model, teacher.values, b.batchSize, b.length, T, layers, k), teacherPrecision)), (session) => session.run(feeds));
       // Only real rows are kept: padding rows get placeholder ids and are dropped below.
       const exampleIds = Array.from({ length: b.batchSize }, (_, r) => (r < b.size ? ids[r] : `__pad${r}`));
       const stateOf = (prefix: string) => layers.map((l) => out[`${prefix}.${l}`].data as Float32Array);
@@ -117,7 +122,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
       for (const list of records) for (const r of list.slice(0, b.size)) if (!store.has(r.exampleId)) store.append(r);
       bar.tick(b.size);
     }
-    store.complete({ layers, dtype, meta: { task: opts.task, split: describeSplit(opts.train), teacher: teacher.onnx, topK: k, architecture: model.arch } });
+    store.complete({ layers, dtype, meta: { task: opts.task, split: describeSplit(opts.train), teacher: teacher.onnx, topK: k, architecture: model.arch, teacherPrecision } });
     bar.done(`${store.count} records, key ${key}`);
     await sessions.release();
     return finish(true);

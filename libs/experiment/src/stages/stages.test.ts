@@ -77,13 +77,39 @@ describe('pipeline stages', () => {
     const segment = path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.acts')).sort().pop()!);
     fs.truncateSync(segment, fs.statSync(segment).size - 100);
     const again = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
-    expect(again).toEqual({ cacheKey: first.cacheKey, count: 320, computed: true });
+    expect(again).toEqual({ cacheKey: first.cacheKey, count: 320, computed: true, teacherPrecision: 'float32' });
     const store = FileStore.open(cacheRoot, first.cacheKey, { readOnly: true });
     expect(store.isComplete()).toBe(true);
     expect(store.ids()).toHaveLength(320);
     store.close();
     const reused = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
     expect(reused.computed).toBe(false);
+  });
+
+  it('caches from the teacher quantized to int8 under its own key, with its error against float32 measured and kept', async () => {
+    const teacher = loadTeacher(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache-int8');
+    const opts = { teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 64, log: quiet };
+    const float = await cacheTeacherStates(opts);
+    const int8 = await cacheTeacherStates({ ...opts, teacherPrecision: 'int8' });
+    expect(int8.cacheKey).not.toBe(float.cacheKey);
+    expect(float.int8Error).toBeUndefined();
+    const e = int8.int8Error!;
+    expect(e.examples).toBe(32);
+    expect(e.relRms).toBeGreaterThan(0);
+    expect(e.relRms).toBeLessThan(0.05);
+    expect(e.sameArgmax).toBeGreaterThan(0.9);
+    // The measured difference is the one between the two caches' records of the first batch's examples.
+    const [a, b] = [FileStore.open(cacheRoot, float.cacheKey, { readOnly: true }), FileStore.open(cacheRoot, int8.cacheKey, { readOnly: true })];
+    const id = a.ids()[0];
+    const [ra, rb] = [a.get(id)!, b.get(id)!];
+    expect(rb.states.length).toBe(ra.states.length);
+    expect(rb.states.some((v, i) => v !== ra.states[i])).toBe(true);
+    expect(b.readManifest()!.meta).toMatchObject({ teacherPrecision: 'int8', int8Error: e });
+    a.close();
+    b.close();
+    // Reused, it reports the error kept in its manifest.
+    expect(await cacheTeacherStates({ ...opts, teacherPrecision: 'int8' })).toEqual({ ...int8, computed: false });
   });
 
   it('a student killed mid-training resumes from its checkpoint and ends bit-identical to an uninterrupted run', async () => {
