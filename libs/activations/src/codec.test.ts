@@ -135,3 +135,27 @@ describe('encodeRecord / decodeRecord', () => {
     expect(() => encodeRecord({ ...sample('float16', undefined), layers: [0, 70000, 1] })).toThrow(/layer id 70000/);
   });
 });
+
+describe('decodeRecord with a layer subset', () => {
+  const states = Float32Array.from({ length: 4 * 3 * 8 }, (_, i) => (i % 29) / 8 - 1.5); // exact in every dtype
+  const input = { exampleId: 'ex-1', validTokens: 3, hiddenSize: 8, layers: [0, 2, 4, 6], states };
+  for (const dtype of ['float16', 'bfloat16', 'float32'] as ActivationDtype[]) {
+    it(`decodes just the asked-for states, in the asked-for order (${dtype})`, () => {
+      const bytes = encodeRecord({ ...input, dtype });
+      const full = decodeRecord(bytes);
+      const some = decodeRecord(bytes, undefined, { layers: [6, 2] });
+      expect(some.layers).toEqual([6, 2]);
+      expect(Array.from(some.states)).toEqual([...full.states.subarray(3 * 24, 4 * 24), ...full.states.subarray(24, 48)]);
+      expect(decodeRecord(bytes, undefined, { layers: [] }).states).toHaveLength(0);
+      // At an odd address (a Kafka message inside a pooled buffer) it decodes the same.
+      const odd = new Uint8Array(bytes.length + 1);
+      odd.set(bytes, 1);
+      expect(decodeRecord(odd.subarray(1), undefined, { layers: [6, 2] })).toEqual(some);
+    });
+  }
+
+  it('names the example and the states it holds when asked for one it lacks', () => {
+    const bytes = encodeRecord(input);
+    expect(() => decodeRecord(bytes, undefined, { layers: [3] })).toThrow(new ActivationError('NOT_FOUND', "example 'ex-1' holds hidden states 0, 2, 4, 6, not 3"));
+  });
+});

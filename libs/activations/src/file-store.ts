@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crcOfCrc, hex8 } from './crc32c';
 import { ActivationError, RecordPosition } from './errors';
-import { decodeRecord, encodeRecord, readRecordHeader, type ActivationDtype, type ActivationRecord, type ActivationRecordInput, type RecordHeader } from './record';
+import { decodeRecord, encodeRecord, readRecordHeader, type DecodeOptions, type ActivationDtype, type ActivationRecord, type ActivationRecordInput, type RecordHeader } from './record';
 
 export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024;
 const FRAME_HEADER = 4;
@@ -193,10 +193,10 @@ export class FileStore {
   }
 
   /** The record of `exampleId`, or undefined when the cache does not hold it. */
-  get(exampleId: string): ActivationRecord | undefined {
+  get(exampleId: string, options?: DecodeOptions): ActivationRecord | undefined {
     this.assertOpen();
     const i = this.byId.get(exampleId);
-    return i === undefined ? undefined : this.readAt(i);
+    return i === undefined ? undefined : this.readAt(i, options);
   }
 
   /** Records in append order, including those appended (or, for readers, refreshed in) while iterating. */
@@ -452,10 +452,10 @@ export class FileStore {
     }
   }
 
-  private readAt(i: number): ActivationRecord {
+  private readAt(i: number, options?: DecodeOptions): ActivationRecord {
     const e = this.entries[i];
     const bytes = readExactly(this.readFd(e.segment), e.offset + FRAME_HEADER, e.length);
-    return decodeRecord(bytes, { segment: this.segments[e.segment].name, offset: e.offset, index: i });
+    return decodeRecord(bytes, { segment: this.segments[e.segment].name, offset: e.offset, index: i }, options);
   }
 
   private readFd(seg: number): number {

@@ -2,7 +2,7 @@ export { ActivationError } from './errors';
 export type { ActivationErrorCode, RecordPosition } from './errors';
 export { crc32c } from './crc32c';
 export { encodeRecord, decodeRecord, readRecordHeader, RECORD_VERSION, RECORD_MAGIC } from './record';
-export type { ActivationRecord, ActivationRecordInput, ActivationDtype, TeacherLogits, FullLogits, TopKLogits, RecordHeader } from './record';
+export type { ActivationRecord, ActivationRecordInput, ActivationDtype, DecodeOptions, TeacherLogits, FullLogits, TopKLogits, RecordHeader } from './record';
 export { recordsFromBatch } from './extract';
 export type { TeacherBatch, BatchLogits } from './extract';
 export { cacheKey, canonicalJson, CACHE_KEY_LENGTH } from './cache-key';

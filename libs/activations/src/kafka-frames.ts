@@ -2,7 +2,7 @@
 // consecutive messages of one key; the reassembler yields only whole, checksum-verified records, so a teacher killed
 // between the chunks of a record leaves a torn sequence that is skipped, never served.
 import { ActivationError } from './errors';
-import { RECORD_VERSION, decodeRecord, readRecordHeader, type ActivationRecord, type RecordHeader } from './record';
+import { RECORD_VERSION, decodeRecord, readRecordHeader, type ActivationRecord, type DecodeOptions, type RecordHeader } from './record';
 
 export const ACTS_TOPIC_PREFIX = 'strata.acts.';
 export const CACHES_TOPIC = 'strata.caches';
@@ -137,9 +137,9 @@ export class RecordAssembler {
 }
 
 /** Decodes an assembled record, naming its example id and position if the bytes turn out bad. */
-export function decodeAssembled(r: AssembledRecord, topic: string): ActivationRecord {
+export function decodeAssembled(r: AssembledRecord, topic: string, options?: DecodeOptions): ActivationRecord {
   try {
-    return decodeRecord(r.bytes);
+    return decodeRecord(r.bytes, undefined, options);
   } catch (e) {
     if (e instanceof ActivationError) throw new ActivationError(e.code, `example '${r.exampleId}': ${e.message}`, at(topic, r.partition, r.offset));
     throw e;

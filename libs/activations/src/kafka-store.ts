@@ -7,7 +7,7 @@ import type { KafkaClient, TopicReader, TopicSpec } from '@strata/kafka';
 import { crcOfCrc, hex8 } from './crc32c';
 import { ActivationError } from './errors';
 import { CACHES_TOPIC, DEFAULT_CHUNK_BYTES, RecordAssembler, actsTopic, decodeAssembled, recordMessages, type AssembledRecord } from './kafka-frames';
-import { encodeRecord, readRecordHeader, type ActivationDtype, type ActivationRecord, type ActivationRecordInput } from './record';
+import { encodeRecord, readRecordHeader, type ActivationDtype, type ActivationRecord, type ActivationRecordInput, type DecodeOptions } from './record';
 import type { CacheWriter, CompletionInfoLike, EpochRecords } from './store';
 
 export const ACTS_TOPIC_CONFIG: Record<string, string> = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
@@ -306,7 +306,7 @@ export class KafkaEpoch implements EpochRecords {
     }
   }
 
-  async get(ids: readonly string[]): Promise<ActivationRecord[]> {
+  async get(ids: readonly string[], options?: DecodeOptions): Promise<ActivationRecord[]> {
     const out: ActivationRecord[] = [];
     for (const id of ids) {
       if (this.handedOut.has(id)) throw new ActivationError('DUPLICATE_ID', `example '${id}' was already handed out in this epoch`);
@@ -323,7 +323,7 @@ export class KafkaEpoch implements EpochRecords {
       const r = this.buffer.get(id)!;
       this.buffer.delete(id);
       this.handedOut.add(id);
-      out.push(decodeAssembled(r, actsTopic(this.cacheKey)));
+      out.push(decodeAssembled(r, actsTopic(this.cacheKey), options));
       this.stats.delivered++;
     }
     return out;

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { toFloat16, fromFloat16, toBfloat16, fromBfloat16 } from '@strata/onnx';
+import { toFloat16, fromFloat16Into, toBfloat16, fromBfloat16Into } from '@strata/onnx';
 import { crc32c } from './crc32c';
 import { ActivationError, RecordPosition } from './errors';
 
@@ -259,21 +259,37 @@ export function readRecordHeader(bytes: Uint8Array, position?: RecordPosition): 
 }
 
 /** Parses and verifies one record; states come back as float32 whatever the storage dtype. */
-export function decodeRecord(bytes: Uint8Array, position?: RecordPosition): ActivationRecord {
+export interface DecodeOptions {
+  /**
+   * Decode only these hidden states (a subset of the record's, in this order); the record's `layers` and `states` then
+   * hold just them. The checksum still covers the whole record. A student decodes the states its layer map matches,
+   * not every one the cache holds (docs/BENCHMARKS.md, "KD step").
+   */
+  layers?: readonly number[];
+}
+
+export function decodeRecord(bytes: Uint8Array, position?: RecordPosition, options: DecodeOptions = {}): ActivationRecord {
   const h = readRecordHeader(bytes, position);
   const L = h.layers.length;
   let at = align4(HEADER_BYTES + utf8.encode(h.exampleId).length + 2 * L);
-  const count = L * h.validTokens * h.hiddenSize;
-  let states: Float32Array;
-  if (h.dtype === 'float32') {
-    states = new Float32Array(takeLE(bytes, at, 4 * count, 4));
-    at += 4 * count;
-  } else {
-    const bits = new Uint16Array(takeLE(bytes, at, 2 * count, 2));
-    states = h.dtype === 'float16' ? fromFloat16(bits) : fromBfloat16(bits);
-    at += 2 * count;
-  }
-  const rec: ActivationRecord = { exampleId: h.exampleId, validTokens: h.validTokens, hiddenSize: h.hiddenSize, layers: h.layers, dtype: h.dtype, states };
+  const perLayer = h.validTokens * h.hiddenSize;
+  const width = h.dtype === 'float32' ? 4 : 2;
+  const wanted = options.layers ?? h.layers;
+  const states = new Float32Array(wanted.length * perLayer);
+  wanted.forEach((layer, k) => {
+    const li = h.layers.indexOf(layer);
+    if (li < 0) throw new ActivationError('NOT_FOUND', `example '${h.exampleId}' holds hidden states ${h.layers.join(', ')}, not ${layer}`, position);
+    const from = at + li * width * perLayer;
+    if (h.dtype === 'float32') states.set(new Float32Array(takeLE(bytes, from, 4 * perLayer, 4)), k * perLayer);
+    else {
+      // A view where the bytes allow one (little-endian host, even address), else an aligned copy.
+      const start = bytes.byteOffset + from;
+      const bits = LITTLE_ENDIAN_HOST && start % 2 === 0 ? new Uint16Array(bytes.buffer, start, perLayer) : new Uint16Array(takeLE(bytes, from, 2 * perLayer, 2));
+      (h.dtype === 'float16' ? fromFloat16Into : fromBfloat16Into)(bits, states, k * perLayer);
+    }
+  });
+  at += width * L * perLayer;
+  const rec: ActivationRecord = { exampleId: h.exampleId, validTokens: h.validTokens, hiddenSize: h.hiddenSize, layers: [...wanted], dtype: h.dtype, states };
   if (h.logitsKind === 'full') {
     rec.logits = { kind: 'full', values: new Float32Array(takeLE(bytes, at, 4 * h.logitsWidth, 4)) };
   } else if (h.logitsKind === 'topk') {

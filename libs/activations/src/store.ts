@@ -1,6 +1,6 @@
 // What the pipeline stages need from a cache, whatever holds it: the file store (embedded mode) or Kafka (services).
 // The teacher stage writes through CacheWriter; a student reads one epoch at a time through EpochRecords.
-import type { ActivationDtype, ActivationRecord, ActivationRecordInput } from './record';
+import type { ActivationDtype, ActivationRecord, ActivationRecordInput, DecodeOptions } from './record';
 import type { FileStore } from './file-store';
 
 export interface CompletionInfoLike {
@@ -22,7 +22,8 @@ export interface CacheWriter {
 
 /** The records of one epoch: get() resolves once every asked-for example is available. */
 export interface EpochRecords {
-  get(ids: readonly string[]): Promise<ActivationRecord[]>;
+  /** `options.layers`: decode only those hidden states of each record. */
+  get(ids: readonly string[], options?: DecodeOptions): Promise<ActivationRecord[]>;
   close(): Promise<void>;
 }
 
@@ -50,9 +51,9 @@ export function fileCacheWriter(store: FileStore): CacheWriter {
 /** Random access into a complete file store, as one epoch's records. */
 export function fileEpochRecords(store: FileStore): EpochRecords {
   return {
-    async get(ids) {
+    async get(ids, options) {
       return ids.map((id) => {
-        const rec = store.get(id);
+        const rec = store.get(id, options);
         if (!rec) throw new Error(`example '${id}' is missing from teacher cache ${store.cacheKey}`);
         return rec;
       });

@@ -68,15 +68,21 @@ function float16Table(): Float32Array {
 }
 
 export function fromFloat16(bits: Uint16Array): Float32Array {
+  return fromFloat16Into(bits, new Float32Array(bits.length));
+}
+/** Widens float16 bits into `out` from `offset` (no allocation: cached activations are decoded straight into a batch). */
+export function fromFloat16Into(bits: Uint16Array, out: Float32Array, offset = 0): Float32Array {
   const table = float16Table();
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
+  for (let i = 0; i < bits.length; i++) out[offset + i] = table[bits[i]];
   return out;
 }
 export const toBfloat16 = (values: ArrayLike<number>): Uint16Array => toBits(values, float32ToBfloat16Bits);
 export function fromBfloat16(bits: Uint16Array): Float32Array {
+  return fromBfloat16Into(bits, new Float32Array(bits.length));
+}
+export function fromBfloat16Into(bits: Uint16Array, out: Float32Array, offset = 0): Float32Array {
   // bfloat16 is the top half of a float32: widen the bits in place of converting values.
-  const out = new Uint32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
-  return new Float32Array(out.buffer);
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < bits.length; i++) words[offset + i] = bits[i] << 16;
+  return out;
 }

@@ -1,6 +1,6 @@
 export { DataType, isFloat, bytesPerElement, allocate, ortTypeName } from './dtype';
 export type { TensorArray } from './dtype';
-export { toFloat16, fromFloat16, toBfloat16, fromBfloat16, float32ToFloat16Bits, float16BitsToFloat32, float32ToBfloat16Bits, bfloat16BitsToFloat32 } from './half';
+export { toFloat16, fromFloat16, fromFloat16Into, toBfloat16, fromBfloat16, fromBfloat16Into, float32ToFloat16Bits, float16BitsToFloat32, float32ToBfloat16Bits, bfloat16BitsToFloat32 } from './half';
 export { attr, attrInt, attrFloat, attrInts, numel, OPSET, IR_VERSION } from './ir';
 export type { Attribute, Node, Graph, Model, Tensor, ValueInfo, Dim } from './ir';
 export { encodeModel, decodeModel } from './proto';

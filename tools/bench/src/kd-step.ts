@@ -124,7 +124,7 @@ export async function benchKdStep(options: KdStepOptions = {}): Promise<KdStepRe
     const key = bucketKey(batch, seqLen);
     const assemble = async (i: number) => {
       const b = batches[i % batches.length];
-      const recs = await records.get(Array.from(b.rowIndex.subarray(0, b.size), (r) => ids[r]));
+      const recs = await records.get(Array.from(b.rowIndex.subarray(0, b.size), (r) => ids[r]), { layers: needed });
       return { b, feeds: { ...batchFeeds(b, true), ...teacherFeeds(b, recs, cachedLayers, needed, c.hidden, cfg.numLabels) } };
     };
 

@@ -102,14 +102,18 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
   return { g, loss: total, dropoutSites: bert.dropoutSites };
 }
 
-/** Lays cached records out as padded [B, S, D] teacher inputs for one batch. */
+/**
+ * Lays cached records out as padded [B, S, D] teacher inputs for one batch. The records may hold only the `needed`
+ * states (read with `{ layers: needed }`, as the trainer does) or every cached one.
+ */
 export function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers: number[], needed: number[], hidden: number, classes: number): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of needed) {
-    const li = cachedLayers.indexOf(t);
-    if (li < 0) throw new Error(`teacher hidden state ${t} is not in the cache (cached: ${cachedLayers.join(', ')})`);
+    if (!cachedLayers.includes(t)) throw new Error(`teacher hidden state ${t} is not in the cache (cached: ${cachedLayers.join(', ')})`);
     const data = new Float32Array(b.batchSize * b.length * hidden);
     records.forEach((rec, r) => {
+      const li = rec.layers.indexOf(t);
+      if (li < 0) throw new Error(`cached example '${rec.exampleId}' was read without teacher hidden state ${t} (read: ${rec.layers.join(', ')})`);
       const n = rec.validTokens;
       if (n > b.length) throw new Error(`cached example '${rec.exampleId}' has ${n} tokens, more than the batch length ${b.length}: the cache was made with another tokenizer or max length`);
       data.set(rec.states.subarray(li * n * hidden, (li + 1) * n * hidden), r * b.length * hidden);
@@ -196,7 +200,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       },
       endEpoch: closeEpoch,
       feeds: async (b, epoch) => {
-        const records = await epochRecords!.get(Array.from(b.rowIndex.subarray(0, b.size), (r) => train.ids[r]));
+        const records = await epochRecords!.get(Array.from(b.rowIndex.subarray(0, b.size), (r) => train.ids[r]), { layers: needed[epoch] });
         return { ...batchFeeds(b, true), ...teacherFeeds(b, records, cachedLayers, needed[epoch], teacher.config.hidden, teacher.config.numLabels) };
       },
       onStep: opts.onStep ? (st) => opts.onStep!({ ...st, totalSteps }) : undefined,
