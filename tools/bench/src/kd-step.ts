@@ -6,7 +6,7 @@ import { makeBatches, type BatchRow } from '@strata/data';
 import { studentKdGraph, teacherFeeds } from '@strata/experiment';
 import { kdLossConfig, layerMap, type KdLossConfig, type LayerMap } from '@strata/kd';
 import { BERT_DEFAULTS, BertConfig, bertForwardFlops, bertParamSpecs, initParams } from '@strata/nn';
-import { createSession } from '@strata/onnx';
+import { createSession, quantizeWeightsInt8, type Model } from '@strata/onnx';
 import { Rng, Trainer, batchFeeds, bertInferenceModel, bucketKey, type StepPhases } from '@strata/train';
 import { measureMatMulPeak } from './matmul-peak';
 
@@ -51,6 +51,9 @@ export interface KdStepReport {
   ratio: number;
   /** The teacher's inference forward alone on the same batch (hidden states + logits), float32. */
   teacher_forward_ms?: number;
+  /** The same forward with the teacher's weight products in int8 (cache.teacherPrecision: int8), and its speed-up. */
+  teacher_forward_int8_ms?: number;
+  int8_speedup?: number;
   /** Student KD step with the teacher's forward inside (the paper's code path: no cache) over the cached step. */
   online_over_cached?: number;
   step_ms_all: number[];
@@ -146,19 +149,25 @@ export async function benchKdStep(options: KdStepOptions = {}): Promise<KdStepRe
     reader.close();
 
     let teacherForwardMs: number | undefined;
+    let teacherInt8Ms: number | undefined;
     if (options.teacher ?? true) {
-      log(`timing the ${c.teacherLayers}-layer teacher's forward (float32)`);
+      log(`timing the ${c.teacherLayers}-layer teacher's forward (float32, then int8)`);
       const values = initParams(bertParamSpecs(teacherCfg), () => rng.next());
-      const teacher = await createSession(bertInferenceModel(teacherCfg, batch, seqLen, { kind: 'initializers', values }));
-      const tt: number[] = [];
-      await teacher.run(batchFeeds(batches[0], false));
-      for (let i = 0; i < steps; i++) {
-        const t0 = performance.now();
-        await teacher.run(batchFeeds(batches[i % batches.length], false));
-        tt.push(performance.now() - t0);
-      }
-      await teacher.release();
-      teacherForwardMs = median(tt);
+      const model = bertInferenceModel(teacherCfg, batch, seqLen, { kind: 'initializers', values });
+      const forward = async (m: Model) => {
+        const teacher = await createSession(m);
+        const tt: number[] = [];
+        await teacher.run(batchFeeds(batches[0], false));
+        for (let i = 0; i < steps; i++) {
+          const t0 = performance.now();
+          await teacher.run(batchFeeds(batches[i % batches.length], false));
+          tt.push(performance.now() - t0);
+        }
+        await teacher.release();
+        return median(tt);
+      };
+      teacherForwardMs = await forward(model);
+      teacherInt8Ms = await forward(quantizeWeightsInt8(model).model);
     }
 
     const stepMs = median(times);
@@ -181,6 +190,8 @@ export async function benchKdStep(options: KdStepOptions = {}): Promise<KdStepRe
       peak_gflops: peak.gflops,
       ratio: achieved / peak.gflops,
       teacher_forward_ms: teacherForwardMs,
+      teacher_forward_int8_ms: teacherInt8Ms,
+      int8_speedup: teacherForwardMs !== undefined && teacherInt8Ms !== undefined ? teacherForwardMs / teacherInt8Ms : undefined,
       online_over_cached: teacherForwardMs === undefined ? undefined : (teacherForwardMs + stepMs) / stepMs,
       step_ms_all: times,
       final_loss: finalLoss,

@@ -41,7 +41,7 @@ function formatKdStep(r: KdStepReport): string {
     `${c.name}: student ${c.layers} x ${c.hidden}, ${c.heads} heads, FFN ${c.ffn}, vocab ${c.vocab}, batch ${c.batch} x ${c.seq_len}; ${c.teacher_layers}-layer teacher cached in float16; ${r.strategy} map ${JSON.stringify(r.layer_map)}`,
     `KD step: ${r.step_ms.toFixed(0)} ms, ${r.examples_per_s.toFixed(1)} examples/s; ${phases.join(', ')}`,
     `achieved ${r.achieved_gflops.toFixed(1)} GFLOP/s; ONNX Runtime MatMul peak ${r.peak_gflops.toFixed(1)} GFLOP/s; ratio ${r.ratio.toFixed(3)}`,
-    r.teacher_forward_ms === undefined ? '' : `teacher forward (float32): ${r.teacher_forward_ms.toFixed(0)} ms; with it in every step (no cache) ${r.online_over_cached!.toFixed(2)}x the cached step`,
+    r.teacher_forward_ms === undefined ? '' : `teacher forward (float32): ${r.teacher_forward_ms.toFixed(0)} ms; with it in every step (no cache) ${r.online_over_cached!.toFixed(2)}x the cached step; int8 teacher forward ${r.teacher_forward_int8_ms!.toFixed(0)} ms (${r.int8_speedup!.toFixed(2)}x faster)`,
   ].filter(Boolean).join('\n');
 }
 
