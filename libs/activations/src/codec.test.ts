@@ -39,6 +39,18 @@ describe('crc32c', () => {
     expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
     expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
   });
+  it('gives the bit-at-a-time result at every start address and length (word and byte paths alike)', () => {
+    const bitwise = (b: Uint8Array) => {
+      let c = 0xffffffff;
+      for (const x of b) {
+        c ^= x;
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const all = Uint8Array.from({ length: 200 }, (_, i) => (i * 131 + 7) & 0xff);
+    for (let start = 0; start < 9; start++) for (const len of [0, 1, 7, 8, 9, 31, 64, 150]) expect(crc32c(all.subarray(start, start + len))).toBe(bitwise(all.subarray(start, start + len)));
+  });
 });
 
 describe('encodeRecord / decodeRecord', () => {

@@ -93,6 +93,28 @@ describe('elementwise rules (float64 finite differences)', () => {
     }
   });
 
+  it('the Gather gradient of a table of a few rows (token types) sums exactly through its one-hot product', async () => {
+    const [n, rows, width] = [4096, 2, 64];
+    const g = new GraphBuilder();
+    g.input('e', DataType.FLOAT, [rows, width]);
+    g.input('i', DataType.INT64, [n]);
+    const loss = g.op('ReduceSum', [g.op('Gather', ['e', 'i'])], { keepdims: attr.i(0) });
+    g.output(loss);
+    const model = addGradients(g.build(), { loss, wrt: ['e'] });
+    expect(model.graph.nodes.some((nd) => nd.opType === 'ScatterElements')).toBe(false);
+    const session = await createSession(model, { threads: 2 });
+    // Row 0 is hit 1,000 times, row 1 the other 3,096.
+    const feeds = {
+      e: toOrt(makeTensor('e', DataType.FLOAT, [rows, width], new Float32Array(rows * width))),
+      i: toOrt(makeTensor('i', DataType.INT64, [n], BigInt64Array.from({ length: n }, (_, k) => (k % 4 === 0 && k < 4000 ? 0n : 1n)))),
+    };
+    for (let run = 0; run < 5; run++) {
+      const grad = (await session.run(feeds)).e_grad.data as Float32Array;
+      expect(Array.from(new Set(grad.subarray(0, width)))).toEqual([1000]);
+      expect(Array.from(new Set(grad.subarray(width)))).toEqual([3096]);
+    }
+  });
+
   it('Dropout in training mode scales the gradient by the mask it drew', async () => {
     const g = new GraphBuilder();
     g.input('x', DataType.FLOAT, [4, 50]);
