@@ -80,6 +80,7 @@ export async function benchKdStep(options: KdStepOptions = {}): Promise<KdStepRe
   const seqLen = options.seqLen ?? 128;
   const strategy = options.strategy ?? 'forward';
   const log = options.log ?? (() => undefined);
+  if (!(seqLen <= c.maxPositions)) throw new Error(`kd-step: --seq-len ${seqLen} is longer than the ${name} configuration's ${c.maxPositions} positions`);
   // examples/table1-sst2-pretrained.yaml's loss.
   const loss = kdLossConfig({ ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: 'bert-reference' });
   const teacherCfg: BertConfig = { ...BERT_DEFAULTS, vocabSize: c.vocab, numLabels: 2, layers: c.teacherLayers, hidden: c.hidden, heads: c.heads, intermediate: c.ffn, maxPositions: c.maxPositions };

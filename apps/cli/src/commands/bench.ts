@@ -46,7 +46,7 @@ function formatKdStep(r: KdStepReport): string {
   ].filter(Boolean).join('\n');
 }
 
-const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean, o: { smoke?: boolean; config?: string; steps?: number }) => Promise<void> }> = {
+const BENCHES: Record<string, { description: string; long?: boolean; run: (json: boolean, o: { smoke?: boolean; config?: string; steps?: number; seqLen?: number }) => Promise<void> }> = {
   'table1-dart': reproduction('table1-dart', 'table1-dart.yaml', 'the DART reproduction (examples/table1-dart.yaml; 12+12-layer teacher, 3+3 students; needs ../shared/data; about 3 hours; --smoke: minutes + estimate)'),
   commonsenseqa: reproduction('commonsenseqa', 'commonsenseqa.yaml', 'the CommonsenseQA reproduction (examples/commonsenseqa.yaml; decoder-only 8-layer teacher, 2-layer students; needs ../shared/data; --smoke: minutes + estimate)'),
   hellaswag: reproduction('hellaswag', 'hellaswag.yaml', 'the HellaSwag reproduction (examples/hellaswag.yaml; validation set carved 80/20 into train/test; needs ../shared/data; --smoke: minutes + estimate)'),
@@ -175,7 +175,7 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
     run: async (json, o) => {
       const names = o.config ? [o.config as KdStepConfigName] : (Object.keys(KD_STEP_CONFIGS) as KdStepConfigName[]);
       for (const config of names) {
-        const r = await benchKdStep({ config, steps: o.steps, log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+        const r = await benchKdStep({ config, steps: o.steps, seqLen: o.seqLen, log: json ? undefined : (l) => process.stderr.write(`${l}\n`) });
         process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatKdStep(r)}\n`);
       }
     },
@@ -212,15 +212,16 @@ export function registerBenchCommands(program: Command): void {
     .option('--smoke', 'reproductions only: a few-minute run of the same models on a sample, with the full run\'s estimated wall time')
     .option('--config <name>', `kd-step only: one student configuration (${Object.keys(KD_STEP_CONFIGS).join(', ')})`)
     .option('--steps <n>', 'kd-step only: timed steps after the warm-up (default 6; the median is reported)', positiveInt('--steps'))
+    .option('--seq-len <n>', 'kd-step only: tokens per example, all valid (default 128)', positiveInt('--seq-len'))
     .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.description}`).join('\n')}\n`)
-    .action(async (name: string, opts: { json?: boolean; smoke?: boolean; config?: string; steps?: number }) => {
+    .action(async (name: string, opts: { json?: boolean; smoke?: boolean; config?: string; steps?: number; seqLen?: number }) => {
       const names = name === 'all' ? Object.keys(BENCHES).filter((n) => !BENCHES[n].long) : [name];
       for (const n of names) {
         const bench = BENCHES[n];
         if (!bench) throw new Error(`unknown benchmark '${n}'; choose one of ${Object.keys(BENCHES).join(', ')}, or all`);
         // Reproductions run for hours and resume: a signal lets them save where they are.
         if (bench.long) await withStopOnSignals(() => bench.run(!!opts.json, { smoke: opts.smoke }));
-        else await bench.run(!!opts.json, { smoke: opts.smoke, config: opts.config, steps: opts.steps });
+        else await bench.run(!!opts.json, { smoke: opts.smoke, config: opts.config, steps: opts.steps, seqLen: opts.seqLen });
       }
     });
 }
