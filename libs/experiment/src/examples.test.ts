@@ -7,7 +7,7 @@ const dir = path.resolve(__dirname, '../../../examples');
 describe('examples/*.yaml', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   it('are all there', () => {
-    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2-pretrained.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
+    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2-pretrained-int8.yaml', 'table1-sst2-pretrained.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
   });
   it.each(files)('%s validates and plans the five strategies x both inits', (file) => {
     const manifest = parseManifest(fs.readFileSync(path.join(dir, file), 'utf8'), file);
@@ -31,6 +31,13 @@ describe('examples/*.yaml', () => {
     expect(path.resolve(dir, m.spec.teacher.pretrained!)).toBe(path.resolve(dir, '../../shared/models/all-MiniLM-L6-v2'));
     expect(m.spec.teacher.finetune).toMatchObject({ epochs: 2, maxTrainExamples: 67349 });
     expect(m.spec.students.loss.normalize).toBe('bert-reference');
+    expect(m.spec.cache.teacherPrecision).toBe('float32');
+  });
+  it('its int8 twin differs from it only in the name and the cache\'s teacher precision', () => {
+    const [a, b] = ['table1-sst2-pretrained.yaml', 'table1-sst2-pretrained-int8.yaml'].map((f) => parseManifest(fs.readFileSync(path.join(dir, f), 'utf8'), f));
+    expect(b.spec.cache.teacherPrecision).toBe('int8');
+    expect({ ...b.spec, cache: { ...b.spec.cache, teacherPrecision: 'float32' } }).toEqual(a.spec);
+    expect(b.metadata.name).toBe('table1-sst2-pretrained-int8');
   });
   it('quickstart needs no shared data (the embedded spam task) and trains on the train split', () => {
     const m = parseManifest(fs.readFileSync(path.join(dir, 'quickstart.yaml'), 'utf8'), 'quickstart.yaml');

@@ -44,7 +44,7 @@ describe('parseManifest: a valid manifest', () => {
       spec: {
         task: 'sst2',
         teacher: { onnx: 'path/to/teacher.onnx' },
-        cache: { dtype: 'float16', store: 'file' },
+        cache: { dtype: 'float16', store: 'file', teacherPrecision: 'float32' },
         students: {
           depths: [3],
           inits: ['copy', 'random'],
@@ -71,7 +71,7 @@ describe('parseManifest: a valid manifest', () => {
     });
     expect(m.spec.students.strategies).toEqual(['none', 'forward', 'reverse', 'all-to-one', 'out-of-order-random']);
     expect(m.spec.students.inits).toEqual(['random', 'copy']);
-    expect(m.spec.cache).toEqual({ dtype: 'float16', store: 'file' });
+    expect(m.spec.cache).toEqual({ dtype: 'float16', store: 'file', teacherPrecision: 'float32' });
     expect(m.spec.analysis).toEqual({ angles: true });
   });
 
