@@ -1,7 +1,7 @@
 // BERT-style encoder classifier as an ONNX graph (post-LN, Hugging Face parameter names).
 import { DataType, GraphBuilder, attr } from '@strata/onnx';
 import { exposeOutput, nominalSizes } from './attention';
-import { Activation, Blocks, DropoutSite } from './blocks';
+import { Activation, Blocks, DropoutSite, TableLookup } from './blocks';
 import { ParamDeclarer, ParamSource, ParamSpec } from './params';
 
 export interface BertConfig {
@@ -63,6 +63,8 @@ export interface BertGraph {
   logits: string;
   params: ParamSpec[];
   dropoutSites: DropoutSite[];
+  /** The word-embedding lookup (the table is most of a small BERT's parameters; its gradient is sparse in rows). */
+  lookups: TableLookup[];
   /** Exposes a tensor as a graph output; in a dynamic-axes graph with its batch and sequence dims declared symbolic. */
   output(name: string): string;
 }
@@ -116,7 +118,8 @@ export function buildBert(cfg: BertConfig, opts: BertGraphOptions): BertGraph {
   }
 
   // Embeddings: word + position + token type, LayerNorm, dropout.
-  const word = g.op('Gather', [p.declare('bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H], 'normal', false), inputIds]);
+  const wordTable = p.declare('bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H], 'normal', false);
+  const word = g.op('Gather', [wordTable, inputIds]);
   // Dynamic: ids 0..S-1 in every row, an exclusive running count of ones shaped like input_ids. ONNX Runtime then sees
   // [batch_size, sequence_length] on both sides of the embedding Adds and fuses the embedding LayerNorm as in the static
   // graph; a Slice of the table to a computed length hides that shape, and the outputs then differ in the last bits.
@@ -161,7 +164,7 @@ export function buildBert(cfg: BertConfig, opts: BertGraphOptions): BertGraph {
   const logits = g.op('Identity', [b.linear(pooled, 'classifier', H, cfg.numLabels)], {}, { output: 'logits' });
   const symbolic = dynamic ? new Map([[B, BERT_DYNAMIC_DIMS.batch], [S, BERT_DYNAMIC_DIMS.seqLen]]) : undefined;
   const output = (name: string): string => exposeOutput(g, name, symbolic);
-  return { g, inputIds, attentionMask, tokenTypeIds, hiddenStates, logits, params: p.specs, dropoutSites: b.dropoutSites, output };
+  return { g, inputIds, attentionMask, tokenTypeIds, hiddenStates, logits, params: p.specs, dropoutSites: b.dropoutSites, lookups: [{ param: wordTable, ids: inputIds, output: word }], output };
 }
 
 /** The parameter list of a configuration (names, shapes, init), without building a graph. */

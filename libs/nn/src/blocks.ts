@@ -11,6 +11,16 @@ export interface DropoutSite {
   rate: number;
 }
 
+/**
+ * An embedding table read by one Gather: `output` = Gather(`param`, `ids`). A trainer may take this parameter's
+ * gradient as the rows of d`output` summed by id instead of as a dense table-sized tensor.
+ */
+export interface TableLookup {
+  param: string;
+  ids: string;
+  output: string;
+}
+
 export class Blocks {
   readonly dropoutSites: DropoutSite[] = [];
   constructor(

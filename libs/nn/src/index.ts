@@ -8,6 +8,6 @@ export { QWEN3_DEFAULTS, buildQwen3, buildQwen3Step, qwen3ForwardFlops, qwen3Par
 export type { Qwen3Config, Qwen3Graph, Qwen3GraphOptions, Qwen3StepGraph } from './qwen3';
 export { MASKED, applyRope, ropeTables } from './attention';
 export { Blocks } from './blocks';
-export type { Activation, DropoutSite } from './blocks';
+export type { Activation, DropoutSite, TableLookup } from './blocks';
 export { ParamDeclarer, initParams } from './params';
 export type { ParamSpec, ParamInit, ParamSource } from './params';

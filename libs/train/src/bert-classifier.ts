@@ -35,7 +35,7 @@ export function bertTrainGraph(cfg: BertConfig, key: string): TrainGraph {
   const labels = bert.g.input('labels', DataType.INT64, [batch]);
   const weights = bert.g.input('example_weights', DataType.FLOAT, [batch]);
   const loss = weightedCrossEntropy(bert.g, bert.logits, labels, weights);
-  return { g: bert.g, loss, dropoutSites: bert.dropoutSites, fetch: [bert.logits] };
+  return { g: bert.g, loss, dropoutSites: bert.dropoutSites, lookups: bert.lookups, fetch: [bert.logits] };
 }
 
 /** Forward-only graph exposing logits and every hidden state; parameters as inputs (eval) or initializers (export). */

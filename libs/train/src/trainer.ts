@@ -1,7 +1,7 @@
 import { appendGradients } from '@strata/autodiff';
 import { GraphBuilder, SessionOptions, createSession, numel, ort } from '@strata/onnx';
-import type { DropoutSite, ParamSpec } from '@strata/nn';
-import { ADAMW_DEFAULTS, AdamWConfig, AdamWSlot, adamwUpdate, globalNorm } from './adamw';
+import type { DropoutSite, ParamSpec, TableLookup } from '@strata/nn';
+import { ADAMW_DEFAULTS, AdamWConfig, AdamWSlot, adamwUpdate, adamwUpdateRows, globalNorm, sumRowsById } from './adamw';
 import { CheckpointState, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { Rng, fillDropoutMask } from './rng';
 import { ScheduleConfig, learningRate } from './schedule';
@@ -13,6 +13,11 @@ export interface TrainGraph {
   dropoutSites: DropoutSite[];
   /** Other tensors to return from each step (e.g. logits for running accuracy). */
   fetch?: string[];
+  /**
+   * Embedding tables read through one Gather: their gradients are taken as the looked-up rows' gradients and summed
+   * by id in JS, not as a dense table-sized tensor (same numbers; docs/BENCHMARKS.md, "KD step").
+   */
+  lookups?: TableLookup[];
 }
 
 export interface TrainerOptions {
@@ -51,12 +56,16 @@ export interface StepPhases {
   adamw: number;
 }
 
+/** Where a parameter's gradient comes from: a dense output, or the rows of a table lookup's output and its ids. */
+type GradSource = { param: string; grad: string } | { param: string; grad: string; ids: string; width: number; rows: number };
+
 interface Bucket {
   session: ort.InferenceSession;
   masks: { site: DropoutSite; data: Float32Array; tensor: ort.Tensor }[];
   loss: string;
   fetch: string[];
-  gradNames: [string, string][];
+  /** In parameter order (the order the gradient norm sums in). */
+  grads: GradSource[];
 }
 
 /** Trains parameters fed as graph inputs: one ONNX Runtime run per step for loss and gradients, AdamW in JS. */
@@ -93,7 +102,10 @@ export class Trainer {
     if (!b) {
       b = (async () => {
         const graph = this.opts.buildGraph(key);
-        const wrt = this.opts.params.map((p) => p.name).filter((n) => this.isTrainable(n));
+        const trainable = this.opts.params.filter((p) => this.isTrainable(p.name));
+        // A table only that Gather reads, with ids fed each step: differentiate its output instead of the table.
+        const lookups = new Map((graph.lookups ?? []).filter((l) => graph.g.nodes.filter((n) => n.inputs.includes(l.param)).length === 1 && graph.g.inputs.some((i) => i.name === l.ids)).map((l) => [l.param, l]));
+        const wrt = trainable.map((p) => lookups.get(p.name)?.output ?? p.name);
         const grads = appendGradients(graph.g, { loss: graph.loss, wrt });
         if (!graph.g.outputs.some((o) => o.name === graph.loss)) graph.g.output(graph.loss);
         const fetch = graph.fetch ?? [];
@@ -103,7 +115,11 @@ export class Trainer {
           const data = new Float32Array(numel(site.shape));
           return { site, data, tensor: new ort.Tensor('float32', data, site.shape) };
         });
-        return { session, masks, loss: graph.loss, fetch, gradNames: Object.entries(grads) };
+        const sources: GradSource[] = trainable.map((p) => {
+          const l = lookups.get(p.name);
+          return l ? { param: p.name, grad: grads[l.output], ids: l.ids, width: numel(p.shape.slice(1)), rows: p.shape[0] } : { param: p.name, grad: grads[p.name] };
+        });
+        return { session, masks, loss: graph.loss, fetch, grads: sources };
       })();
       this.buckets.set(key, b);
     }
@@ -125,14 +141,20 @@ export class Trainer {
     const t2 = performance.now();
     const loss = Number(out[b.loss].data[0]);
     if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${this.step}; lower the learning rate or check the inputs`);
-    const grads = b.gradNames.map(([p, gname]) => [p, out[gname].data as Float32Array] as const);
-    const norm = globalNorm(grads.map(([, g]) => g));
+    type Grad = { param: string; dense: Float32Array } | { param: string; width: number; rows: Int32Array; sums: Float32Array };
+    const grads = b.grads.map((s): Grad =>
+      'ids' in s ? { param: s.param, width: s.width, ...sumRowsById(feeds[s.ids].data as BigInt64Array, out[s.grad].data as Float32Array, s.width, s.rows) } : { param: s.param, dense: out[s.grad].data as Float32Array },
+    );
+    const norm = globalNorm(grads.map((g) => ('dense' in g ? g.dense : g)));
     const t3 = performance.now();
     const clip = this.opts.clipNorm ?? 1;
     const scale = clip > 0 && norm > clip ? clip / norm : 1;
     const lr = learningRate(this.step, this.opts.schedule);
     this.step++;
-    for (const [p, g] of grads) adamwUpdate(this.slots.get(p)!, g, lr, this.step, this.cfg, scale);
+    for (const g of grads) {
+      if ('dense' in g) adamwUpdate(this.slots.get(g.param)!, g.dense, lr, this.step, this.cfg, scale);
+      else adamwUpdateRows(this.slots.get(g.param)!, g.width, g.rows, g.sums, lr, this.step, this.cfg, scale);
+    }
     const t4 = performance.now();
     const fetched: Record<string, ort.Tensor> = {};
     for (const f of b.fetch) fetched[f] = out[f];

@@ -99,7 +99,7 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
     terms.hidden = hiddenMse(g, pairs, mask, { normalize: loss.normalize, batchSize: batch });
   }
   const total = totalKdLoss(g, terms, { ce: loss.ce, kl: loss.kl, hidden: loss.hidden });
-  return { g, loss: total, dropoutSites: bert.dropoutSites };
+  return { g, loss: total, dropoutSites: bert.dropoutSites, lookups: bert.lookups };
 }
 
 /**
