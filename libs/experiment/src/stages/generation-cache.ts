@@ -90,7 +90,7 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     const batches = makeBatches(rows, { ...generationBatchOptions(opts.task, batchSize, opts.maxLength, opts.maxTargetLength, 0), shuffle: false });
     const sessions = new SessionPool<ort.InferenceSession>((session) => session.release());
     const hidden = hiddenSize(model);
-    const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype})`, rows.length);
+    const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype}${teacherPrecision === 'int8' ? ', int8 teacher' : ''})`, rows.length);
     for (const b of batches) {
       const stop = stopRequested();
       if (stop !== undefined) {
