@@ -67,6 +67,20 @@ describe('generation pipeline stages', () => {
     expect(enc.logits).toBeUndefined();
     store.close();
     expect((await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet })).computed).toBe(false);
+    // From the teacher quantized to int8: its own key, records of the same layout, states near float32's.
+    const int8 = await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet, teacherPrecision: 'int8' });
+    expect(int8.cacheKey).not.toBe(cache.cacheKey);
+    const q = FileStore.open(cacheRoot, int8.cacheKey, { readOnly: true });
+    expect(q.readManifest()!.meta).toMatchObject({ teacherPrecision: 'int8' });
+    const f = FileStore.open(cacheRoot, cache.cacheKey, { readOnly: true });
+    const [fd, qd] = [f.get(`dec:${first.id}`)!, q.get(`dec:${first.id}`)!];
+    f.close();
+    expect(qd.states.length).toBe(fd.states.length);
+    let [num, den] = [0, 0];
+    fd.states.forEach((x, i) => ((num += (qd.states[i] - x) ** 2), (den += x * x)));
+    expect(Math.sqrt(num / den)).toBeGreaterThan(0);
+    expect(Math.sqrt(num / den)).toBeLessThan(0.1);
+    q.close();
 
     const student = initialGenerationStudent(teacher, 1, 'copy', 3);
     expect(Array.from(student.get('model.encoder.layers.0.fc1.weight')!)).toEqual(Array.from(teacher.values.get('model.encoder.layers.1.fc1.weight')!));
