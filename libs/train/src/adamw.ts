@@ -69,27 +69,20 @@ function updateRange(slot: AdamWSlot, grad: ArrayLike<number> | undefined, shift
  * and returns the touched rows sorted with their sums.
  */
 export function sumRowsById(ids: BigInt64Array, updates: Float32Array, width: number, tableRows: number): { rows: Int32Array; sums: Float32Array } {
-  const slotOf = new Map<number, number>();
-  const order: number[] = [];
+  const row = new Int32Array(ids.length);
   for (let k = 0; k < ids.length; k++) {
-    let r = Number(ids[k]);
-    if (r < 0) r += tableRows;
-    if (!slotOf.has(r)) {
-      slotOf.set(r, order.length);
-      order.push(r);
-    }
+    const r = Number(ids[k]);
+    row[k] = r < 0 ? r + tableRows : r;
   }
-  const acc = new Float32Array(order.length * width);
-  for (let k = 0; k < ids.length; k++) {
-    let r = Number(ids[k]);
-    if (r < 0) r += tableRows;
-    const to = slotOf.get(r)! * width;
-    const from = k * width;
-    for (let j = 0; j < width; j++) acc[to + j] += updates[from + j];
-  }
-  const rows = Int32Array.from(order).sort();
+  const rows = Int32Array.from(new Set(row)).sort();
+  const slot = new Int32Array(tableRows);
+  rows.forEach((r, k) => (slot[r] = k));
   const sums = new Float32Array(rows.length * width);
-  rows.forEach((r, k) => sums.set(acc.subarray(slotOf.get(r)! * width, (slotOf.get(r)! + 1) * width), k * width));
+  for (let k = 0; k < ids.length; k++) {
+    const to = slot[row[k]] * width;
+    const from = k * width;
+    for (let j = 0; j < width; j++) sums[to + j] += updates[from + j];
+  }
   return { rows, sums };
 }
 
