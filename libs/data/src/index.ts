@@ -1,4 +1,5 @@
 export { DataError, type DataErrorCode, type DataErrorDetails } from './errors';
+export { decodeUtf8, invalidUtf8Offset } from './io';
 export * from './types';
 export { DATA_ROOT_ENV, MODELS_ROOT_ENV, resolveDataRoot, resolveModelsRoot, sharedModelDir, taskDataDir } from './paths';
 export { FINGERPRINT_VERSION, canonicalJson, fingerprintExamples } from './fingerprint';

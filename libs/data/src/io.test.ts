@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError } from './errors';
-import { SkipCollector, readJsonArray, readJsonLines, readTextFile, readTsv } from './io';
+import { SkipCollector, invalidUtf8Offset, readJsonArray, readJsonLines, readTextFile, readTsv } from './io';
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'strata-io-'))));
@@ -87,5 +87,31 @@ describe('SkipCollector', () => {
     expect(report.byReason).toEqual({ 'missing label': 5, 'empty text': 20 });
     expect(report.samples).toHaveLength(20);
     expect(report.samples[0]).toEqual({ file: 'f.tsv', line: 2, reason: 'missing label' });
+  });
+});
+
+describe('invalid UTF-8', () => {
+  it('fails with file, line and byte offset instead of replacing bytes with U+FFFD', () => {
+    // Latin-1 'café' in the second row: before, it read as 'caf\ufffd' and the tokenizer learned one more token.
+    const bytes = Buffer.concat([Buffer.from('sentence\tlabel\ngood\t1\ncaf'), Buffer.from([0xe9]), Buffer.from('\t0\n')]);
+    const file = write('latin1.tsv', bytes);
+    expect(() => readTsv(file)).toThrow(
+      new DataError('MALFORMED_ROW', 'not UTF-8 at byte offset 25 (bytes 0xe9 0x09 0x30 0x0a); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)', { file, line: 3 }),
+    );
+    expect(() => readJsonLines(write('bad.jsonl', Buffer.from([0x7b, 0x7d, 0x0a, 0xff, 0x0a])))).toThrow(/bad\.jsonl:2: not UTF-8 at byte offset 3 \(bytes 0xff 0x0a\)/);
+    const gz = write('bad.tsv.gz', gzipSync(Buffer.from([0x61, 0x0a, 0x62, 0xc3])));
+    expect(() => readTextFile(gz)).toThrow(/bad\.tsv\.gz:2: not UTF-8 at byte offset 3 \(bytes 0xc3\)/);
+  });
+
+  it('finds the first ill-formed sequence as Unicode table 3-7 defines it', () => {
+    const at = (...b: number[]) => invalidUtf8Offset(Uint8Array.from(b));
+    expect(at(0x61, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80)).toBe(-1); // a é € 😀
+    expect(at(0x61, 0xc0, 0xaf)).toBe(1); // overlong '/'
+    expect(at(0xe0, 0x80, 0xaf)).toBe(0); // overlong three-byte form
+    expect(at(0x61, 0xed, 0xa0, 0x80)).toBe(1); // a UTF-16 surrogate
+    expect(at(0xf4, 0x90, 0x80, 0x80)).toBe(0); // above U+10FFFF
+    expect(at(0x61, 0x62, 0xe2, 0x82)).toBe(2); // truncated at the end
+    expect(at(0x80)).toBe(0); // a lone continuation byte
+    expect(at(0xf5, 0x80, 0x80, 0x80)).toBe(0);
   });
 });

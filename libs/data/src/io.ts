@@ -3,13 +3,61 @@ import { gunzipSync } from 'node:zlib';
 import { DataError, malformedRow } from './errors';
 import type { SkipReport, SkippedRow } from './types';
 
-/** Whole file as UTF-8 text; `.gz` files are gunzipped; a UTF-8 BOM is dropped. */
+/** Whole file as UTF-8 text; `.gz` files are gunzipped; a UTF-8 BOM is dropped; invalid UTF-8 is an error. */
 export function readTextFile(file: string): string {
   if (!existsSync(file)) throw new DataError('MISSING_DATA', `file not found: ${file}`);
   let bytes: Buffer = readFileSync(file);
   if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
-  const text = bytes.toString('utf8');
+  const text = decodeUtf8(bytes, file);
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 text of `bytes`, refusing what is not UTF-8 instead of replacing it with U+FFFD (which would change the
+ * data without a word: a tokenizer would learn the replacement character). The error names the file, the line and
+ * the byte offset of the first bad sequence, as Python's decoder counts it.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    const at = invalidUtf8Offset(bytes);
+    let line = 1;
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
+    const shown = Array.from(bytes.subarray(at, Math.min(at + 4, bytes.length)), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+    throw new DataError('MALFORMED_ROW', `not UTF-8 at byte offset ${at} (bytes ${shown}); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)`, { file, line });
+  }
+}
+
+/**
+ * Offset of the first byte that does not begin a well-formed UTF-8 sequence (Unicode's table 3-7: no overlong
+ * forms, surrogates or code points above U+10FFFF), or -1 when all of `bytes` is UTF-8.
+ */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  const n = bytes.length;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => k < n && bytes[k] >= lo && bytes[k] <= hi;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) i += 1;
+    else if (b >= 0xc2 && b <= 0xdf) {
+      if (!cont(i + 1)) return i;
+      i += 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      const lo = b === 0xe0 ? 0xa0 : 0x80;
+      const hi = b === 0xed ? 0x9f : 0xbf;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2)) return i;
+      i += 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      const lo = b === 0xf0 ? 0x90 : 0x80;
+      const hi = b === 0xf4 ? 0x8f : 0xbf;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2) || !cont(i + 3)) return i;
+      i += 4;
+    } else return i;
+  }
+  return -1;
 }
 
 /** Lines without their terminators (LF or CRLF); the empty string after a final newline is not a line. */

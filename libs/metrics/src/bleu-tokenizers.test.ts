@@ -49,7 +49,24 @@ describe('tokenizeBleu char and none', () => {
     expect(tokenizeBleu('Hello, world!', 'none')).toBe('Hello, world!');
   });
   it('rejects an unknown tokenizer', () => {
-    expect(() => tokenizeBleu('x', 'zh' as never)).toThrow(MetricsError);
-    expect(() => tokenizeBleu('x', 'zh' as never)).toThrow("unknown BLEU tokenizer 'zh' (expected one of 13a, intl, char, none)");
+    expect(() => tokenizeBleu('x', 'ja-mecab' as never)).toThrow(MetricsError);
+    expect(() => tokenizeBleu('x', 'ja-mecab' as never)).toThrow("unknown BLEU tokenizer 'ja-mecab' (expected one of 13a, intl, zh, char, none)");
+  });
+});
+
+// Expected outputs printed by sacreBLEU 2.4.2's TokenizerZh.
+describe('tokenizeBleu zh (WMT Chinese)', () => {
+  it.each([
+    ['我爱北京天安门。', '我 爱 北 京 天 安 门 。'],
+    [' 他说：“今天是2024年，价格3.5元。” ', '他 说 ： “ 今 天 是 2024 年 ， 价 格 3.5 元 。 ”'],
+    ['U.S. 经济增长了2.3%', 'U . S . 经 济 增 长 了 2.3 %'],
+    ['ｆｕｌｌ，ｗｉｄｔｈ', 'ｆ ｕ ｌ ｌ ， ｗ ｉ ｄ ｔ ｈ'],
+    // sacreBLEU's '\u20000'..'\u2a6d6' bounds make U+2001..U+2A6D "Chinese" (dashes, ellipsis, arrows), not U+2A6E
+    ['a—b…c→d', 'a — b … c → d'],
+    ['\u2000x\u2001y\u2a6dz\u2a6e', 'x y \u2a6d z\u2a6e'],
+    // characters beyond U+FFFF (CJK Extension B included) are never split off
+    ['\u{20000}\u{20001} ok', '\u{20000}\u{20001} ok'],
+  ])('%j -> %j', (input, expected) => {
+    expect(tokenizeBleu(input, 'zh')).toBe(expected);
   });
 });

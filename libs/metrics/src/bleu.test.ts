@@ -51,13 +51,27 @@ describe('corpusBleu: sacreBLEU README example', () => {
     expect(r.counts).toHaveLength(maxNgramOrder);
   });
 
-  it('skips empty and null references: README "variable number of references" example', () => {
-    const r = corpusBleu(HYPS, [['', REFS[0][1], REFS[0][2]], REFS[1]]);
+  it('skips null references: README "variable number of references" example', () => {
+    const r = corpusBleu(HYPS, [[null, REFS[0][1], REFS[0][2]], REFS[1]]);
     expect(formatBleu(r)).toBe('BLEU = 29.44 82.4/42.9/27.3/12.5 (BP = 0.889 ratio = 0.895 hyp_len = 17 ref_len = 19)');
     // bc -l: e(1-19/17) * e((l(1400/17)+l(300/7)+l(300/11)+l(12.5))/4) = 29.4436576509648755...
     expect(Math.abs(r.score - 29.443657650964875)).toBeLessThan(1e-9);
     expect(r.signature.startsWith('nrefs:var|')).toBe(true);
-    expect(corpusBleu(HYPS, [[null, REFS[0][1], undefined], REFS[1]]).signature.startsWith('nrefs:var|')).toBe(true);
+    expect(corpusBleu(HYPS, [[undefined, REFS[0][1], REFS[0][2]], REFS[1]]).signature.startsWith('nrefs:var|')).toBe(true);
+  });
+
+  // sacreBLEU 2.2 and later keep '' as a reference of length 0 and drop only None (2.4.2 printed the values below).
+  it('keeps an empty-string reference as a reference of length 0 (sacreBLEU >= 2.2)', () => {
+    const r = corpusBleu(HYPS, [['', REFS[0][1], REFS[0][2]], REFS[1]]);
+    expect(formatBleu(r)).toBe('BLEU = 29.44 82.4/42.9/27.3/12.5 (BP = 0.889 ratio = 0.895 hyp_len = 17 ref_len = 19)');
+    expect(r.signature.startsWith('nrefs:2|')).toBe(true);
+    // The empty reference is the closest length to a 2-token hypothesis (a tie with 4 goes to the shorter): no brevity penalty.
+    const cat = corpusBleu(['the cat'], [['the cat sat on'], ['']], { maxNgramOrder: 2 });
+    expect(formatBleu(cat)).toBe('BLEU = 100.00 100.0/100.0 (BP = 1.000 ratio = 0.000 hyp_len = 2 ref_len = 0)');
+    expect(cat.score).toBeCloseTo(100, 12);
+    expect(cat.signature.startsWith('nrefs:2|')).toBe(true);
+    const empty = corpusBleu(['', ''], [['', 'x y'], ['', '']]);
+    expect(formatBleu(empty)).toBe('BLEU = 0.00 0.0/0.0/0.0/0.0 (BP = 1.000 ratio = 0.000 hyp_len = 0 ref_len = 0)');
   });
 
   it('keeps empty hypotheses (score 0, brevity penalty 0)', () => {
@@ -212,10 +226,20 @@ describe('sentenceBleu (test_sentence_bleu.py, sacreBLEU #98)', () => {
     expect(Math.abs(floor.score / 100 - 0.1555722182)).toBeLessThan(1e-8);
   });
 
-  it('with several references, counts each as its own stream', () => {
+  it('with several references, counts each as its own stream (an empty one too)', () => {
     const r = sentenceBleu('The dog bit the man.', ['The dog had bit the man.', '', 'The dog bit the man.']);
     expect(r.score).toBeCloseTo(100, 10);
-    expect(r.signature.startsWith('nrefs:2|')).toBe(true);
+    expect(r.ref_len).toBe(6);
+    expect(r.signature.startsWith('nrefs:3|')).toBe(true);
+  });
+});
+
+describe('corpusBleu with the zh tokenizer', () => {
+  it('matches sacreBLEU 2.4.2 (tokenize="zh")', () => {
+    const r = corpusBleu(['我爱北京天安门。', '他说今天下雨了'], [['我爱北京的天安门。', '他说今天会下雨']], { tokenize: 'zh' });
+    expect(formatBleu(r)).toBe('BLEU = 56.23 93.3/76.9/54.5/33.3 (BP = 0.936 ratio = 0.938 hyp_len = 15 ref_len = 16)');
+    expect(Math.abs(r.score - 56.231506420140725)).toBeLessThan(1e-9);
+    expect(r.signature).toBe(`nrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:${SACREBLEU_VERSION}`);
   });
 });
 
@@ -226,8 +250,8 @@ describe('BLEU errors', () => {
     );
   });
   it('rejects a segment without any reference', () => {
-    expect(() => corpusBleu(['a', 'b'], [['x', ''], ['y', null]])).toThrow(
-      'BLEU: segment 2 has no reference (every stream is empty or null there)',
+    expect(() => corpusBleu(['a', 'b'], [['x', undefined], ['y', null]])).toThrow(
+      'BLEU: segment 2 has no reference (every stream is null or undefined there)',
     );
   });
   it('rejects empty corpora and missing streams', () => {
@@ -241,6 +265,6 @@ describe('BLEU errors', () => {
       "BLEU: unknown smoothing method 'add-one' (expected one of exp, floor, add-k, none)",
     );
     expect(() => corpusBleu(['a'], [['a']], { smoothValue: -1 })).toThrow('BLEU: smoothValue must be a finite number >= 0, got -1');
-    expect(() => corpusBleu(['a'], [['a']], { tokenize: 'zh' as never })).toThrow("BLEU: unknown tokenizer 'zh'");
+    expect(() => corpusBleu(['a'], [['a']], { tokenize: 'ja-mecab' as never })).toThrow("BLEU: unknown tokenizer 'ja-mecab' (expected one of 13a, intl, zh, char, none)");
   });
 });

@@ -237,7 +237,7 @@ function bleu(
 /**
  * Corpus BLEU, matching sacreBLEU 2.x `BLEU(...).corpus_score(hypotheses, references)`.
  * `references` is a list of streams, each aligned with `hypotheses` (stream s holds the s-th reference
- * of every segment); a null/undefined/'' entry means that segment has fewer references.
+ * of every segment); a null/undefined entry means that segment has fewer references; '' is a reference of length 0 (sacreBLEU >= 2.2).
  */
 export function corpusBleu(
   hypotheses: readonly string[],

@@ -143,6 +143,35 @@ describe('chrF published vectors', () => {
   });
 });
 
+// sacreBLEU 2.2 and later keep '' as a reference of length 0 (only None is dropped); values printed by sacreBLEU 2.4.2.
+describe('chrF with empty-string references', () => {
+  it('scores an empty reference as a reference (the best one per segment counts)', () => {
+    const r = corpusChrf(['abc', 'abc'], [['', 'abc'], ['xyz', 'abc']]);
+    expect(r.score).toBe(100);
+    expect(r.signature.startsWith('nrefs:2|')).toBe(true);
+    expect(corpusChrf(['abc', 'abd'], [['', 'abc'], ['xyz', '']]).score).toBeCloseTo(38.888888888888886, 12);
+    expect(corpusChrf(['a b', 'a b c'], [['', 'a b'], ['a c', '']], { wordOrder: 2 }).score).toBeCloseTo(58.52842809364548, 12);
+  });
+  it('still drops null and undefined', () => {
+    expect(corpusChrf(['abc', 'abc'], [[null, 'abc'], ['xyz', 'abc']]).signature.startsWith('nrefs:var|')).toBe(true);
+    expect(corpusChrf(['abc', 'abc'], [[undefined, 'abc'], ['xyz', 'abc']]).signature.startsWith('nrefs:var|')).toBe(true);
+  });
+});
+
+describe('chrF names', () => {
+  // CHRF(beta=...) in sacreBLEU 2.4.2: an int prints as chrF3, a float as chrF2.0 / chrF1e-05.
+  it.each([
+    [2, 'chrF2'], ['2', 'chrF2'], ['2.0', 'chrF2.0'], [3, 'chrF3'], [0.5, 'chrF0.5'], ['1e-05', 'chrF1e-05'], ['1e16', 'chrF1e+16'], [2.5, 'chrF2.5'],
+  ])('beta %j is named %s', (beta, name) => {
+    const r = corpusChrf(['abc d'], [['abd d']], { beta });
+    expect(r.name).toBe(name);
+    expect(formatChrf(r)).toBe(`${name} = 27.08`);
+  });
+  it('rejects a beta string that is not a number', () => {
+    expect(() => corpusChrf(['a'], [['a']], { beta: 'two' })).toThrow('chrF: beta must be a finite number >= 0, got two');
+  });
+});
+
 describe('chrF errors', () => {
   it('names the reference stream whose length differs', () => {
     expect(() => corpusChrf(HYPS, [REFS[0].slice(0, 1)])).toThrow(

@@ -5,7 +5,7 @@
 // into F-beta. Each segment keeps the statistics of its best-scoring reference; corpus chrF sums them.
 import { MetricsError } from './errors';
 import { alignReferences, type ReferenceStream } from './references';
-import { codePoints, pyFixed, pyRemoveWhitespace, pySplit } from './text';
+import { codePoints, pyFixed, pyFloatStr, pyRemoveWhitespace, pySplit } from './text';
 import { SACREBLEU_VERSION } from './version';
 
 export interface ChrfOptions {
@@ -13,8 +13,11 @@ export interface ChrfOptions {
   readonly charOrder?: number;
   /** Word n-gram order (default 0; 2 gives chrF++). */
   readonly wordOrder?: number;
-  /** Weight of recall relative to precision (default 2). */
-  readonly beta?: number;
+  /**
+   * Weight of recall relative to precision (default 2). A string is read as the Python literal it would be in
+   * sacreBLEU: '2' is an int (name 'chrF2'), '2.0' a float (name 'chrF2.0'); a number is an int when integral.
+   */
+  readonly beta?: number | string;
   /** Lowercase hypotheses and references (default false). */
   readonly lowercase?: boolean;
   /** Keep whitespace inside character n-grams (default false). */
@@ -42,15 +45,25 @@ interface ResolvedChrfOptions {
   readonly charOrder: number;
   readonly wordOrder: number;
   readonly beta: number;
+  /** How Python prints beta in the metric's name: '2' for an int, '2.0' for a float. */
+  readonly betaName: string;
   readonly lowercase: boolean;
   readonly whitespace: boolean;
   readonly epsSmoothing: boolean;
 }
 
+function resolveBeta(value: number | string): { beta: number; betaName: string } {
+  if (typeof value === 'number') return { beta: value, betaName: Number.isInteger(value) ? String(value) : pyFloatStr(value) };
+  const text = value.trim();
+  const beta = text === '' ? NaN : Number(text);
+  if (/^[+-]?\d+$/.test(text)) return { beta, betaName: String(beta) };
+  return { beta, betaName: pyFloatStr(beta) };
+}
+
 function resolveOptions(options: ChrfOptions): ResolvedChrfOptions {
   const charOrder = options.charOrder ?? 6;
   const wordOrder = options.wordOrder ?? 0;
-  const beta = options.beta ?? 2;
+  const { beta, betaName } = resolveBeta(options.beta ?? 2);
   if (!Number.isInteger(charOrder) || charOrder < 0) {
     throw new MetricsError(`chrF: charOrder must be an integer >= 0, got ${charOrder}`);
   }
@@ -58,11 +71,12 @@ function resolveOptions(options: ChrfOptions): ResolvedChrfOptions {
     throw new MetricsError(`chrF: wordOrder must be an integer >= 0, got ${wordOrder}`);
   }
   if (charOrder + wordOrder === 0) throw new MetricsError('chrF: charOrder and wordOrder are both 0');
-  if (!(Number.isFinite(beta) && beta >= 0)) throw new MetricsError(`chrF: beta must be a finite number >= 0, got ${beta}`);
+  if (!(Number.isFinite(beta) && beta >= 0)) throw new MetricsError(`chrF: beta must be a finite number >= 0, got ${String(options.beta)}`);
   return {
     charOrder,
     wordOrder,
     beta,
+    betaName,
     lowercase: options.lowercase ?? false,
     whitespace: options.whitespace ?? false,
     epsSmoothing: options.epsSmoothing ?? false,
@@ -205,7 +219,7 @@ function chrf(hypotheses: readonly string[], references: readonly ReferenceStrea
     best.forEach((v, k) => (totals[k] += v));
   });
   return {
-    name: `chrF${o.beta}${'+'.repeat(o.wordOrder)}`,
+    name: `chrF${o.betaName}${'+'.repeat(o.wordOrder)}`,
     score: fScore(totals, o),
     char_order: o.charOrder,
     word_order: o.wordOrder,

@@ -1,6 +1,7 @@
 // @strata/metrics: evaluation metrics as pure functions. BLEU and chrF reproduce sacreBLEU 2.x
 // (see SACREBLEU_VERSION); accuracy and F1 follow GLUE, exact match follows the SQuAD script.
 export { MetricsError } from './errors';
+export { segmentLines } from './text';
 export { SACREBLEU_VERSION } from './version';
 export { accuracy, f1PositiveClass, type Label } from './classification';
 export { exactMatch, meanExactMatch, normalizeSquadAnswer } from './squad';

@@ -1,15 +1,16 @@
 // Shared corpus-argument handling for BLEU and chrF, following sacreBLEU 2.x `Metric._cache_references`:
 // references come as streams (one list per reference set, aligned with the hypotheses); per segment,
-// `null`, `undefined` and '' references are dropped, so segments may have different numbers of references
-// (the signature then says `nrefs:var`). Unlike sacreBLEU, which silently truncates with `zip`, length
+// `null` and `undefined` references are dropped, so segments may have different numbers of references
+// (the signature then says `nrefs:var`). An empty string is a reference of length zero, as in sacreBLEU since 2.2
+// (2.0 and 2.1 dropped it too). Unlike sacreBLEU, which silently truncates with `zip`, length
 // mismatches are errors here. Internal module.
 import { MetricsError } from './errors';
 
-/** A reference stream: one entry per hypothesis; `null`, `undefined` or '' means "no reference here". */
+/** A reference stream: one entry per hypothesis; `null` or `undefined` means "no reference here", '' is an empty reference. */
 export type ReferenceStream = readonly (string | null | undefined)[];
 
 export interface AlignedCorpus {
-  /** The references of each segment, empty ones removed (never an empty list). */
+  /** The references of each segment, missing ones removed (never an empty list). */
   readonly segments: readonly (readonly string[])[];
   /** The `nrefs` signature field: the common per-segment count, or 'var'. */
   readonly nrefs: number | 'var';
@@ -48,14 +49,14 @@ export function alignReferences(
     const refs: string[] = [];
     references.forEach((stream, s) => {
       const ref = stream[i];
-      if (ref === null || ref === undefined || ref === '') return;
+      if (ref === null || ref === undefined) return;
       if (typeof ref !== 'string') {
         throw new MetricsError(`${metric}: reference stream ${s + 1}, segment ${i + 1} is ${typeof ref}, expected a string`);
       }
       refs.push(ref);
     });
     if (refs.length === 0) {
-      throw new MetricsError(`${metric}: segment ${i + 1} has no reference (every stream is empty or null there)`);
+      throw new MetricsError(`${metric}: segment ${i + 1} has no reference (every stream is null or undefined there)`);
     }
     counts.add(refs.length);
     return refs;

@@ -63,4 +63,57 @@ describe('strata metrics', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`cannot read reference file '${join(dir, 'missing.txt')}': no such file`);
   });
+
+  // Expected values from sacreBLEU 2.4.2's command line on the same files (`sacrebleu r.txt [r2.txt] -i h.txt -m ... -w 4`).
+  describe('reads files as sacreBLEU does', () => {
+    let h: string, r: string, r2: string;
+    beforeAll(() => {
+      h = join(dir, 'ws-hyp.txt');
+      r = join(dir, 'ws-ref.txt');
+      r2 = join(dir, 'ws-ref2.txt');
+      writeFileSync(h, 'the cat  \nsat on the mat\t\n'); // trailing spaces and a tab
+      writeFileSync(r, 'the cat\r\nsat on a mat \r\n'); // CRLF and a trailing space
+      writeFileSync(r2, '\nthe mat\n'); // an empty line: a reference of length 0
+    });
+
+    it('right-strips every line (CRLF, trailing spaces and tabs)', () => {
+      const chrf = strata('metrics', 'chrf', '--hyp', h, '--ref', r, '--whitespace', '--json');
+      expect(chrf.status).toBe(0);
+      expect(JSON.parse(chrf.stdout).score.toFixed(4)).toBe('69.8887');
+      const bleu = strata('metrics', 'bleu', '--hyp', h, '--ref', r);
+      expect(bleu.stdout).toBe('BLEU = 40.17 83.3/50.0/25.0/25.0 (BP = 1.000 ratio = 1.000 hyp_len = 6 ref_len = 6)\nnrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.4.2\n');
+    });
+
+    it('keeps an empty reference line as a reference (nrefs:2, not var)', () => {
+      const bleu = strata('metrics', 'bleu', '--hyp', h, '--ref', r, r2, '--json');
+      const out = JSON.parse(bleu.stdout);
+      expect(out.score.toFixed(4)).toBe('46.5302');
+      expect(out.signature).toBe('nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.4.2');
+      const chrf = strata('metrics', 'chrf', '--hyp', h, '--ref', r, r2, '--json');
+      expect(JSON.parse(chrf.stdout).score.toFixed(4)).toBe('85.6386');
+    });
+
+    it('fails on bytes that are not UTF-8, naming the file, line and byte offset', () => {
+      const bad = join(dir, 'latin1.txt');
+      writeFileSync(bad, Buffer.from([0x6f, 0x6b, 0x0a, 0x61, 0x62, 0xff, 0x63, 0x0a]));
+      const res = strata('metrics', 'bleu', '--hyp', bad, '--ref', r);
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain(`cannot read hypothesis file ${bad}:2: not UTF-8 at byte offset 5 (bytes 0xff 0x63 0x0a)`);
+    });
+
+    it('names the score chrF2.0 for --beta 2.0, as CHRF(beta=2.0) does', () => {
+      expect(strata('metrics', 'chrf', '--hyp', h, '--ref', r, '--beta', '2.0').stdout.startsWith('chrF2.0 = ')).toBe(true);
+      expect(strata('metrics', 'chrf', '--hyp', h, '--ref', r, '--beta', '3').stdout).toBe('chrF3 = 60.37\nnrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.4.2\n');
+    });
+
+    it('offers the zh tokenizer', () => {
+      const zh = join(dir, 'zh.txt');
+      writeFileSync(zh, '我爱北京天安门。\n他说今天下雨了\n');
+      const zr = join(dir, 'zh-ref.txt');
+      writeFileSync(zr, '我爱北京的天安门。\n他说今天会下雨\n');
+      expect(strata('metrics', 'bleu', '--hyp', zh, '--ref', zr, '--tokenize', 'zh').stdout).toBe(
+        'BLEU = 56.23 93.3/76.9/54.5/33.3 (BP = 0.936 ratio = 0.938 hyp_len = 15 ref_len = 16)\nnrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:2.4.2\n',
+      );
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { decodeUtf8 } from '@strata/data';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   BLEU_SMOOTHING_METHODS,
@@ -7,24 +8,28 @@ import {
   corpusChrf,
   formatBleu,
   formatChrf,
+  segmentLines,
   type BleuSmoothing,
   type BleuTokenizer,
 } from '@strata/metrics';
 
-/** One segment per line; only the line terminator '\n' is removed (a final newline ends the last line). */
+/** One segment per line, read as sacreBLEU's command line reads it (strict UTF-8, each line right-stripped). */
 function readSegments(file: string, role: string): string[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new Error(`cannot read ${role} file '${file}': ${reason}`);
   }
-  if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, file);
+  } catch (err) {
+    throw new Error(`cannot read ${role} file ${(err as Error).message}`);
+  }
+  return segmentLines(text);
 }
 
 /** The hypothesis lines and one reference stream per --ref file, all with the same line count. */
@@ -53,6 +58,12 @@ function parseNonNegativeNumber(value: string): number {
   return n;
 }
 
+/** Kept as typed, so '2.0' names the score chrF2.0 as sacreBLEU's CHRF(beta=2.0) does, and '2' chrF2. */
+function parseBeta(value: string): string {
+  parseNonNegativeNumber(value);
+  return value.trim();
+}
+
 interface BleuCliOptions {
   hyp: string;
   ref: string[];
@@ -70,7 +81,7 @@ interface ChrfCliOptions {
   ref: string[];
   charOrder: number;
   wordOrder: number;
-  beta: number;
+  beta: string;
   lowercase?: boolean;
   whitespace?: boolean;
   epsSmoothing?: boolean;
@@ -119,7 +130,7 @@ export function registerMetricsCommands(program: Command): void {
     .requiredOption('--ref <file...>', 'reference file(s), one segment per line, aligned with --hyp; the best-scoring reference counts per segment')
     .option('--char-order <n>', 'character n-gram order', parseNonNegativeInt, 6)
     .option('--word-order <n>', 'word n-gram order (2 gives chrF++)', parseNonNegativeInt, 0)
-    .option('--beta <n>', 'weight of recall relative to precision', parseNonNegativeNumber, 2)
+    .option('--beta <n>', 'weight of recall relative to precision (written 2.0, the score is named chrF2.0 as in sacreBLEU)', parseBeta, '2')
     .option('--lowercase', 'lowercase hypotheses and references before scoring')
     .option('--whitespace', 'keep whitespace inside character n-grams')
     .option('--eps-smoothing', 'epsilon smoothing as chrF++.py, NLTK and Moses (instead of effective order)')
