@@ -3,7 +3,7 @@
 // teacher, requests the cache, registers the experiment; both calls are idempotent, so running it from every
 // student pod, or after the controller made them, changes nothing.
 import * as fs from 'node:fs';
-import { parseManifest, validateAgainstTeacher, type TeacherShape } from '@strata/experiment';
+import { readManifestFile, validateAgainstTeacher, type TeacherShape } from '@strata/experiment';
 import { cacheRequestBody, clusterManifest, manifestTeacherShape, teacherArtifacts } from '@strata/k8s';
 import { ServiceError, type ServiceClient } from './services';
 import { teacherShape, underArtifacts } from './teacher';
@@ -37,7 +37,7 @@ export async function submit(opts: SubmitOptions): Promise<{ cacheKey: string; s
   const sleep = opts.sleep ?? defaultSleep;
   const pollMs = opts.pollMs ?? 15000;
   const attempts = opts.attempts ?? 40;
-  const manifest = clusterManifest(parseManifest(fs.readFileSync(opts.manifestPath, 'utf8'), opts.manifestPath));
+  const manifest = clusterManifest(readManifestFile(opts.manifestPath));
   const where = teacherArtifacts(manifest);
   const onnx = underArtifacts(opts.artifacts, where.onnx);
 

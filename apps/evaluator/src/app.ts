@@ -6,11 +6,11 @@ import express from 'express';
 import { RUNS_TOPIC, RUNS_TOPIC_SPEC, experimentManifestSchema, loadClassification, parseRunEvent } from '@strata/experiment';
 import { createKafkaClient, type KafkaClient, type TopicReader } from '@strata/kafka';
 import { readModel } from '@strata/onnx';
-import { HttpError, createServiceApp, errorHandler, parseBody, type ServiceConfig } from '@strata/service';
+import { HttpError, PathOutsideRootError, createServiceApp, errorHandler, parseBody, type ServiceConfig } from '@strata/service';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
 import { renderDashboard, type DashboardCell } from './dashboard';
-import { Experiments } from './experiments';
+import { Experiments, experimentFile } from './experiments';
 
 const registerSchema = z.strictObject({
   manifest: z.unknown(),
@@ -28,6 +28,16 @@ export interface Evaluator {
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A file served to clients: through its real path, and only inside the experiment's folder (403 otherwise). */
+function servedFile(s: { expDir: string }, ...parts: string[]): string {
+  try {
+    return experimentFile(s, ...parts);
+  } catch (err) {
+    if (err instanceof PathOutsideRootError) throw new HttpError(403, `${parts.join('/')} resolves outside the experiment's folder`);
+    throw err;
+  }
+}
 
 export function createEvaluator(config: ServiceConfig, options: { client?: KafkaClient; groupId?: string } = {}): Evaluator {
   const client = options.client ?? createKafkaClient({ brokers: config.brokers, clientId: 'strata-evaluator' });
@@ -53,7 +63,7 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
 
   app.post('/v1/experiments', async (req, res) => {
     const body = parseBody(registerSchema, req.body);
-    const manifest = parseBody(experimentManifestSchema, body.manifest);
+    const manifest = parseBody(experimentManifestSchema, body.manifest, 'manifest');
     const existed = experiments.has(manifest.metadata.name);
     const summary = await experiments.register(manifest, body.dir);
     summarize(manifest.metadata.name);
@@ -72,14 +82,14 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
   });
   app.get('/v1/experiments/:name/report', (req, res) => {
     const s = known(req.params.name);
-    const file = path.join(s.expDir, 'report.md');
+    const file = servedFile(s, 'report.md');
     if (s.phase !== 'complete' || !fs.existsSync(file)) throw new HttpError(409, `experiment '${req.params.name}' is not complete yet (${s.results.size}/${s.cells.length} cells scored)`);
     res.type('text/markdown').send(fs.readFileSync(file, 'utf8'));
   });
   app.get('/v1/experiments/:name/plots/:file', (req, res) => {
     const s = known(req.params.name);
     if (!/^[\w.-]+\.svg$/.test(req.params.file)) throw new HttpError(400, 'plots are .svg files');
-    const file = path.join(s.expDir, 'plots', req.params.file);
+    const file = servedFile(s, 'plots', req.params.file);
     if (!fs.existsSync(file)) throw new HttpError(404, `no plot ${req.params.file}`);
     res.type('image/svg+xml').send(fs.readFileSync(file, 'utf8'));
   });
@@ -87,7 +97,7 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
     const s = known(name);
     const result = s.results.get(cellId);
     if (!result) throw new HttpError(404, `cell '${cellId}' of '${name}' has no scored student`);
-    return { s, file: path.join(s.expDir, 'students', `${cellId}.onnx`) };
+    return { s, file: servedFile(s, 'students', `${cellId}.onnx`) };
   };
   app.get('/v1/experiments/:name/students/:cellId/model.onnx', (req, res) => {
     const { file } = studentFile(req.params.name, req.params.cellId);
@@ -130,7 +140,7 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
       const p = s.progress.get(c.id);
       return { id: c.id, strategy: c.label, init: c.init, depth: c.depth, seed: c.seed, layerMap: r ? (r.layerMap as [number, number][] | null) : c.layerMap, metrics: r?.metrics, progress: p, failed: s.failures.get(c.id), curve: r?.curve };
     });
-    const plotsDir = path.join(s.expDir, 'plots');
+    const plotsDir = servedFile(s, 'plots');
     const anglePlots = fs.existsSync(plotsDir) ? fs.readdirSync(plotsDir).filter((f) => /^angles-(?!hist-).*\.svg$/.test(f)).sort() : [];
     res.type('html').send(renderDashboard({ name: req.params.name, task: s.manifest.spec.task, phase: s.phase, cells, teacherMetrics: s.final?.teacher.metrics ?? {}, anglePlots, demoCells: cells.filter((c) => c.metrics).map((c) => c.id) }));
   });

@@ -72,7 +72,7 @@ describe('evaluator', () => {
     expect((await post({ manifest }, 'not-the-token-0000000')).status).toBe(401);
     const bad = await post({ manifest: { ...manifest, spec: { ...manifest.spec, task: 'nope' } } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/^spec\.task: unknown task 'nope'/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^manifest\.spec\.task: unknown task 'nope'/);
     expect((await fetch(`${url}/v1/experiments/other/results`)).status).toBe(404);
 
     const registered = await post({ manifest });
@@ -90,6 +90,35 @@ describe('evaluator', () => {
     const list = (await (await fetch(`${url}/v1/experiments`)).json()) as { experiments: { name: string }[] };
     expect(list.experiments.map((e) => e.name)).toEqual([name]);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/strata_experiment_cells\{experiment="eval-spam",state="done",service="evaluator"\} 3/);
+  });
+
+  it('serves nothing outside the experiment folder through a symlink, with or without a token', async () => {
+    const outside = path.join(root, 'outside');
+    fs.mkdirSync(outside, { recursive: true });
+    fs.writeFileSync(path.join(outside, 'secret.svg'), '<svg>secret</svg>');
+    const plots = path.join(artifacts, name, 'plots');
+    fs.symlinkSync(path.join(outside, 'secret.svg'), path.join(plots, 'leak.svg'));
+    fs.renameSync(plots, `${plots}.real`);
+    fs.symlinkSync(outside, plots);
+    try {
+      for (const file of ['secret.svg', 'leak.svg']) {
+        for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
+          const res = await fetch(`${url}/v1/experiments/${name}/plots/${file}`, { headers });
+          expect(res.status).toBe(403);
+          expect(await res.text()).not.toContain('<svg>secret</svg>');
+        }
+      }
+    } finally {
+      fs.rmSync(plots);
+      fs.renameSync(`${plots}.real`, plots);
+    }
+    // the plot linked from inside the folder to outside it is refused too
+    const leak = await fetch(`${url}/v1/experiments/${name}/plots/leak.svg`);
+    expect(leak.status).toBe(403);
+    expect(((await leak.json()) as { error: string }).error).toBe("plots/leak.svg resolves outside the experiment's folder");
+    fs.rmSync(path.join(plots, 'leak.svg'));
+    const real = fs.readdirSync(plots).find((f) => f.endsWith('.svg'))!;
+    expect((await fetch(`${url}/v1/experiments/${name}/plots/${real}`)).status).toBe(200);
   });
 
   describeBrowser("the dashboard's browser test", () => {

@@ -42,6 +42,14 @@ export interface CellProgress {
   at: string;
 }
 
+/**
+ * A file of an experiment by its real path, confined to the experiment's folder: a symlink inside the folder (or a
+ * training record naming `../..`) must not reach files outside it. Throws `PathOutsideRootError`.
+ */
+export function experimentFile(state: { expDir: string }, ...parts: string[]): string {
+  return confinePath(state.expDir, path.join(...parts), 'file');
+}
+
 interface ExperimentState {
   manifest: ExperimentManifest;
   dir: string;
@@ -119,7 +127,7 @@ export class Experiments {
     const state: ExperimentState = { manifest, dir, expDir, cells: [], results: new Map(), failures: new Map(), progress: new Map(), phase: 'running' };
     this.byName.set(name, state);
     writeAtomic(path.join(this.registryDir, `${name}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
-    const teacherOnnx = path.join(expDir, 'teacher', 'teacher.onnx');
+    const teacherOnnx = experimentFile({ expDir }, 'teacher', 'teacher.onnx');
     if (fs.existsSync(teacherOnnx)) await this.serial(() => this.attachTeacher(state));
     return this.summary(name)!;
   }
@@ -127,14 +135,14 @@ export class Experiments {
   /** Grid and teacher, once the teacher exists (the controller may register before its teacher Job finished). */
   private async attachTeacher(state: ExperimentState): Promise<boolean> {
     if (state.teacher) return true;
-    const teacherOnnx = path.join(state.expDir, 'teacher', 'teacher.onnx');
+    const teacherOnnx = experimentFile(state, 'teacher', 'teacher.onnx');
     if (!fs.existsSync(teacherOnnx)) return false;
     state.teacher = loadTeacher(teacherOnnx, undefined, { hiddenStates: state.manifest.spec.teacher.hiddenStates });
     state.teacherHash = sha256File(teacherOnnx);
     state.cells = experimentGrid(state.manifest, state.teacher.config.layers).cells;
     for (const cell of state.cells) {
-      const done = this.readJson<CellResultFile>(path.join(state.expDir, 'students', cell.id, 'result.json'));
-      const record = this.readJson<TrainingRecord>(path.join(state.expDir, 'students', cell.id, 'training.json'));
+      const done = this.readJson<CellResultFile>(experimentFile(state, 'students', cell.id, 'result.json'));
+      const record = this.readJson<TrainingRecord>(experimentFile(state, 'students', cell.id, 'training.json'));
       if (done && record && done.hash === record.hash && this.currentHash(state, cell, record.cacheKey) === done.hash) state.results.set(cell.id, done);
       else if (record) await this.scoreCell(state, cell, record);
     }
@@ -158,12 +166,12 @@ export class Experiments {
     }
     const t0 = Date.now();
     const { spec } = state.manifest;
-    const onnx = path.join(state.expDir, record.onnx);
+    const onnx = experimentFile(state, record.onnx);
     const student = loadTeacher(onnx, state.teacher!.tokenizerPath);
     const dev = await encodeClassification(spec.task, spec.eval.split, state.teacher!.tokenizer, student.config.maxLength ?? student.config.maxPositions, { dataRoot: this.dataRoot, maxExamples: spec.data.maxEvalExamples });
     const metrics = await scoreClassifier(student.config, student.values, dev.rows, cell.training.batchSize);
     const result = cellResult(cell, { metrics, curve: record.curve, layerMaps: record.layerMaps }, record.hash);
-    writeAtomic(path.join(state.expDir, 'students', cell.id, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeAtomic(experimentFile(state, 'students', cell.id, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     state.results.set(cell.id, result);
     state.failures.delete(cell.id);
     this.onScored(cell.id, (Date.now() - t0) / 1000);
@@ -177,7 +185,7 @@ export class Experiments {
         outDir: state.expDir,
         manifest: state.manifest,
         teacher: state.teacher!,
-        teacherMetrics: savedTeacherMetrics(path.join(state.expDir, 'teacher')),
+        teacherMetrics: savedTeacherMetrics(experimentFile(state, 'teacher')),
         teacherHash: state.teacherHash!,
         cells: state.cells,
         resultCells: state.cells.map((c) => state.results.get(c.id)!),

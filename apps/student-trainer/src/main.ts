@@ -2,7 +2,7 @@
 // --listen, every cell requested on strata.runs.
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, onStopRequest, parseManifest, parseRunEvent, stopRequested, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
+import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, onStopRequest, readManifestFile, parseRunEvent, stopRequested, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
 import { createKafkaClient } from '@strata/kafka';
 import { serviceConfig } from '@strata/service';
 import { runCell, type CellSpec } from './cell';
@@ -14,7 +14,7 @@ const index = (v: string) => {
 
 export function readManifest(file: string): ExperimentManifest {
   if (!fs.existsSync(file)) throw new Error(`manifest '${file}' not found`);
-  return parseManifest(fs.readFileSync(file, 'utf8'), file);
+  return readManifestFile(file);
 }
 
 /** The cell to train from flags, else from the environment of a Kubernetes Indexed Job. */

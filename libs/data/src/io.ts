@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DataError, malformedRow } from './errors';
 import type { SkipReport, SkippedRow } from './types';
@@ -6,6 +6,7 @@ import type { SkipReport, SkippedRow } from './types';
 /** Whole file as UTF-8 text; `.gz` files are gunzipped; a UTF-8 BOM is dropped; invalid UTF-8 is an error. */
 export function readTextFile(file: string): string {
   if (!existsSync(file)) throw new DataError('MISSING_DATA', `file not found: ${file}`);
+  if (statSync(file).isDirectory()) throw new DataError('MISSING_DATA', 'is a directory; expected a data file', { file });
   let bytes: Buffer = readFileSync(file);
   if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
   const text = decodeUtf8(bytes, file);

@@ -244,3 +244,26 @@ describe('fingerprint', () => {
     expect(fingerprintExamples('multiple-choice', [{ ...mc, label: 2, domain: 'activitynet' }])).not.toBe(plain);
   });
 });
+
+describe('loadSplit: files that hold nothing usable', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'strata-empty-'));
+    mkdirSync(path.join(dir, 'sst2'));
+    writeFileSync(path.join(dir, 'sst2', 'train.tsv'), 'sentence\tlabel\n');
+    mkdirSync(path.join(dir, 'sst2', 'dev.tsv')); // a folder where a file belongs
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file of a split with no examples (a header only)', () => {
+    const file = path.join(dir, 'sst2', 'train.tsv');
+    expect(() => loadSplit('sst2', 'train', { dataRoot: dir })).toThrow(
+      new DataError('MISSING_DATA', 'task "sst2" split "train" has no examples (a header only, or empty)', { file }),
+    );
+  });
+
+  it('names a directory given where a data file belongs', () => {
+    const file = path.join(dir, 'sst2', 'dev.tsv');
+    expect(() => loadSplit('sst2', 'dev', { dataRoot: dir })).toThrow(new DataError('MISSING_DATA', 'is a directory; expected a data file', { file }));
+  });
+});

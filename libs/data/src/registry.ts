@@ -135,5 +135,11 @@ export function loadSplit(task: string, split: string, options: LoadOptions = {}
         ` (${info.description}). Available splits: ${present.length ? present.join(', ') : 'none'}.`,
     );
   }
-  return d.load(info, dir, options);
+  const loaded = d.load(info, dir, options);
+  if (loaded.examples.length === 0) {
+    // Otherwise the first consumer fails far away ("cannot train a tokenizer on no text") without naming the file.
+    const skipped = loaded.skipped.count > 0 ? ` (${loaded.skipped.count} rows skipped as malformed)` : ' (a header only, or empty)';
+    throw new DataError('MISSING_DATA', `task "${task}" split "${name}" has no examples${skipped}`, { file: loaded.files.join(' + ') });
+  }
+  return loaded;
 }

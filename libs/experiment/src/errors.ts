@@ -19,13 +19,18 @@ export function formatProblem(p: ManifestProblem): string {
   return `${where}${where === '' ? '' : ' '}${field}${p.message}`;
 }
 
+/** How many problems a ManifestError's message lists; the rest are counted (a list of 20,000 bad seeds printed 2 MB). */
+export const MAX_PRINTED_PROBLEMS = 50;
+
 /** Thrown before any work starts when a manifest is invalid; `problems` lists every problem found, in file order. */
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
   readonly problems: readonly ManifestProblem[];
 
   constructor(problems: readonly ManifestProblem[], what = 'invalid experiment manifest') {
-    super(`${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    const shown = problems.slice(0, MAX_PRINTED_PROBLEMS).map((p) => `  ${formatProblem(p)}`);
+    if (problems.length > MAX_PRINTED_PROBLEMS) shown.push(`  … and ${problems.length - MAX_PRINTED_PROBLEMS} more`);
+    super(`${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${shown.join('\n')}`);
     this.problems = problems;
   }
 

@@ -16,7 +16,7 @@ export {
   type StudentInit,
   type TeacherTrainSpec,
 } from './schema';
-export { checkFiles, explicitFor, parseManifest, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
+export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
 export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
 export { renderReport, seedStats, type AngleSummary, type ExperimentResults, type ResultCell, type SeedStats } from './report';
 // Stages (training; impure) live beside the pure core.

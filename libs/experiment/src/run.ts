@@ -19,7 +19,7 @@ import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
-import { checkFiles, parseManifest, validateAgainstTeacher } from './validate';
+import { checkFiles, readManifestFile, validateAgainstTeacher } from './validate';
 
 export interface RunOptions {
   outDir?: string;
@@ -61,7 +61,7 @@ export interface ExperimentContext {
 
 export function experimentContext(manifestPath: string, opts: { outDir?: string; log?: (line: string) => void } = {}): ExperimentContext {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const manifest: ExperimentManifest = parseManifest(fs.readFileSync(manifestPath, 'utf8'), manifestPath);
+  const manifest: ExperimentManifest = readManifestFile(manifestPath);
   const baseDir = path.dirname(path.resolve(manifestPath));
   checkFiles(manifest, baseDir);
   const { spec } = manifest;

@@ -131,7 +131,13 @@ export const cacheSchema = z.strictObject({
   teacherPrecision: z.enum(TEACHER_PRECISIONS).default('float32'),
 });
 
-const teacherLayerList = z.array(positiveInt).min(1);
+/**
+ * Upper bounds on the grid's lists: far above any real grid (the paper's has 5 strategies, 2 inits, 3 seeds), low
+ * enough that a typo or a generated file cannot make validation itself take minutes and gigabytes.
+ */
+export const MAX_LIST = { depths: 64, inits: 8, strategies: 64, seeds: 1000, layers: 1024 } as const;
+
+const teacherLayerList = z.array(positiveInt).min(1).max(MAX_LIST.layers, `at most ${MAX_LIST.layers} layers`);
 
 /** A strategy with options: `label` names its cells (default: the strategy name); `explicit` gives the map. */
 export const strategyWithOptionsSchema = z.strictObject({
@@ -157,10 +163,10 @@ export const lossSchema = z.strictObject({
 });
 
 export const studentsSchema = z.strictObject({
-  depths: z.array(positiveInt).min(1, 'list at least one student depth').default([3]),
-  inits: z.array(z.enum(STUDENT_INITS)).min(1, 'list at least one init').default(['random', 'copy']),
-  strategies: z.array(strategyEntrySchema).min(1, 'list at least one strategy').default([...TABLE1_STRATEGIES]),
-  seeds: z.array(z.int()).min(1, 'list at least one seed').default([1, 2, 3]),
+  depths: z.array(positiveInt).min(1, 'list at least one student depth').max(MAX_LIST.depths, `at most ${MAX_LIST.depths} student depths`).default([3]),
+  inits: z.array(z.enum(STUDENT_INITS)).min(1, 'list at least one init').max(MAX_LIST.inits, `at most ${MAX_LIST.inits} inits`).default(['random', 'copy']),
+  strategies: z.array(strategyEntrySchema).min(1, 'list at least one strategy').max(MAX_LIST.strategies, `at most ${MAX_LIST.strategies} strategies`).default([...TABLE1_STRATEGIES]),
+  seeds: z.array(z.int()).min(1, 'list at least one seed').max(MAX_LIST.seeds, `at most ${MAX_LIST.seeds} seeds`).default([1, 2, 3]),
   loss: lossSchema.prefault({}),
   epochs: positiveInt.default(5),
   batchSize: positiveInt.default(32),

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ManifestError, checkFiles, experimentManifestSchema, parseManifest, validateAgainstTeacher } from './index';
+import { MAX_MANIFEST_BYTES, ManifestError, checkFiles, experimentManifestSchema, parseManifest, readManifestFile, validateAgainstTeacher } from './index';
 
 const HEAD = `apiVersion: strata.dev/v1alpha1
 kind: Experiment
@@ -246,5 +246,77 @@ describe('checkFiles', () => {
     fs.writeFileSync(path.join(dir, 'teacher.onnx'), '');
     expect(() => checkFiles(m, dir)).not.toThrow();
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+// Hardening: bad input gets a clear error naming file and line, in bounded time and output.
+describe('parseManifest and readManifestFile: hostile or mistaken input', () => {
+  const BASE = `${HEAD}  teacher: { onnx: t.onnx }\n  students:\n    seeds: [1, 2]\n`;
+
+  it('names a non-finite number instead of "expected number, received number"', () => {
+    expect(problems(() => parseManifest(`${HEAD}  teacher: { onnx: t.onnx }\n  students:\n    lr: .inf\n`, 'inf.yaml'))).toEqual([
+      'inf.yaml:8:9 spec.students.lr: expected a finite number, got .inf',
+    ]);
+    expect(problems(() => parseManifest(`${HEAD}  teacher: { onnx: t.onnx }\n  students:\n    epochs: .nan\n`, 'nan.yaml'))).toEqual([
+      'nan.yaml:8:13 spec.students.epochs: expected a finite number, got .nan',
+    ]);
+  });
+
+  it('refuses an alias bomb with the file and the line of the first alias', () => {
+    const bomb = [
+      "a: &a ['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x']",
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+    ].join('\n');
+    const lines = problems(() => parseManifest(`${bomb}\n${BASE}`, 'bomb.yaml'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^bomb\.yaml:2:8 YAML: Excessive alias count .*; write the values out instead of repeating anchors$/);
+  });
+
+  it('caps list lengths and the problems a message prints', () => {
+    const seeds = Array.from({ length: 5000 }, (_, i) => `s${i}`).join(', ');
+    let err: ManifestError | undefined;
+    try {
+      parseManifest(`${HEAD}  teacher: { onnx: t.onnx }\n  students:\n    seeds: [${seeds}]\n`, 'seeds.yaml');
+    } catch (e) {
+      err = e as ManifestError;
+    }
+    expect(err).toBeInstanceOf(ManifestError);
+    expect(err!.problems.length).toBe(5001);
+    expect(err!.lines()[0]).toBe('seeds.yaml:8:12 spec.students.seeds: at most 1000 seeds');
+    const messageLines = err!.message.split('\n');
+    expect(messageLines).toHaveLength(1 + 50 + 1);
+    expect(messageLines[messageLines.length - 1]).toBe('  … and 4951 more');
+    const many = Array.from({ length: 1001 }, (_, i) => i).join(', ');
+    expect(problems(() => parseManifest(`${HEAD}  teacher: { onnx: t.onnx }\n  students:\n    seeds: [${many}]\n`, 'm.yaml'))).toEqual([
+      'm.yaml:8:12 spec.students.seeds: at most 1000 seeds',
+    ]);
+  });
+
+  it('refuses a manifest over 1 MiB before parsing it', () => {
+    const big = `${BASE}# ${'x'.repeat(MAX_MANIFEST_BYTES)}\n`;
+    expect(problems(() => parseManifest(big, 'big.yaml'))).toEqual(['big.yaml the manifest is 1.0 MiB; a manifest may be at most 1 MiB']);
+  });
+
+  it('names the file when it is missing, a directory, too large or not UTF-8', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-manifest-'));
+    try {
+      const missing = path.join(dir, 'nope.yaml');
+      expect(() => readManifestFile(missing)).toThrow(`cannot read the manifest (1 problem):\n  ${missing} no such file`);
+      expect(() => readManifestFile(dir)).toThrow(`${dir} is a directory; expected a manifest file (.yaml or .json)`);
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, Buffer.alloc(4 << 20, 0x20));
+      expect(() => readManifestFile(big)).toThrow(`${big} the manifest is 4.0 MiB; a manifest may be at most 1 MiB`);
+      const latin1 = path.join(dir, 'latin1.yaml');
+      fs.writeFileSync(latin1, Buffer.concat([Buffer.from(`${BASE}# caf`), Buffer.from([0xe9, 0x0a])]));
+      expect(() => readManifestFile(latin1)).toThrow(`${latin1} line 9: not UTF-8 at byte offset`);
+      const ok = path.join(dir, 'ok.yaml');
+      fs.writeFileSync(ok, BASE);
+      expect(readManifestFile(ok).spec.students.seeds).toEqual([1, 2]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 // Validation before any work: schema (zod) plus cross-field checks, every problem named by field path and line:col.
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { resolveSplitName } from '@strata/data';
+import { decodeUtf8, resolveSplitName } from '@strata/data';
+import { visit } from 'yaml';
 import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from './errors';
 import { ManifestSource, formatPath, type FieldPath } from './source';
@@ -42,6 +43,7 @@ export function explicitFor(entry: StrategyWithOptions, depth: number): readonly
  * width run here for a trained teacher; for an ONNX teacher call `validateAgainstTeacher` once its shape is known.
  */
 export function parseManifest(text: string, fileName = 'manifest.yaml'): ExperimentManifest {
+  if (text.length > MAX_MANIFEST_BYTES) throw new ManifestError([{ file: fileName, path: '', message: tooLarge(text.length) }]);
   const source = new ManifestSource(text, fileName);
   if (source.doc.errors.length > 0) {
     throw new ManifestError(
@@ -49,7 +51,14 @@ export function parseManifest(text: string, fileName = 'manifest.yaml'): Experim
       'manifest is not valid YAML',
     );
   }
-  const data: unknown = source.doc.toJS();
+  let data: unknown;
+  try {
+    data = source.doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch (err) {
+    // The yaml library refuses documents whose aliases expand without bound ("billion laughs").
+    const alias = firstAlias(source);
+    throw new ManifestError([{ file: fileName, ...(alias ?? { line: 1, col: 1 }), path: '', message: `YAML: ${(err as Error).message}; write the values out instead of repeating anchors` }], 'manifest is not valid YAML');
+  }
   if (data === null || data === undefined) throw new ManifestError([{ file: fileName, line: 1, col: 1, path: '', message: 'manifest is empty' }]);
   const parsed = experimentManifestSchema.safeParse(data);
   if (!parsed.success) throw located(source, parsed.error.issues.flatMap((i) => issueProblems(i, data)));
@@ -59,6 +68,49 @@ export function parseManifest(text: string, fileName = 'manifest.yaml'): Experim
   if (problems.length > 0) throw located(source, problems);
   sources.set(manifest, source);
   return manifest;
+}
+
+/** A manifest is a few kilobytes; anything past this is a mistake or an attack, refused before YAML parsing. */
+export const MAX_MANIFEST_BYTES = 1 << 20;
+/** Alias expansions the YAML parser may make (anchors are allowed for small reuse, not for exponential growth). */
+const MAX_ALIAS_EXPANSIONS = 100;
+
+function tooLarge(bytes: number): string {
+  return `the manifest is ${(bytes / (1 << 20)).toFixed(1)} MiB; a manifest may be at most ${MAX_MANIFEST_BYTES >> 20} MiB`;
+}
+
+function firstAlias(source: ManifestSource): { line: number; col: number } | undefined {
+  let at: { line: number; col: number } | undefined;
+  visit(source.doc, {
+    Alias(_, node) {
+      if (node.range) at = source.position(node.range[0]);
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
+/**
+ * Reads and validates a manifest file, with errors that name the file: missing, a directory, too large, not UTF-8
+ * text, or not a valid manifest (`ManifestError`).
+ */
+export function readManifestFile(file: string): ExperimentManifest {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ManifestError([{ file, path: '', message: code === 'ENOENT' ? 'no such file' : (err as Error).message }], 'cannot read the manifest');
+  }
+  if (stat.isDirectory()) throw new ManifestError([{ file, path: '', message: 'is a directory; expected a manifest file (.yaml or .json)' }], 'cannot read the manifest');
+  if (stat.size > MAX_MANIFEST_BYTES) throw new ManifestError([{ file, path: '', message: tooLarge(stat.size) }], 'cannot read the manifest');
+  let text: string;
+  try {
+    text = decodeUtf8(fs.readFileSync(file), file);
+  } catch (err) {
+    throw new ManifestError([{ file, path: '', message: (err as Error).message.replace(`${file}:`, 'line ') }], 'cannot read the manifest');
+  }
+  return parseManifest(text, file);
 }
 
 /** Checks a manifest against its teacher's depth and width (an ONNX teacher's, once read). Throws `ManifestError`. */
@@ -112,8 +164,15 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown): RawProblem[] {
     if (branches.length > 0) return branches[0].flatMap((i) => issueProblems({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, data));
     return [{ path, message: 'expected a strategy name or { name, label?, explicit?, matchEmbeddings? }' }];
   }
-  if (issue.code === 'invalid_type' && valueAt(data, path) === undefined) return [{ path, message: 'required field is missing' }];
+  const value = valueAt(data, path);
+  if (issue.code === 'invalid_type' && value === undefined) return [{ path, message: 'required field is missing' }];
+  // zod says "expected number, received number" for .inf, -.inf and .nan
+  if (issue.code === 'invalid_type' && typeof value === 'number' && !Number.isFinite(value)) return [{ path, message: `expected a finite number, got ${yamlNumber(value)}` }];
   return [{ path, message: issue.message }];
+}
+
+function yamlNumber(x: number): string {
+  return Number.isNaN(x) ? '.nan' : x > 0 ? '.inf' : '-.inf';
 }
 
 /** Cross-field checks that need no teacher plus, when the teacher's shape is known, the teacher checks. */

@@ -90,11 +90,18 @@ export function errorHandler(log: Logger) {
 }
 
 /** Validates a request body: 400 with `field.path: message` for the first problems. */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, at = ''): z.output<S> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
-  const problems = r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`);
+  const problems = r.error.issues.slice(0, 5).map((i) => `${fieldPath(at, i.path)}: ${i.message}`);
   throw new HttpError(400, problems.join('; '));
+}
+
+/** `manifest.spec.students.depths[1]`: the field as the client wrote it, from the body's root (`body` for the root). */
+export function fieldPath(at: string, path: readonly PropertyKey[]): string {
+  let out = at;
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out === '' ? '' : '.'}${String(key)}`;
+  return out === '' ? 'body' : out;
 }
 
 export interface Listening {

@@ -85,3 +85,13 @@ describe('service app', () => {
     expect([missing.status, ((await missing.json()) as { error: string }).error]).toEqual([404, 'no such thing']);
   });
 });
+
+describe('parseBody', () => {
+  const schema = z.strictObject({ apiVersion: z.literal('v1'), spec: z.strictObject({ depths: z.array(z.number().int()) }) });
+  it('names fields from the body root, with the prefix of a nested document and [i] for list items', () => {
+    expect(() => parseBody(schema, { apiVersion: 'v2', spec: { depths: [1, 1.5] } }, 'manifest')).toThrow(
+      new HttpError(400, 'manifest.apiVersion: Invalid input: expected "v1"; manifest.spec.depths[1]: Invalid input: expected int, received number'),
+    );
+    expect(() => parseBody(schema, 'text')).toThrow(/^body: /);
+  });
+});

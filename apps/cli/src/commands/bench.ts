@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { benchKafkaClients, benchKdStep, KD_STEP_CONFIGS, type KdStepConfigName, type KdStepReport, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { positiveInt } from './stages';
-import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, parseManifest, runExperiment, runGenerationExperiment, smokeManifest, withStopOnSignals, type GenerationResults } from '@strata/experiment';
+import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, readManifestFile, runExperiment, runGenerationExperiment, smokeManifest, withStopOnSignals, type GenerationResults } from '@strata/experiment';
 
 const examples = (file: string) => path.resolve(__dirname, '../../../../examples', file);
 
@@ -23,7 +23,7 @@ function reproduction(name: string, manifestFile: string, description: string) {
         process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
         return;
       }
-      const full = parseManifest(fs.readFileSync(file, 'utf8'), file);
+      const full = readManifestFile(file);
       const smoke = smokeManifest(full);
       const t0 = Date.now();
       const { outDir, results } = await runGenerationExperiment(smoke, file, { outDir: path.resolve(`runs/${name}-smoke`), angleExamples: 64 });
@@ -55,7 +55,7 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
     long: true,
     run: async (json) => {
       const file = examples('hellaswag.yaml');
-      const full = parseManifest(fs.readFileSync(file, 'utf8'), file);
+      const full = readManifestFile(file);
       const r = await benchParallelStudents(full, file, path.resolve('runs/parallel-students'), { log: json ? () => undefined : undefined });
       process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatParallelStudents(r)}\n`);
     },

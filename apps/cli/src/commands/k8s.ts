@@ -2,7 +2,7 @@
 // the experiments.strata.dev CRD, and an overlay's settings (docs/DEPLOY.md).
 import * as fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseManifest } from '@strata/experiment';
+import { readManifestFile } from '@strata/experiment';
 import { OVERLAYS, defaultSettings, experimentCrd, objectsProblems, parseSettings, renderExperiment, toYamlDocuments, type Overlay } from '@strata/k8s';
 
 function overlay(value: string): Overlay {
@@ -30,7 +30,7 @@ export function registerK8sCommands(program: Command): void {
     .option('--json', 'print a JSON List instead of YAML documents')
     .action((file: string, o: RenderOpts) => {
       if (!fs.existsSync(file)) throw new Error(`manifest '${file}' not found`);
-      const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
+      const manifest = readManifestFile(file);
       const settings = o.settings ? parseSettings(fs.readFileSync(o.settings, 'utf8'), o.settings) : defaultSettings(o.overlay);
       if (o.namespace) settings.namespace = o.namespace;
       const objects = renderExperiment(manifest, { settings, managedBy: 'strata-cli' });

@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { TEACHER_TRAIN_DEFAULTS, finetuneTeacher, parseManifest, trainTeacher, withStopOnSignals, type TeacherFinetuneOptions, type TeacherTrainOptions } from '@strata/experiment';
+import { TEACHER_TRAIN_DEFAULTS, finetuneTeacher, readManifestFile, trainTeacher, withStopOnSignals, type TeacherFinetuneOptions, type TeacherTrainOptions } from '@strata/experiment';
 
 /** Flags a manifest fixes; given together with --manifest they would be ignored, so they are refused. */
 const MODEL_FLAGS = ['task', 'layers', 'hidden', 'heads', 'ffn', 'maxLength', 'vocab', 'epochs', 'batchSize', 'lr', 'seed', 'evalSplit', 'maxTrain', 'maxEval', 'pretrained'];
@@ -51,7 +50,7 @@ export function registerTeacherCommands(program: Command): void {
       if (o.manifest !== undefined) {
         const given = MODEL_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
         if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map(flagName).join(', ')}`);
-        const m = parseManifest(fs.readFileSync(o.manifest, 'utf8'), o.manifest);
+        const m = readManifestFile(o.manifest);
         const s = m.spec;
         const base = o.base ?? path.dirname(o.manifest);
         const stage = {
