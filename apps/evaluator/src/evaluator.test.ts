@@ -102,7 +102,7 @@ describe('evaluator', () => {
     fs.symlinkSync(outside, plots);
     try {
       for (const file of ['secret.svg', 'leak.svg']) {
-        for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
+        for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
           const res = await fetch(`${url}/v1/experiments/${name}/plots/${file}`, { headers });
           expect(res.status).toBe(403);
           expect(await res.text()).not.toContain('<svg>secret</svg>');
@@ -119,6 +119,19 @@ describe('evaluator', () => {
     fs.rmSync(path.join(plots, 'leak.svg'));
     const real = fs.readdirSync(plots).find((f) => f.endsWith('.svg'))!;
     expect((await fetch(`${url}/v1/experiments/${name}/plots/${real}`)).status).toBe(200);
+  });
+
+  it('refuses (400) and forgets a registration whose teacher.onnx is corrupt', async () => {
+    const manifest = JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(path.join(root, 'exp.yaml'), 'utf8'))));
+    manifest.metadata.name = 'corrupt-teacher';
+    fs.mkdirSync(path.join(artifacts, 'corrupt-teacher', 'teacher'), { recursive: true });
+    fs.writeFileSync(path.join(artifacts, 'corrupt-teacher', 'teacher', 'teacher.onnx'), 'not a model');
+    const res = await post({ manifest });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^corrupt-teacher\/teacher\/teacher\.onnx is not a usable ONNX teacher: /);
+    const list = (await (await fetch(`${url}/v1/experiments`)).json()) as { experiments: { name: string }[] };
+    expect(list.experiments.map((e) => e.name)).toEqual([name]);
+    expect((await fetch(`${url}/v1/experiments/corrupt-teacher`)).status).toBe(404);
   });
 
   describeBrowser("the dashboard's browser test", () => {

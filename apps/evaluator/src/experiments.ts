@@ -126,9 +126,16 @@ export class Experiments {
     const expDir = confinePath(this.artifacts, dir, 'dir');
     const state: ExperimentState = { manifest, dir, expDir, cells: [], results: new Map(), failures: new Map(), progress: new Map(), phase: 'running' };
     this.byName.set(name, state);
-    writeAtomic(path.join(this.registryDir, `${name}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
     const teacherOnnx = experimentFile({ expDir }, 'teacher', 'teacher.onnx');
-    if (fs.existsSync(teacherOnnx)) await this.serial(() => this.attachTeacher(state));
+    try {
+      if (fs.existsSync(teacherOnnx)) await this.serial(() => this.attachTeacher(state));
+    } catch (err) {
+      // Not kept: a registration that cannot be scored would sit as "running" with no cells.
+      if (existing) this.byName.set(name, existing);
+      else this.byName.delete(name);
+      throw err;
+    }
+    writeAtomic(path.join(this.registryDir, `${name}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
     return this.summary(name)!;
   }
 
@@ -137,7 +144,11 @@ export class Experiments {
     if (state.teacher) return true;
     const teacherOnnx = experimentFile(state, 'teacher', 'teacher.onnx');
     if (!fs.existsSync(teacherOnnx)) return false;
-    state.teacher = loadTeacher(teacherOnnx, undefined, { hiddenStates: state.manifest.spec.teacher.hiddenStates });
+    try {
+      state.teacher = loadTeacher(teacherOnnx, undefined, { hiddenStates: state.manifest.spec.teacher.hiddenStates });
+    } catch (err) {
+      throw Object.assign(new Error(`${path.relative(this.artifacts, teacherOnnx)} is not a usable ONNX teacher: ${(err as Error).message}`), { status: 400 });
+    }
     state.teacherHash = sha256File(teacherOnnx);
     state.cells = experimentGrid(state.manifest, state.teacher.config.layers).cells;
     for (const cell of state.cells) {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaCacheWriter, actsTopic } from '@strata/activations';
 import { CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, loadTeacher, prepareCache, writeAtomic, type LoadedTeacher, type PreparedCache } from '@strata/experiment';
-import { TASK_IDS, isTaskId } from '@strata/data';
+import { DataError, TASK_IDS, isTaskId } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
 import type { Logger } from 'pino';
@@ -51,6 +51,11 @@ interface Job {
   work?: { teacher: LoadedTeacher; prepared: PreparedCache };
 }
 
+/** A request that cannot be served as sent: 400 with the reason, not a 500 with a stack trace. */
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { status: 400 });
+}
+
 export class CacheJobs {
   private jobs = new Map<string, Job>();
   private queue: string[] = [];
@@ -90,8 +95,21 @@ export class CacheJobs {
     const onnx = confinePath(this.artifacts, request.teacher, 'teacher');
     if (!fs.existsSync(onnx)) throw Object.assign(new Error(`teacher: '${request.teacher}' not found under the artifacts root`), { status: 400 });
     const tokenizer = request.tokenizer ? confinePath(this.artifacts, request.tokenizer, 'tokenizer') : undefined;
-    const teacher = loadTeacher(onnx, tokenizer, { hiddenStates: request.hiddenStates });
-    const prepared = await prepareCache({ teacher, task: request.task, split: request.split, layers: request.layers, dtype: request.dtype, teacherPrecision: request.teacherPrecision, dataRoot: this.dataRoot, maxExamples: request.maxExamples });
+    if (fs.statSync(onnx).isDirectory()) throw badRequest(`teacher: '${request.teacher}' is a directory; expected an .onnx file`);
+    let teacher: LoadedTeacher;
+    try {
+      teacher = loadTeacher(onnx, tokenizer, { hiddenStates: request.hiddenStates });
+    } catch (err) {
+      throw badRequest(`teacher: '${request.teacher}' is not a usable ONNX teacher: ${(err as Error).message}`);
+    }
+    let prepared: PreparedCache;
+    try {
+      prepared = await prepareCache({ teacher, task: request.task, split: request.split, layers: request.layers, dtype: request.dtype, teacherPrecision: request.teacherPrecision, dataRoot: this.dataRoot, maxExamples: request.maxExamples });
+    } catch (err) {
+      // Layers outside the teacher, an unknown task or split: the request's fault. Data this server lacks is not.
+      if (err instanceof DataError && err.code === 'MISSING_DATA') throw Object.assign(err, { status: 503 });
+      throw badRequest((err as Error).message);
+    }
     const existing = this.jobs.get(prepared.cacheKey);
     if (existing && existing.status.state !== 'failed') return { status: existing.status, created: false };
     const status: JobStatus = { cacheKey: prepared.cacheKey, topic: actsTopic(prepared.cacheKey), state: 'queued', produced: 0, total: prepared.data.rows.length, request, updatedAt: '' };

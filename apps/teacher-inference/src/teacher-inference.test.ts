@@ -91,12 +91,27 @@ describeKafka('teacher-inference', (brokers) => {
     expect((await post(request('a', 32), 'wrong-token-000000000000')).status).toBe(401);
     const bad = await post({ ...request('a', 32), layers: [0, 'x'] });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/^layers\.1: /);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^layers\[1\]: /);
     const outside = await post({ ...request('a', 32), teacher: '../../etc/passwd' });
     expect(outside.status).toBe(400);
     expect(((await outside.json()) as { error: string }).error).toMatch(/teacher: '..\/..\/etc\/passwd' is outside the configured root/);
     const unknownTask = await post({ ...request('a', 32), task: 'no-such-task' });
     expect(((await unknownTask.json()) as { error: string }).error).toMatch(/^task: unknown task/);
+    // Requests that pass the schema but cannot be served: 400 naming the reason, never a 500 with a stack trace.
+    fs.writeFileSync(path.join(artifacts, 'a', 'not-onnx.onnx'), 'this is not a protobuf');
+    fs.mkdirSync(path.join(artifacts, 'a', 'folder.onnx'), { recursive: true });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ layers: [0, 99] }, /^cache layers: 99 is outside 0\.\.\d+ of the teacher/],
+      [{ split: 'no-such-split' }, /no split "no-such-split"/],
+      [{ teacher: 'a/not-onnx.onnx' }, /^teacher: 'a\/not-onnx\.onnx' is not a usable ONNX teacher: /],
+      [{ teacher: 'a/folder.onnx' }, /^teacher: 'a\/folder\.onnx' is a directory; expected an \.onnx file$/],
+    ];
+    for (const [change, message] of cases) {
+      const res = await post({ ...request('a', 32), ...change });
+      expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(message)]);
+    }
+    const plain = await fetch(`${svc!.url}/v1/caches`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `bearer ${TOKEN}` }, body: JSON.stringify(request('a', 32)) });
+    expect(plain.status).toBe(415);
 
     const first = await post(request('a', 32));
     expect(first.status).toBe(202);

@@ -41,6 +41,10 @@ function tokenMatches(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
+function hasBody(req: Request): boolean {
+  return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+}
+
 export function createServiceApp(o: ServiceAppOptions): ServiceApp {
   const log = pino({ name: o.name, level: o.logLevel ?? 'info' }, pino.destination(2));
   const registry = new Registry();
@@ -51,12 +55,18 @@ export function createServiceApp(o: ServiceAppOptions): ServiceApp {
   app.use((req, res, next) => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) || !o.token) return next();
     const header = req.get('authorization') ?? '';
-    const m = /^Bearer (.+)$/.exec(header);
+    // RFC 7235: the scheme is case-insensitive ('bearer', 'BEARER').
+    const m = /^bearer +(\S+) *$/i.exec(header);
     if (!m || !tokenMatches(m[1], o.token)) {
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'a bearer token is required (Authorization: Bearer <token>)' });
       return;
     }
     next();
+  });
+  app.use((req, res, next) => {
+    // A body that is not JSON would reach the handlers as {} and fail as a missing field; say what is wrong instead.
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req) || req.is('application/json')) return next();
+    res.status(415).json({ error: `send the body as application/json (got ${req.get('content-type') ?? 'no content type'})` });
   });
   app.use(express.json({ limit: BODY_LIMIT }));
   app.get('/healthz', (_req, res) => {

@@ -72,10 +72,23 @@ describe('service app', () => {
     expect(await ok.json()).toEqual({ name: 'a', layers: [1] });
   });
 
+  it('accepts the bearer scheme in any case (RFC 7235)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) expect((await post('{"name":"a","layers":[1]}', `${scheme} ${token}`)).status).toBe(201);
+    expect((await post('{"name":"a","layers":[1]}', `Basic ${token}`)).status).toBe(401);
+  });
+
+  it('answers 415 to a body that is not JSON, naming the type it got', async () => {
+    const res = await fetch(`${l.url}/v1/things`, { method: 'POST', body: 'name=a', headers: { 'content-type': 'text/plain', authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ error: 'send the body as application/json (got text/plain)' });
+    const json = await fetch(`${l.url}/v1/things`, { method: 'POST', body: '{"name":"a","layers":[]}', headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` } });
+    expect(json.status).toBe(201);
+  });
+
   it('names the field of a bad body, refuses unknown fields, oversized and unparsable bodies', async () => {
     const bad = await post('{"name":"","layers":[-1]}', `Bearer ${token}`);
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/^name: .*; layers\.0: /);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^name: .*; layers\[0\]: /);
     expect(((await (await post('{"name":"a","layers":[],"extra":1}', `Bearer ${token}`)).json()) as { error: string }).error).toMatch(/Unrecognized key: "extra"/);
     const big = await post(JSON.stringify({ name: 'x'.repeat(1.1 * 1024 * 1024), layers: [] }), `Bearer ${token}`);
     expect(big.status).toBe(413);
