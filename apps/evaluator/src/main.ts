@@ -1,5 +1,5 @@
 // evaluator: scores finished students, aggregates experiments, serves results, the report and the dashboard.
-import { listen, onShutdown, serviceConfig } from '@strata/service';
+import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig } from '@strata/service';
 import { createEvaluator } from './app';
 
 export const DEFAULT_PORT = 8082;
@@ -10,6 +10,7 @@ export async function main(): Promise<void> {
   await evaluator.start();
   const { server, url } = await listen(evaluator.app, config.host, config.port);
   evaluator.log.info({ url, artifacts: config.artifacts, brokers: config.brokers, auth: !!config.token }, 'evaluator listening');
+  if (!config.token) evaluator.log.warn(NO_TOKEN_WARNING);
   onShutdown(evaluator.log, async () => {
     server.close();
     await evaluator.stop();

@@ -1,6 +1,6 @@
 // teacher-inference: runs the frozen ONNX teacher over a dataset once per cache key and publishes its activation
 // records to Kafka (docs/SERVICES.md).
-import { listen, onShutdown, serviceConfig } from '@strata/service';
+import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig } from '@strata/service';
 import { createTeacherInference } from './app';
 
 export const DEFAULT_PORT = 8081;
@@ -12,6 +12,7 @@ export async function main(): Promise<void> {
   if (resumed) service.log.info({ resumed }, 'resuming unfinished cache jobs');
   const { server, url } = await listen(service.app, config.host, config.port);
   service.log.info({ url, artifacts: config.artifacts, brokers: config.brokers, auth: !!config.token }, 'teacher-inference listening');
+  if (!config.token) service.log.warn(NO_TOKEN_WARNING);
   onShutdown(service.log, async () => {
     server.close();
     await service.stop();

@@ -25,10 +25,14 @@ export function serviceConfig(defaultPort: number, env: NodeJS.ProcessEnv = proc
     if (!token) throw new Error(`STRATA_TOKEN_FILE='${env.STRATA_TOKEN_FILE}' is empty`);
   }
   if (token !== undefined && token.length < 16) throw new Error('STRATA_TOKEN must be at least 16 characters');
+  const host = env.STRATA_HOST || '127.0.0.1';
+  if (!token && !isLoopback(host)) {
+    throw new Error(`STRATA_HOST='${host}' is reachable from other machines, and no STRATA_TOKEN or STRATA_TOKEN_FILE is set: anyone could register experiments and start jobs. Set a token (16+ characters), or bind 127.0.0.1.`);
+  }
   const artifacts = path.resolve(env.STRATA_ARTIFACTS || 'runs');
   fs.mkdirSync(artifacts, { recursive: true });
   return {
-    host: env.STRATA_HOST || '127.0.0.1',
+    host,
     port,
     token,
     brokers: env.STRATA_BROKERS || '127.0.0.1:9092',
@@ -37,6 +41,18 @@ export function serviceConfig(defaultPort: number, env: NodeJS.ProcessEnv = proc
     logLevel: env.STRATA_LOG_LEVEL || 'info',
   };
 }
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * The warning a service without a token logs at start (loopback only, as serviceConfig allows): loud, because every
+ * local user and process can then change its state.
+ */
+export const NO_TOKEN_WARNING = 'no STRATA_TOKEN: mutating requests are accepted without authentication from any local user or process (set STRATA_TOKEN for anything but local development)';
 
 export class PathOutsideRootError extends Error {
   override readonly name = 'PathOutsideRootError';

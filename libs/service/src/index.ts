@@ -1,5 +1,5 @@
 // @strata/service: the shell shared by teacher-inference and the evaluator (config from the environment, path
 // confinement, the express app with auth, limits, health and metrics, graceful stop).
-export { PathOutsideRootError, confinePath, serviceConfig, type ServiceConfig } from './config';
+export { NO_TOKEN_WARNING, PathOutsideRootError, confinePath, isLoopback, serviceConfig, type ServiceConfig } from './config';
 export { BODY_LIMIT, HttpError, createServiceApp, errorHandler, listen, onShutdown, parseBody, type Listening, type ServiceApp, type ServiceAppOptions } from './http';
 export { startServiceProcess, stopServiceProcess, type ServiceProcess } from './process';

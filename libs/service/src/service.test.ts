@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { HttpError, confinePath, createServiceApp, errorHandler, listen, parseBody, serviceConfig, type Listening } from './index';
+import { HttpError, confinePath, createServiceApp, errorHandler, isLoopback, listen, parseBody, serviceConfig, type Listening } from './index';
 
 describe('serviceConfig', () => {
   it('defaults to loopback and names a bad variable', () => {
@@ -13,6 +13,22 @@ describe('serviceConfig', () => {
     const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tok-')), 'token');
     fs.writeFileSync(f, 'a-long-enough-token-value\n');
     expect(serviceConfig(1, { STRATA_TOKEN_FILE: f, STRATA_ARTIFACTS: os.tmpdir() }).token).toBe('a-long-enough-token-value');
+  });
+});
+
+describe('serviceConfig: no token', () => {
+  it('refuses to bind beyond loopback without a token, and allows it with one', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'my-host.example']) {
+      expect(() => serviceConfig(1, { STRATA_HOST: host, STRATA_ARTIFACTS: os.tmpdir() })).toThrow(
+        `STRATA_HOST='${host}' is reachable from other machines, and no STRATA_TOKEN or STRATA_TOKEN_FILE is set`,
+      );
+      expect(serviceConfig(1, { STRATA_HOST: host, STRATA_TOKEN: 'a-long-enough-token-value', STRATA_ARTIFACTS: os.tmpdir() }).host).toBe(host);
+    }
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) {
+      expect(serviceConfig(1, { STRATA_HOST: host, STRATA_ARTIFACTS: os.tmpdir() }).token).toBeUndefined();
+      expect(isLoopback(host)).toBe(true);
+    }
+    expect(isLoopback('128.0.0.1')).toBe(false);
   });
 });
 
