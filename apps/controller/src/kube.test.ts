@@ -130,5 +130,44 @@ current-context: c
     const exited = new Promise<number | null>((r) => controller!.once('exit', (code) => r(code)));
     controller.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // Stopping aborts the watches; that is not a failure to report or retry.
+    expect(stderr).not.toMatch(/watch of \w+ failed|restarting in 5s|aborted/);
+  });
+
+  it('is not ready while the API server refuses connections, and says so once', async () => {
+    const closed = await freePort();
+    const kubeconfig = path.join(dir, 'kubeconfig-closed');
+    fs.writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{ name: gone, cluster: { server: "http://127.0.0.1:${closed}" } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: gone, user: u, namespace: strata } }]
+current-context: c
+`);
+    const port = await freePort();
+    let err = '';
+    const child = spawn(process.execPath, [path.join(repo, 'apps/controller/bin/controller.js'), 'run'], {
+      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, STRATA_NAMESPACE: 'strata', STRATA_PORT: String(port), STRATA_ARTIFACTS: dir, STRATA_TOKEN: 'x' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (c) => (err += String(c)));
+    try {
+      const readiness: number[] = [];
+      const t0 = Date.now();
+      while (Date.now() - t0 < 12_000) {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        if (res) readiness.push(res.status);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(readiness.length).toBeGreaterThan(10);
+      expect(new Set(readiness)).toEqual(new Set([503]));
+      expect(err).not.toContain('watching Experiments');
+      expect(err.match(/not ready: the API server does not answer/g)).toHaveLength(1);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

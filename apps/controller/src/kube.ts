@@ -65,9 +65,12 @@ export function connect(namespace: string): Cluster {
   };
 
   const started: Array<{ stop(): Promise<void> }> = [];
+  // Stopping aborts the open watch requests, which the informers report as errors; those are not failures.
+  let stopping = false;
   return {
     api,
     async stop() {
+      stopping = true;
       await Promise.all(started.map((i) => i.stop()));
     },
     async listExperiments() {
@@ -91,10 +94,13 @@ export function connect(namespace: string): Cluster {
           connected(up.size === 2);
         });
         informer.on('error', (err: unknown) => {
+          if (stopping) return;
           up.delete(what);
           connected(false);
           log(`watch of ${what} failed: ${(err as Error)?.message ?? String(err)}; restarting in 5s`);
-          setTimeout(() => informer.start().catch(() => undefined), 5000).unref();
+          setTimeout(() => {
+            if (!stopping) informer.start().catch(() => undefined);
+          }, 5000).unref();
         });
       }
       started.push(experiments, jobs);

@@ -14,6 +14,8 @@ const USAGE = `usage: strata-controller run                     watch Experiment
 
 /** Minutes between full resyncs, which also catch events a broken watch missed. */
 const RESYNC_SECONDS = 300;
+/** Seconds between the readiness probe's API calls. */
+const PROBE_SECONDS = 5;
 
 export function readToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.STRATA_TOKEN) return env.STRATA_TOKEN;
@@ -45,19 +47,46 @@ async function run(env: NodeJS.ProcessEnv): Promise<void> {
   const cluster = connect(namespace);
   const deps = { kube: cluster.api, services: services(env), settings, artifacts: env.STRATA_ARTIFACTS ?? './runs', log };
   const queue = new WorkQueue(async (name) => (await reconcileExperiment(name, deps))?.requeueAfterSeconds ?? null, log);
+  // Ready only while the watches are up and the API server answers: an informer reports "connect" when it starts a
+  // connection attempt, so on its own it would report ready against a server that refuses every request.
+  let watching = false;
+  let answering = false;
+  const update = () => {
+    const now = watching && answering;
+    if (now && !ready) log(`watching Experiments in namespace ${namespace} (${settings.overlay} overlay)`);
+    ready = now;
+  };
+  let failing = false;
+  const probe = async () => {
+    try {
+      await cluster.listExperiments();
+      if (failing) log('the API server answers again');
+      failing = false;
+      answering = true;
+    } catch (e) {
+      if (!failing) log(`not ready: the API server does not answer (${(e as Error).message}); retrying every ${PROBE_SECONDS}s`);
+      failing = true;
+      answering = false;
+    }
+    update();
+  };
   await cluster.watch(
     (name) => queue.add(name),
     (up) => {
-      if (up && !ready) log(`watching Experiments in namespace ${namespace} (${settings.overlay} overlay)`);
-      ready = up;
+      watching = up;
+      if (up) void probe();
+      else update();
     },
     log,
   );
+  await probe();
+  const prober = setInterval(() => void probe(), PROBE_SECONDS * 1000);
   const resync = setInterval(() => cluster.listExperiments().then((names) => names.forEach((n) => queue.add(n)), (e) => log(`resync failed: ${(e as Error).message}`)), RESYNC_SECONDS * 1000);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
   clearInterval(resync);
+  clearInterval(prober);
   queue.stop();
   await queue.idle();
   await cluster.stop();
