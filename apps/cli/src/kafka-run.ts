@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
 import { experimentContext, experimentGrid, obtainTeacher, threadsPerStudent, writeAtomic, type ExperimentResults } from '@strata/experiment';
+import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
 export interface KafkaRunOptions {
@@ -42,6 +43,8 @@ function runStudent(script: string, args: string[], env: NodeJS.ProcessEnv, logF
 }
 
 export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOptions): Promise<{ outDir: string; results: ExperimentResults }> {
+  // Before the teacher trains: an unreachable broker is a mistake to report in seconds, not after the teacher.
+  await probeBrokers(o.brokers);
   const ctx = experimentContext(manifestPath, { outDir: o.outDir, log: o.log });
   const { manifest, outDir, log } = ctx;
   const { spec } = manifest;

@@ -1,4 +1,5 @@
 // evaluator: scores finished students, aggregates experiments, serves results, the report and the dashboard.
+import { probeBrokers } from '@strata/kafka';
 import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig } from '@strata/service';
 import { createEvaluator } from './app';
 
@@ -7,6 +8,9 @@ export const DEFAULT_PORT = 8082;
 export async function main(): Promise<void> {
   const config = serviceConfig(DEFAULT_PORT);
   const evaluator = createEvaluator(config);
+  // Fail in seconds, naming the address, rather than in the Kafka client's minutes of silent retries.
+  evaluator.log.info({ brokers: config.brokers }, 'checking that Kafka answers');
+  await probeBrokers(config.brokers);
   await evaluator.start();
   const { server, url } = await listen(evaluator.app, config.host, config.port);
   evaluator.log.info({ url, artifacts: config.artifacts, brokers: config.brokers, auth: !!config.token }, 'evaluator listening');

@@ -1,5 +1,6 @@
 // teacher-inference: runs the frozen ONNX teacher over a dataset once per cache key and publishes its activation
 // records to Kafka (docs/SERVICES.md).
+import { probeBrokers } from '@strata/kafka';
 import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig } from '@strata/service';
 import { createTeacherInference } from './app';
 
@@ -8,6 +9,9 @@ export const DEFAULT_PORT = 8081;
 export async function main(): Promise<void> {
   const config = serviceConfig(DEFAULT_PORT);
   const service = createTeacherInference(config);
+  // Fail in seconds, naming the address, rather than in the Kafka client's minutes of silent retries.
+  service.log.info({ brokers: config.brokers }, 'checking that Kafka answers');
+  await probeBrokers(config.brokers);
   const resumed = await service.jobs.resumeSaved();
   if (resumed) service.log.info({ resumed }, 'resuming unfinished cache jobs');
   const { server, url } = await listen(service.app, config.host, config.port);

@@ -5,6 +5,7 @@ import { platformaticClient } from './platformatic-client';
 
 export type { IncomingMessage, KafkaClient, KafkaClientName, KafkaClientOptions, OutgoingMessage, Producer, ReadOptions, TopicReader, TopicSpec } from './client';
 export { brokerList } from './client';
+export { probeBrokers } from './probe';
 
 /** The client chosen by measurement (docs/BENCHMARKS.md, "Kafka clients"). */
 export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'kafkajs';

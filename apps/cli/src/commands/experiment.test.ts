@@ -70,3 +70,24 @@ describe('strata experiment run, stopped by a signal', () => {
     }
   });
 });
+
+describe('strata experiment run --transport kafka without a broker', () => {
+  it('fails in seconds, before training anything, naming the address and the connection error', async () => {
+    const net = await import('node:net');
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as import('node:net').AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-nobroker-'));
+    try {
+      const t0 = Date.now();
+      const r = await strata(['experiment', 'run', 'examples/quickstart.yaml', '--transport', 'kafka', '--brokers', `127.0.0.1:${port}`, '--out', path.join(out, 'run')]);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`no Kafka broker answers at 127.0.0.1:${port} (127.0.0.1:${port}: ECONNREFUSED`);
+      expect(r.stderr).not.toContain('teacher 4L/64H');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
