@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
-import { experimentContext, experimentGrid, obtainTeacher, threadsPerStudent, writeAtomic, type ExperimentResults } from '@strata/experiment';
+import { Interrupted, experimentContext, experimentGrid, obtainTeacher, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, type ExperimentResults } from '@strata/experiment';
 import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
@@ -65,7 +65,26 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const token = crypto.randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: o.brokers, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', STRATA_TOKEN: token, ...(ctx.dataRoot ? { STRATA_DATA_ROOT: ctx.dataRoot } : {}) };
   const services: ServiceProcess[] = [];
+  const running = new Set<import('node:child_process').ChildProcess>();
+  // Whatever way this process ends (a second signal exits at once), no service or student outlives it.
+  const killAll = () => {
+    for (const c of [...services.map((s) => s.child), ...running]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  let queue: typeof cells = [];
+  // A stop request (SIGINT/SIGTERM through withStopOnSignals): no new students; running ones save a checkpoint and
+  // exit on SIGTERM; the services are stopped and waited for in the finally below.
+  const unsubscribe = onStopRequest((reason) => {
+    log(`${reason}: stopping ${running.size} student${running.size === 1 ? '' : 's'} (each saves a checkpoint) and the services`);
+    queue.length = 0;
+    for (const c of running) c.kill('SIGTERM');
+  });
+  const throwIfStopped = () => {
+    const reason = stopRequested();
+    if (reason) throw new Interrupted(`experiment ${manifest.metadata.name} over Kafka: stopped by ${reason}; run the same command again to resume (finished students are kept)`, reason);
+  };
   try {
+    throwIfStopped();
     log(`starting teacher-inference and the evaluator (logs in ${logs})`);
     // Both start at once; whichever comes up is stopped again in the finally even if the other fails to.
     const starting = [
@@ -75,6 +94,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const settled = await Promise.allSettled(starting);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     const [teacherInference, evaluator] = settled.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
+    throwIfStopped();
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
@@ -85,9 +105,8 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     // 3. Students, several at once, each from the stream (they start while the teacher is still producing).
     const parallel = Math.max(1, o.parallelism ?? spec.resources?.parallelism ?? Math.min(cells.length, 5));
     const studentEnv = { ...env, STRATA_THREADS: String(threadsPerStudent(parallel)) };
-    const queue = [...cells];
+    queue = [...cells];
     const failures: string[] = [];
-    const running = new Set<import('node:child_process').ChildProcess>();
     let finished = 0;
     // Students wait for records as long as the cache job lives; if it fails, nothing more will come.
     let cacheFailure: string | undefined;
@@ -113,6 +132,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     } finally {
       clearInterval(watching);
     }
+    throwIfStopped();
     if (cacheFailure) throw new Error(`the teacher cache job failed: ${cacheFailure}; see ${path.join(logs, 'teacher-inference.log')}`);
     if (failures.length) throw new Error(`${failures.length} of ${cells.length} students failed: ${failures.join(', ')}`);
 
@@ -121,6 +141,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     for (;;) {
       const r = await call(`${evaluator.url}/v1/experiments/${manifest.metadata.name}/results`, token);
       if (r.complete) break;
+      throwIfStopped();
       if (r.phase === 'failed') throw new Error(`the evaluator could not aggregate ${manifest.metadata.name}: ${r.error}`);
       if (Date.now() > deadline) throw new Error(`the evaluator has scored ${r.cells.length} of ${r.cellsTotal} cells after waiting ${(o.evaluatorTimeoutMs ?? 600_000) / 1000} s; see ${path.join(logs, 'evaluator.log')}`);
       await new Promise((res) => setTimeout(res, 500));
@@ -134,7 +155,10 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
       await new Promise((res) => setTimeout(res, 500));
     }
   } finally {
+    unsubscribe();
+    await Promise.all([...running].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
     await Promise.all(services.map((x) => stopServiceProcess(x)));
+    process.off('exit', killAll);
   }
   const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;
   return { outDir, results };

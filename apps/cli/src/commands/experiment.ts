@@ -25,7 +25,7 @@ export function registerExperimentCommands(program: Command): void {
     .action(async (manifest: string, o: { out?: string; json?: boolean; transport: 'embedded' | 'kafka'; brokers?: string; parallelism?: number }) => {
       const { outDir, results } =
         o.transport === 'kafka'
-          ? await runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism })
+          ? await withStopOnSignals(() => runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism }))
           : await withStopOnSignals(() => runExperiment(manifest, { outDir: o.out, parallelism: o.parallelism }));
       if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
       else process.stdout.write(`\n${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nreport: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
