@@ -100,7 +100,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
     });
     log(`teacher cache ${cache.cacheKey} (${cache.state}): ${cache.total} examples, layers ${cacheLayers.join(', ')} -> Kafka topic ${cache.topic}`);
-    log(`dashboard: ${evaluator.url}/experiments/${manifest.metadata.name}`);
+    log(`dashboard: ${evaluator.url}/experiments/${encodeURIComponent(dir)}`);
 
     // 3. Students, several at once, each from the stream (they start while the teacher is still producing).
     const parallel = Math.max(1, o.parallelism ?? spec.resources?.parallelism ?? Math.min(cells.length, 5));
@@ -139,7 +139,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     // 4. The evaluator scores the last students and aggregates.
     const deadline = Date.now() + (o.evaluatorTimeoutMs ?? 600_000);
     for (;;) {
-      const r = await call(`${evaluator.url}/v1/experiments/${manifest.metadata.name}/results`, token);
+      const r = await call(`${evaluator.url}/v1/experiments/${encodeURIComponent(dir)}/results`, token);
       if (r.complete) break;
       throwIfStopped();
       if (r.phase === 'failed') throw new Error(`the evaluator could not aggregate ${manifest.metadata.name}: ${r.error}`);

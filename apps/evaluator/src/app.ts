@@ -10,7 +10,7 @@ import { HttpError, PathOutsideRootError, createServiceApp, errorHandler, parseB
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
 import { renderDashboard, type DashboardCell } from './dashboard';
-import { Experiments, experimentFile } from './experiments';
+import { Experiments, experimentFile, runKey } from './experiments';
 
 const registerSchema = z.strictObject({
   manifest: z.unknown(),
@@ -27,7 +27,8 @@ export interface Evaluator {
   log: import('pino').Logger;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A run key: one or more folder names under the artifact root (metadata.name by default), '/'-separated. */
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?(\/[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?)*$/;
 
 /** A file served to clients: through its real path, and only inside the experiment's folder (403 otherwise). */
 function servedFile(s: { expDir: string }, ...parts: string[]): string {
@@ -49,6 +50,7 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
   const experiments = new Experiments(config.artifacts, config.dataRoot, log, (_id, s) => scored.observe(s));
   const labelNames = new Map<string, readonly string[]>();
 
+  const foreign = new Set<string>();
   const summarize = (name: string) => {
     const s = experiments.summary(name);
     if (!s) return;
@@ -64,9 +66,10 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
   app.post('/v1/experiments', async (req, res) => {
     const body = parseBody(registerSchema, req.body);
     const manifest = parseBody(experimentManifestSchema, body.manifest, 'manifest');
-    const existed = experiments.has(manifest.metadata.name);
+    const run = runKey(body.dir ?? manifest.metadata.name);
+    const existed = experiments.has(run);
     const summary = await experiments.register(manifest, body.dir);
-    summarize(manifest.metadata.name);
+    summarize(run);
     res.status(existed ? 200 : 201).json(summary);
   });
   app.get('/v1/experiments', (_req, res) => {
@@ -168,15 +171,22 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
               continue;
             }
             events.inc({ type: event.type });
-            if (event.type === 'progress') experiments.progress(event.experiment, event.cellId, { step: event.step, totalSteps: event.totalSteps, epoch: event.epoch, loss: event.loss, at: event.at });
-            else if (event.type === 'failed') experiments.failed(event.experiment, event.cellId, event.error);
+            // Events name their run by folder (older trainers only by experiment name, which is the default folder).
+            const run = runKey(event.dir ?? event.experiment);
+            if (!experiments.has(run)) {
+              if (!foreign.has(run)) log.info({ run, experiment: event.experiment, type: event.type }, 'ignoring events of a run this evaluator has not registered');
+              foreign.add(run);
+              continue;
+            }
+            if (event.type === 'progress') experiments.progress(run, event.cellId, { step: event.step, totalSteps: event.totalSteps, epoch: event.epoch, loss: event.loss, at: event.at });
+            else if (event.type === 'failed') experiments.failed(run, event.cellId, event.error);
             else if (event.type === 'finished') {
-              await experiments.finished(event.experiment, event.cellId, event.result).catch((e) => {
-                log.error({ err: e, experiment: event.experiment, cellId: event.cellId }, 'scoring failed');
-                experiments.failed(event.experiment, event.cellId, `scoring failed: ${(e as Error).message}`);
+              await experiments.finished(run, event.cellId, event.result).catch((e) => {
+                log.error({ err: e, run, cellId: event.cellId }, 'scoring failed');
+                experiments.failed(run, event.cellId, `scoring failed: ${(e as Error).message}`);
               });
             }
-            summarize(event.experiment);
+            summarize(run);
           }
           await reader!.commit();
           if (stopping) break;

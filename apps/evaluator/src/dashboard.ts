@@ -52,7 +52,7 @@ export function renderDashboard(v: DashboardView): string {
       return series.length ? `<figure>${lineChartSvg({ title: `training loss (${init} init)`, series, xLabel: 'step', yLabel: 'loss' })}</figure>` : '';
     })
     .join('');
-  const heatmaps = v.anglePlots.map((f) => `<figure><img alt="${esc(f)}" src="/v1/experiments/${esc(v.name)}/plots/${esc(f)}"></figure>`).join('');
+  const heatmaps = v.anglePlots.map((f) => `<figure><img alt="${esc(f)}" src="/v1/experiments/${esc(encodeURIComponent(v.name))}/plots/${esc(f)}"></figure>`).join('');
   const teacher = Object.entries(v.teacherMetrics).map(([k, x]) => `${esc(k)} ${fmt(x)}`).join(', ');
   const options = v.demoCells.map((id) => `<option value="${esc(id)}">${esc(id)}</option>`).join('');
   return `<!doctype html>
@@ -65,7 +65,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}figure{display:inline-
 <body>
 <h1>${esc(v.name)}</h1>
 <p>task <b>${esc(v.task)}</b>, phase <b id="phase">${esc(v.phase)}</b>, ${v.cells.filter((c) => c.metrics).length}/${v.cells.length} cells scored${teacher ? `; teacher ${teacher}` : ''}.
-<a href="/v1/experiments/${esc(v.name)}/results">results.json</a> &middot; <a href="/v1/experiments/${esc(v.name)}/report">report.md</a></p>
+<a href="/v1/experiments/${esc(encodeURIComponent(v.name))}/results">results.json</a> &middot; <a href="/v1/experiments/${esc(encodeURIComponent(v.name))}/report">report.md</a></p>
 <h2>Results</h2>
 <table id="results"><thead><tr><th>cell</th><th>strategy</th><th>init</th><th>depth</th><th>seed</th><th>layer map (student&rarr;teacher)</th>${metricNames.map((m) => `<th>${esc(m)}</th>`).join('')}<th>status</th></tr></thead>
 <tbody>
@@ -94,9 +94,9 @@ async function predict() {
   const out = document.getElementById('prediction');
   out.textContent = 'running...';
   try {
-    const t = await (await fetch('/v1/experiments/' + experiment + '/tokenize?cell=' + encodeURIComponent(cell) + '&text=' + encodeURIComponent(text))).json();
+    const t = await (await fetch('/v1/experiments/' + encodeURIComponent(experiment) + '/tokenize?cell=' + encodeURIComponent(cell) + '&text=' + encodeURIComponent(text))).json();
     if (t.error) throw new Error(t.error);
-    sessions[cell] = sessions[cell] || ort.InferenceSession.create('/v1/experiments/' + experiment + '/students/' + encodeURIComponent(cell) + '/model.onnx', { executionProviders: ['wasm'] });
+    sessions[cell] = sessions[cell] || ort.InferenceSession.create('/v1/experiments/' + encodeURIComponent(experiment) + '/students/' + encodeURIComponent(cell) + '/model.onnx', { executionProviders: ['wasm'] });
     const session = await sessions[cell];
     const tensor = (a) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), t.dims);
     const result = await session.run({ input_ids: tensor(t.input_ids), attention_mask: tensor(t.attention_mask), token_type_ids: tensor(t.token_type_ids) });

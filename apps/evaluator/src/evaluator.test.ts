@@ -134,6 +134,26 @@ describe('evaluator', () => {
     expect((await fetch(`${url}/v1/experiments/corrupt-teacher`)).status).toBe(404);
   });
 
+  it('keeps two runs of one experiment name in different folders apart (registrations keyed by run)', async () => {
+    const manifest = JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(path.join(root, 'exp.yaml'), 'utf8'))));
+    const first = path.join(artifacts, name);
+    const second = path.join(artifacts, 'runs-b', name);
+    fs.cpSync(first, second, { recursive: true });
+    for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(second, f), { force: true });
+    const firstReport = fs.readFileSync(path.join(first, 'report.md'), 'utf8');
+    const firstMtime = fs.statSync(path.join(first, 'results.json')).mtimeMs;
+    const res = await post({ manifest, dir: `runs-b/${name}` });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ name, run: `runs-b/${name}`, phase: 'complete', cellsDone: 3, resultsLocation: `runs-b/${name}/results.json` });
+    expect(fs.existsSync(path.join(second, 'report.md'))).toBe(true);
+    expect(fs.readFileSync(path.join(first, 'report.md'), 'utf8')).toBe(firstReport);
+    expect(fs.statSync(path.join(first, 'results.json')).mtimeMs).toBe(firstMtime);
+    const list = (await (await fetch(`${url}/v1/experiments`)).json()) as { experiments: { name: string; run: string }[] };
+    expect(list.experiments.map((e) => [e.name, e.run])).toEqual([[name, name], [name, `runs-b/${name}`]]);
+    const both = await Promise.all([name, `runs-b/${name}`].map(async (run) => (await (await fetch(`${url}/v1/experiments/${encodeURIComponent(run)}/results`)).json()) as { complete: boolean }));
+    expect(both.map((r) => r.complete)).toEqual([true, true]);
+  });
+
   describeBrowser("the dashboard's browser test", () => {
     let browser: Browser;
     beforeAll(async () => {

@@ -66,7 +66,13 @@ interface ExperimentState {
 }
 
 export interface ExperimentSummary {
+  /** metadata.name of the manifest. */
   name: string;
+  /**
+   * The run's key: its folder under the artifact root (metadata.name unless registered with another `dir`). Two runs
+   * of one manifest in different folders are two registrations; the API's `/v1/experiments/<run>` takes this key.
+   */
+  run: string;
   phase: Phase;
   cellsDone: number;
   cellsFailed: number;
@@ -74,7 +80,13 @@ export interface ExperimentSummary {
   resultsLocation?: string;
 }
 
+/** A run's key from its folder: normalized and relative, so 'a/b/', './a/b' and 'a//b' are one run. */
+export function runKey(dir: string): string {
+  return path.posix.normalize(dir.split(path.sep).join('/')).replace(/^(\.\/)+|\/+$/g, '');
+}
+
 export class Experiments {
+  /** By run key (the experiment's folder relative to the artifact root), not by name: see ExperimentSummary.run. */
   private byName = new Map<string, ExperimentState>();
   private readonly registryDir: string;
   /** Serializes scoring and finishing: one ONNX Runtime evaluation at a time. */
@@ -116,7 +128,7 @@ export class Experiments {
    * the current hash) are scored now, so events missed while the experiment was unknown are not needed.
    */
   async register(manifest: ExperimentManifest, dir = manifest.metadata.name): Promise<ExperimentSummary> {
-    const name = manifest.metadata.name;
+    const name = runKey(dir);
     const existing = this.byName.get(name);
     if (existing && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) {
       // Registered before its teacher existed (Kubernetes registers while the teacher Job runs): try again now.
@@ -135,7 +147,7 @@ export class Experiments {
       else this.byName.delete(name);
       throw err;
     }
-    writeAtomic(path.join(this.registryDir, `${name}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
+    writeAtomic(path.join(this.registryDir, `${encodeURIComponent(name)}.json`), `${JSON.stringify({ manifest, dir, registeredAt: new Date().toISOString() }, null, 2)}\n`);
     return this.summary(name)!;
   }
 
@@ -250,7 +262,8 @@ export class Experiments {
     const s = this.byName.get(name);
     if (!s) return undefined;
     return {
-      name,
+      name: s.manifest.metadata.name,
+      run: name,
       phase: s.phase,
       cellsDone: s.results.size,
       cellsFailed: s.failures.size,

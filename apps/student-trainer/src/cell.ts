@@ -111,13 +111,13 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
       teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
       init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
       outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
-      onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, cellId: cell.id, resumedFromStep, totalSteps }).catch((e) => o.log(`${cell.id}: started event not published: ${(e as Error).message}`))),
+      onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, dir: dirRel, cellId: cell.id, resumedFromStep, totalSteps }).catch((e) => o.log(`${cell.id}: started event not published: ${(e as Error).message}`))),
       onStep: ({ step, epoch, loss, totalSteps }) => {
         lastStep = { step, loss };
         if (Date.now() - lastProgress < every && step !== totalSteps) return;
         lastProgress = Date.now();
         // A lost progress event is not worth a run: log it and train on.
-        pending.push(o.events.publish({ type: 'progress', experiment: name, cellId: cell.id, step, totalSteps, epoch, loss }).catch((e) => o.log(`${cell.id}: progress event not published: ${(e as Error).message}`)));
+        pending.push(o.events.publish({ type: 'progress', experiment: name, dir: dirRel, cellId: cell.id, step, totalSteps, epoch, loss }).catch((e) => o.log(`${cell.id}: progress event not published: ${(e as Error).message}`)));
       },
     });
     await Promise.all(pending);
@@ -133,7 +133,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   } catch (e) {
     await Promise.allSettled(pending);
     // A cell stopped by a signal has not failed: it resumes from its checkpoint, and says so with its next 'started'.
-    if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
+    if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, dir: dirRel, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
     throw e;
   }
 }

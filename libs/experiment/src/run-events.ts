@@ -7,13 +7,14 @@ export const RUNS_TOPIC = 'strata.runs';
 // Several partitions so that --listen trainers in one group share the requests; keys keep each run's events in order.
 export const RUNS_TOPIC_SPEC: TopicSpec = { name: RUNS_TOPIC, partitions: 8, config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) } };
 
-const base = { experiment: z.string().min(1), cellId: z.string().min(1), at: z.string() };
+// `dir`: the run's folder under the artifact root, which tells two runs of one experiment name apart (default the name).
+const base = { experiment: z.string().min(1), cellId: z.string().min(1), at: z.string(), dir: z.string().optional() };
 
 export const runEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('requested'), ...base, manifest: z.record(z.string(), z.unknown()), dir: z.string().optional() }),
+  z.object({ type: z.literal('requested'), ...base, manifest: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal('started'), ...base, resumedFromStep: z.int().nonnegative(), totalSteps: z.int().nonnegative() }),
   z.object({ type: z.literal('progress'), ...base, step: z.int().nonnegative(), totalSteps: z.int().nonnegative(), epoch: z.int().nonnegative(), loss: z.number() }),
-  z.object({ type: z.literal('finished'), ...base, onnx: z.string(), result: z.string(), dir: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() }),
+  z.object({ type: z.literal('finished'), ...base, onnx: z.string(), result: z.string(), metrics: z.record(z.string(), z.number()).optional() }),
   z.object({ type: z.literal('failed'), ...base, error: z.string() }),
 ]);
 export type RunEvent = z.output<typeof runEventSchema>;
