@@ -314,3 +314,61 @@ describe('FileStore', () => {
     expect(codeOf(() => empty.get('x'))).toBe('CLOSED');
   });
 });
+
+// An index.json that disagrees with the segments (edited by hand, or copied) must never serve one example's states
+// for another, nor be certified by a new manifest.
+describe('FileStore: an index that lies about the segments', () => {
+  function swapFirstTwo(): void {
+    const file = path.join(dirOf(), 'index.json');
+    const idx = JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: [string, number, number, number, number][] };
+    const [a, b] = [idx.entries[0][0], idx.entries[1][0]];
+    idx.entries[0][0] = b;
+    idx.entries[1][0] = a;
+    fs.writeFileSync(file, JSON.stringify(idx));
+  }
+
+  it('serves each record for its own id, and certifies only the segments (manifest deleted, then completed again)', () => {
+    const w = FileStore.open(root, KEY);
+    for (let i = 0; i < 6; i++) w.append(rec(i));
+    const original = w.complete();
+    w.close();
+    swapFirstTwo();
+    fs.rmSync(path.join(dirOf(), 'manifest.json'));
+
+    const again = FileStore.open(root, KEY);
+    for (let i = 0; i < 6; i++) expect(again.get(`ex-${i}`)!.exampleId).toBe(`ex-${i}`);
+    const m = again.complete();
+    expect([m.count, m.recordsCrc32c]).toEqual([original.count, original.recordsCrc32c]);
+    expect([...again].map((r) => r.exampleId)).toEqual(['ex-0', 'ex-1', 'ex-2', 'ex-3', 'ex-4', 'ex-5']);
+    again.close();
+    // the rewritten index is right again
+    const idx = JSON.parse(fs.readFileSync(path.join(dirOf(), 'index.json'), 'utf8')) as { entries: [string][] };
+    expect(idx.entries.map((e) => e[0])).toEqual(['ex-0', 'ex-1', 'ex-2', 'ex-3', 'ex-4', 'ex-5']);
+  });
+
+  it('completes from the segments, not the index, when the swapped index is all there was', () => {
+    const w = FileStore.open(root, KEY);
+    for (let i = 0; i < 4; i++) w.append(rec(i));
+    w.close(); // no manifest yet: an interrupted cache
+    swapFirstTwo();
+    const again = FileStore.open(root, KEY);
+    const m = again.complete();
+    again.close();
+    const r = FileStore.open(root, KEY, { readOnly: true });
+    expect(r.readManifest()!.recordsCrc32c).toBe(m.recordsCrc32c);
+    for (let i = 0; i < 4; i++) expect(r.get(`ex-${i}`)!.states[0]).toBe(i);
+    r.close();
+  });
+
+  it('a reader of a complete cache with a swapped index still serves the right records', () => {
+    const w = FileStore.open(root, KEY);
+    for (let i = 0; i < 4; i++) w.append(rec(i));
+    w.complete();
+    w.close();
+    swapFirstTwo();
+    const r = FileStore.open(root, KEY, { readOnly: true });
+    for (let i = 0; i < 4; i++) expect(r.get(`ex-${i}`)!.exampleId).toBe(`ex-${i}`);
+    expect(r.openReport.rebuiltIndex).toBe(true);
+    r.close();
+  });
+});

@@ -96,6 +96,8 @@ export class FileStore {
   private closed = false;
   /** Segments and torn bytes found when the store was opened (or refreshed). */
   private lastScan = { truncatedBytes: 0, rebuiltIndex: false };
+  /** Whether the entries came from index.json at open (a claim to verify before certifying it) rather than a scan. */
+  private indexFromFile = false;
 
   private constructor(root: string, cacheKey: string, options: FileStoreOptions) {
     if (!/^[0-9A-Za-z._-]+$/.test(cacheKey)) throw new ActivationError('INVALID_RECORD', `cache key "${cacheKey}" is not a plain file name`);
@@ -196,14 +198,28 @@ export class FileStore {
   get(exampleId: string, options?: DecodeOptions): ActivationRecord | undefined {
     this.assertOpen();
     const i = this.byId.get(exampleId);
-    return i === undefined ? undefined : this.readAt(i, options);
+    if (i === undefined) return undefined;
+    const rec = this.readAt(i, options);
+    if (rec.exampleId === exampleId) return rec;
+    // index.json disagrees with the segments (edited, or from another cache): the segments are the truth.
+    const held = rec.exampleId;
+    this.rebuildIndex();
+    const j = this.byId.get(exampleId);
+    const again = j === undefined ? undefined : this.readAt(j, options);
+    if (again && again.exampleId !== exampleId) throw new ActivationError('CORRUPT_STORE', `${this.dir}: record #${j} holds "${again.exampleId}" where "${exampleId}" was indexed, even after rebuilding the index from the segments`);
+    if (!again) throw new ActivationError('CORRUPT_STORE', `${this.dir}: ${INDEX_FILE} listed "${exampleId}" at a record that holds "${held}", and the segments do not hold "${exampleId}"`);
+    return again;
   }
 
   /** Records in append order, including those appended (or, for readers, refreshed in) while iterating. */
   *records(): Generator<ActivationRecord> {
     for (let i = 0; i < this.entries.length; i++) {
       this.assertOpen();
-      yield this.readAt(i);
+      const rec = this.readAt(i);
+      if (rec.exampleId !== this.entries[i].exampleId) {
+        throw new ActivationError('CORRUPT_STORE', `${this.dir}: ${INDEX_FILE} lists "${this.entries[i].exampleId}" as record #${i}, which holds "${rec.exampleId}"; reopen the cache to rebuild the index from the segments`);
+      }
+      yield rec;
     }
   }
 
@@ -251,6 +267,9 @@ export class FileStore {
       if (info.dtype && info.dtype !== layout.dtype) throw new ActivationError('MISMATCH', `complete() says dtype ${info.dtype} but the records are ${layout.dtype}`);
     }
     if (this.writeFd !== undefined) fs.fsyncSync(this.writeFd);
+    // The manifest certifies the records; an index read from index.json is only a claim about them, so rebuild it
+    // from the segments first (one read of the cache; a cache written in this session is indexed as appended).
+    if (this.indexFromFile) this.rebuildIndex();
     const manifest: CacheManifest = {
       version: STORE_VERSION,
       cacheKey: this.cacheKey,
@@ -289,8 +308,21 @@ export class FileStore {
     if (this.closed) throw new ActivationError('CLOSED', `store ${this.dir} is closed`);
   }
 
+  /** Forgets the index and rebuilds it by reading every segment from the start. */
+  private rebuildIndex(): void {
+    for (const fd of this.readFds.values()) fs.closeSync(fd);
+    this.readFds.clear();
+    this.resetIndex();
+    this.indexFromFile = false;
+    this.lastScan.rebuiltIndex = true;
+    this.indexDirty = true;
+    this.scan();
+    if (!this.readOnly) this.writeIndex();
+  }
+
   private load(): void {
     const indexed = this.loadIndex();
+    this.indexFromFile = indexed;
     if (!indexed) {
       this.lastScan.rebuiltIndex = true;
       this.indexDirty = true;
