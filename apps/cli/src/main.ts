@@ -10,6 +10,7 @@ import { registerStageCommands } from './commands/stages';
 import { registerAnalyzeCommands } from './commands/analyze';
 import { registerK8sCommands } from './commands/k8s';
 import { registerExportCommands } from './commands/export';
+import { registerCacheCommands } from './commands/cache';
 
 export function buildProgram(): Command {
   const program = new Command('strata')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerAnalyzeCommands(program);
   registerK8sCommands(program);
   registerExportCommands(program);
+  registerCacheCommands(program);
   return program;
 }
 

@@ -10,6 +10,8 @@ const MIN_RECORD = 36;
 const INDEX_FILE = 'index.json';
 const MANIFEST_FILE = 'manifest.json';
 const SEGMENT_RE = /^segment-(\d{6})\.acts$/;
+/** What to do about a damaged cache, in every message that reports one. */
+export const REPAIR_HINT = (dir: string) => `\`strata cache repair ${dir}\` keeps the records before the damage and drops the rest, which the next run caches again`;
 const STORE_VERSION = 1;
 
 export interface FileStoreOptions {
@@ -163,7 +165,7 @@ export class FileStore {
       const e = this.entries[existing];
       throw new ActivationError('DUPLICATE_ID', `example id "${h.exampleId}" is already in cache ${this.cacheKey}; duplicates are refused`, {
         index: existing,
-        segment: this.segments[e.segment].name,
+        segment: path.join(this.dir, this.segments[e.segment].name),
         offset: e.offset,
       });
     }
@@ -396,7 +398,7 @@ export class FileStore {
       while (off < size) {
         const torn = this.readFrame(fd, i, off, size);
         if (torn === 'torn') {
-          if (!isLast) throw new ActivationError('CORRUPT_STORE', `incomplete record in a non-final segment`, { segment: s.name, offset: off, index: this.entries.length });
+          if (!isLast) throw new ActivationError('CORRUPT_STORE', `incomplete record in a non-final segment`, { segment: path.join(this.dir, s.name), offset: off, index: this.entries.length });
           if (!this.readOnly) {
             const cut = size - off;
             const wfd = this.writerFd();
@@ -416,7 +418,7 @@ export class FileStore {
   /** Returns the frame's byte size after indexing it, or 'torn' for an unfinished tail. Throws on real corruption. */
   private readFrame(fd: number, seg: number, off: number, size: number): number | 'torn' {
     const s = this.segments[seg];
-    const position: RecordPosition = { segment: s.name, offset: off, index: this.entries.length };
+    const position: RecordPosition = { segment: path.join(this.dir, s.name), offset: off, index: this.entries.length };
     if (size - off < FRAME_HEADER) return 'torn';
     const head = readExactly(fd, off, FRAME_HEADER);
     const length = new DataView(head.buffer).getUint32(0, true);
@@ -475,11 +477,11 @@ export class FileStore {
   }
 
   private checkManifest(m: CacheManifest): void {
-    if (m.cacheKey !== this.cacheKey) throw new ActivationError('CORRUPT_STORE', `manifest cache key ${m.cacheKey} differs from the directory's ${this.cacheKey}`);
+    if (m.cacheKey !== this.cacheKey) throw new ActivationError('CORRUPT_STORE', `${path.join(this.dir, MANIFEST_FILE)}: cache key ${m.cacheKey} differs from the directory's ${this.cacheKey}`);
     if (m.count !== this.entries.length || m.recordsCrc32c !== hex8(this.recordsCrc)) {
       throw new ActivationError(
         'CORRUPT_STORE',
-        `manifest says ${m.count} records with CRC ${m.recordsCrc32c}; the segments hold ${this.entries.length} with CRC ${hex8(this.recordsCrc)}`,
+        `${path.join(this.dir, MANIFEST_FILE)} says ${m.count} records with CRC ${m.recordsCrc32c}; the segments hold ${this.entries.length} with CRC ${hex8(this.recordsCrc)}. ${REPAIR_HINT(this.dir)}`,
       );
     }
   }
@@ -487,7 +489,7 @@ export class FileStore {
   private readAt(i: number, options?: DecodeOptions): ActivationRecord {
     const e = this.entries[i];
     const bytes = readExactly(this.readFd(e.segment), e.offset + FRAME_HEADER, e.length);
-    return decodeRecord(bytes, { segment: this.segments[e.segment].name, offset: e.offset, index: i }, options);
+    return decodeRecord(bytes, { segment: path.join(this.dir, this.segments[e.segment].name), offset: e.offset, index: i }, options);
   }
 
   private readFd(seg: number): number {

@@ -16,3 +16,6 @@ export { ACTS_TOPIC_PREFIX, CACHES_TOPIC, DEFAULT_CHUNK_BYTES, HEADER_CACHE, HEA
 export type { AssembledRecord, ConsumedFrame, RecordMessage } from './kafka-frames';
 export { ACTS_TOPIC_CONFIG, CACHES_TOPIC_CONFIG, KafkaCacheWriter, KafkaEpoch, cacheTopics, readCacheManifest } from './kafka-store';
 export type { EpochStats, KafkaCacheManifest, KafkaCacheWriterOptions, KafkaEpochOptions } from './kafka-store';
+export { REPAIR_HINT } from './file-store';
+export { repairCache, verifyCache } from './cache-repair';
+export type { CacheCheck, CacheDamage, CacheRepair } from './cache-repair';
