@@ -71,3 +71,33 @@ describeKafka('experiment run --transport kafka', (brokers) => {
     expect(Math.max(...started)).toBeLessThan(Math.min(...finished));
   });
 });
+
+describeKafka('experiment run --transport kafka beside another evaluator on the same broker', (brokers) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-stray-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('still receives every event of its run (its evaluator reads in a group of its own) and completes', async () => {
+    // A stray evaluator as apps/evaluator/README.md starts one: the default consumer group, another artifact root.
+    const { startServiceProcess, stopServiceProcess } = await import('@strata/service');
+    const strayRoot = path.join(dir, 'stray');
+    fs.mkdirSync(strayRoot, { recursive: true });
+    const stray = await startServiceProcess('evaluator', require.resolve('@strata/evaluator/bin/evaluator.js'), { ...process.env, STRATA_ARTIFACTS: strayRoot, STRATA_BROKERS: brokers, STRATA_PORT: '0' }, path.join(dir, 'stray.log'));
+    try {
+      const name = uniqueName('stray').replace(/[^a-z0-9-]/g, '-');
+      await trainTinyTeacher(path.join(dir, 'T'), 600);
+      const manifest = writeTinyManifest(path.join(dir, 'kafka.yaml'), name, path.join(dir, 'T', 'teacher.onnx'), { store: 'kafka' });
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      let results: ExperimentResults;
+      try {
+        results = (await runExperimentOverKafka(manifest, { outDir: path.join(dir, 'runs', name), brokers, parallelism: 5, log: () => undefined, evaluatorTimeoutMs: 120_000 })).results;
+      } finally {
+        stderr.mockRestore();
+      }
+      expect(results.cells).toHaveLength(5);
+      // the stray evaluator saw the run's events and said it ignores them
+      expect(fs.readFileSync(path.join(dir, 'stray.log'), 'utf8')).toMatch(/ignoring events of a run this evaluator has not registered/);
+    } finally {
+      await stopServiceProcess(stray);
+    }
+  });
+});

@@ -16,7 +16,7 @@ export interface KafkaRunOptions {
   /** Student-trainers at once (default spec.resources.parallelism, else min(cells, 5)). */
   parallelism?: number;
   log?: (line: string) => void;
-  /** Stop waiting for the evaluator after this long once every student has exited (default 10 minutes). */
+  /** Once every student has exited, give up when the evaluator scores no further cell for this long (default 10 minutes). */
   evaluatorTimeoutMs?: number;
 }
 
@@ -63,7 +63,9 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
 
   // 2. The services, on free loopback ports, with a token of this run.
   const token = crypto.randomBytes(24).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: o.brokers, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', STRATA_TOKEN: token, ...(ctx.dataRoot ? { STRATA_DATA_ROOT: ctx.dataRoot } : {}) };
+  // The evaluator of this run reads the run events in a consumer group of its own: in the shared group another
+  // evaluator on the same broker would receive some of this run's events and drop them.
+  const env: NodeJS.ProcessEnv = { ...process.env, STRATA_ARTIFACTS: artifacts, STRATA_BROKERS: o.brokers, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', STRATA_TOKEN: token, STRATA_EVALUATOR_GROUP: `strata-evaluator.${dir}.${token.slice(0, 8)}`, ...(ctx.dataRoot ? { STRATA_DATA_ROOT: ctx.dataRoot } : {}) };
   const services: ServiceProcess[] = [];
   const running = new Set<import('node:child_process').ChildProcess>();
   // Whatever way this process ends (a second signal exits at once), no service or student outlives it.
@@ -137,13 +139,23 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     if (failures.length) throw new Error(`${failures.length} of ${cells.length} students failed: ${failures.join(', ')}`);
 
     // 4. The evaluator scores the last students and aggregates.
-    const deadline = Date.now() + (o.evaluatorTimeoutMs ?? 600_000);
+    // Bounded by progress, not by total time: the wait ends once no cell has been scored for stallMs.
+    const stallMs = o.evaluatorTimeoutMs ?? 600_000;
+    let scored = -1;
+    let lastProgress = Date.now();
     for (;;) {
       const r = await call(`${evaluator.url}/v1/experiments/${encodeURIComponent(dir)}/results`, token);
       if (r.complete) break;
       throwIfStopped();
       if (r.phase === 'failed') throw new Error(`the evaluator could not aggregate ${manifest.metadata.name}: ${r.error}`);
-      if (Date.now() > deadline) throw new Error(`the evaluator has scored ${r.cells.length} of ${r.cellsTotal} cells after waiting ${(o.evaluatorTimeoutMs ?? 600_000) / 1000} s; see ${path.join(logs, 'evaluator.log')}`);
+      if (r.cells.length !== scored) {
+        scored = r.cells.length;
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress > stallMs) {
+        const done = new Set((r.cells as { id: string }[]).map((c) => c.id));
+        const missing = cells.filter((c) => !done.has(c.id)).map((c) => c.id);
+        throw new Error(`the evaluator has scored ${scored} of ${r.cellsTotal} cells and none for ${stallMs / 1000} s; still missing: ${missing.join(', ')}; see ${path.join(logs, 'evaluator.log')}`);
+      }
       await new Promise((res) => setTimeout(res, 500));
     }
     // Students stop reading once they hold every example, which can be just before the teacher publishes the

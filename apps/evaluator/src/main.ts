@@ -7,7 +7,9 @@ export const DEFAULT_PORT = 8082;
 
 export async function main(): Promise<void> {
   const config = serviceConfig(DEFAULT_PORT);
-  const evaluator = createEvaluator(config);
+  // Evaluators in one consumer group share strata.runs' partitions, so each sees only some events: an evaluator that
+  // must see every event of its runs (one per `experiment run --transport kafka`) gets a group of its own.
+  const evaluator = createEvaluator(config, { groupId: process.env.STRATA_EVALUATOR_GROUP || undefined });
   // Fail in seconds, naming the address, rather than in the Kafka client's minutes of silent retries.
   evaluator.log.info({ brokers: config.brokers }, 'checking that Kafka answers');
   await probeBrokers(config.brokers);

@@ -22,10 +22,14 @@ export function registerExperimentCommands(program: Command): void {
       if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`--parallelism must be a positive integer, got '${v}'`);
       return Number(v);
     })
-    .action(async (manifest: string, o: { out?: string; json?: boolean; transport: 'embedded' | 'kafka'; brokers?: string; parallelism?: number }) => {
+    .option('--stall-timeout <seconds>', '--transport kafka: once the students have exited, fail naming the cells still missing when the evaluator scores none for this long (default 600)', (v: string) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`--stall-timeout must be a positive number of seconds, got '${v}'`);
+      return Number(v);
+    })
+    .action(async (manifest: string, o: { out?: string; json?: boolean; transport: 'embedded' | 'kafka'; brokers?: string; parallelism?: number; stallTimeout?: number }) => {
       const { outDir, results } =
         o.transport === 'kafka'
-          ? await withStopOnSignals(() => runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism }))
+          ? await withStopOnSignals(() => runExperimentOverKafka(manifest, { outDir: o.out, brokers: o.brokers ?? process.env.STRATA_BROKERS ?? '127.0.0.1:9092', parallelism: o.parallelism, ...(o.stallTimeout ? { evaluatorTimeoutMs: o.stallTimeout * 1000 } : {}) }))
           : await withStopOnSignals(() => runExperiment(manifest, { outDir: o.out, parallelism: o.parallelism }));
       if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
       else process.stdout.write(`\n${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nreport: ${outDir}/report.md\nresults: ${outDir}/results.json\n`);
