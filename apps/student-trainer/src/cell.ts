@@ -11,6 +11,7 @@ import {
   loadTeacher,
   prepareCache,
   sha256File,
+  stopRequested,
   trainStudent,
   writeAtomic,
   type ExperimentManifest,
@@ -20,6 +21,9 @@ import {
 } from '@strata/experiment';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
+
+/** How long a student waits for the next teacher record while the cache is incomplete (STRATA_RECORD_IDLE_TIMEOUT_MS). */
+export const DEFAULT_RECORD_IDLE_MS = Number(process.env.STRATA_RECORD_IDLE_TIMEOUT_MS) > 0 ? Number(process.env.STRATA_RECORD_IDLE_TIMEOUT_MS) : 300_000;
 
 export interface CellSpec {
   manifest: ExperimentManifest;
@@ -51,6 +55,7 @@ export interface RunCellOptions {
   /** Progress events at most this often (default 2000 ms). */
   progressEveryMs?: number;
   /** Give up when no teacher record arrives for this long and the cache is not complete (default: wait). */
+  /** No record for this long while the cache is incomplete fails the cell, naming the cache, topic and group (default 5 minutes). */
   idleTimeoutMs?: number;
   /** Checkpoint every this many steps, besides each epoch end (default 200). */
   checkpointEvery?: number;
@@ -99,7 +104,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const incarnation = crypto.randomBytes(4).toString('hex');
   const source: TeacherStateSource = {
     layers: prepared.layers,
-    openEpoch: (epoch) => KafkaEpoch.open(o.client, prepared.cacheKey, { groupId: `strata-student.${name}.${cell.id}.${incarnation}.e${epoch}`, expectedIds: prepared.data.ids, idleTimeoutMs: o.idleTimeoutMs }),
+    openEpoch: (epoch) => KafkaEpoch.open(o.client, prepared.cacheKey, { groupId: `strata-student.${name}.${cell.id}.${incarnation}.e${epoch}`, expectedIds: prepared.data.ids, idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_RECORD_IDLE_MS, stopped: stopRequested }),
     close: async () => undefined,
   };
   let lastProgress = 0;
@@ -130,8 +135,11 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: r.trainSeconds };
     await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel, metrics });
     return { cell, record, skipped: false };
-  } catch (e) {
+  } catch (caught) {
     await Promise.allSettled(pending);
+    // A stop that ended a wait for records is a stop, not a failure.
+    const reason = stopRequested();
+    const e = reason && !(caught instanceof Interrupted) ? new Interrupted(`${cell.id}: stopped by ${reason}; run the same command again to resume`, reason) : caught;
     // A cell stopped by a signal has not failed: it resumes from its checkpoint, and says so with its next 'started'.
     if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, dir: dirRel, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
     throw e;

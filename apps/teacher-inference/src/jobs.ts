@@ -2,7 +2,7 @@
 // <artifacts>/teacher-inference/jobs/<cacheKey>.json so a restarted service resumes what it had not finished.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KafkaCacheWriter, actsTopic } from '@strata/activations';
+import { KafkaCacheWriter, actsTopic, readCacheManifest } from '@strata/activations';
 import { CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, loadTeacher, prepareCache, writeAtomic, type LoadedTeacher, type PreparedCache } from '@strata/experiment';
 import { DataError, TASK_IDS, isTaskId } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
@@ -111,7 +111,11 @@ export class CacheJobs {
       throw badRequest((err as Error).message);
     }
     const existing = this.jobs.get(prepared.cacheKey);
-    if (existing && existing.status.state !== 'failed') return { status: existing.status, created: false };
+    // "complete" is what the broker holds (the cache's manifest on strata.caches), never only a local note: a fresh
+    // broker, or one that lost the topic, gets the cache made again.
+    const stale = existing?.status.state === 'complete' && !(await readCacheManifest(this.client, prepared.cacheKey));
+    if (stale) this.log.warn({ cacheKey: prepared.cacheKey }, 'a cache saved as complete is not on the broker; making it again');
+    if (existing && existing.status.state !== 'failed' && !stale) return { status: existing.status, created: false };
     const status: JobStatus = { cacheKey: prepared.cacheKey, topic: actsTopic(prepared.cacheKey), state: 'queued', produced: 0, total: prepared.data.rows.length, request, updatedAt: '' };
     this.jobs.set(prepared.cacheKey, { status, work: { teacher, prepared } });
     this.save(status);
@@ -125,8 +129,11 @@ export class CacheJobs {
     for (const f of fs.readdirSync(this.dir).filter((x) => x.endsWith('.json')).sort()) {
       const saved = JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as JobStatus;
       if (saved.state === 'complete') {
-        this.jobs.set(saved.cacheKey, { status: saved });
-        continue;
+        if (await readCacheManifest(this.client, saved.cacheKey).catch(() => undefined)) {
+          this.jobs.set(saved.cacheKey, { status: saved });
+          continue;
+        }
+        this.log.warn({ cacheKey: saved.cacheKey }, 'a cache saved as complete is not on the broker; making it again');
       }
       try {
         const { status } = await this.submit(saved.request);

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RecordAssembler, actsTopic, readCacheManifest } from '@strata/activations';
+import { CACHES_TOPIC, RecordAssembler, actsTopic, readCacheManifest } from '@strata/activations';
 import { trainTinyTeacher } from '@strata/experiment';
 import { createKafkaClient, describeKafka, uniqueName, type KafkaClient } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
@@ -164,5 +164,20 @@ describeKafka('teacher-inference', (brokers) => {
     const counts = await wholeRecordsPerId(client, job.topic);
     expect(counts.size).toBe(EXAMPLES);
     expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
+  });
+
+  it('a job saved as complete is made again when the broker no longer holds its manifest (completion is what the broker holds)', async () => {
+    const first = (await (await post(request('a', 32))).json()) as Status;
+    expect(first.state).toBe('complete');
+    expect(await stopServiceProcess(svc!)).toBe(0);
+    // The broker loses the cache's manifest (a tombstone on the compacted topic): the local job file still says complete.
+    const producer = await client.producer();
+    await producer.send(CACHES_TOPIC, [{ key: first.cacheKey, value: Buffer.alloc(0) }]);
+    await producer.close();
+    expect(await readCacheManifest(client, first.cacheKey)).toBeUndefined();
+    expect(JSON.parse(fs.readFileSync(path.join(artifacts, 'teacher-inference', 'jobs', `${first.cacheKey}.json`), 'utf8')).state).toBe('complete');
+    await start();
+    await waitFor(first.cacheKey, (s) => s.state === 'complete');
+    expect((await readCacheManifest(client, first.cacheKey))?.count).toBe(EXAMPLES);
   });
 });

@@ -21,6 +21,22 @@ describeKafka('Kafka activation store', (brokers) => {
   });
   afterAll(async () => client.close());
 
+  it('a reader waiting for a cache nobody produces gives up after its idle timeout, naming cache, topic and group, or at once when stopped', async () => {
+    const key = uniqueName('idle');
+    await KafkaCacheWriter.open(client, key).then((w) => w.close()); // the topic exists, no record ever comes
+    const groupId = uniqueName('waiting');
+    const epoch = await KafkaEpoch.open(client, key, { groupId, pollMs: 200, idleTimeoutMs: 1500 });
+    const t0 = Date.now();
+    await expect(epoch.get(['ex-0'])).rejects.toThrow(`cache ${key}: no record arrived for 1.5 s on topic ${actsTopic(key)} (consumer group ${groupId}) and the cache is not complete`);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await epoch.close();
+    let reason: string | undefined;
+    const stoppable = await KafkaEpoch.open(client, key, { groupId: uniqueName('stoppable'), pollMs: 200, stopped: () => reason });
+    setTimeout(() => (reason = 'SIGTERM'), 300);
+    await expect(stoppable.get(['ex-0'])).rejects.toThrow(`cache ${key}: stopped by SIGTERM while waiting for records`);
+    await stoppable.close();
+  });
+
   it('writes a chunked cache, publishes its manifest, and an epoch replays every record once in any order', async () => {
     const key = uniqueName('c1');
     const w = await KafkaCacheWriter.open(client, key, { chunkBytes: CHUNK });

@@ -204,6 +204,8 @@ export interface KafkaEpochOptions {
   pollMs?: number;
   /** Give up when no record arrives and the cache is not complete for this long (default: wait forever). */
   idleTimeoutMs?: number;
+  /** Polled while waiting: a reason (a signal name) ends the wait at once instead of at the next record. */
+  stopped?: () => string | undefined;
 }
 
 export interface EpochStats {
@@ -294,8 +296,13 @@ export class KafkaEpoch implements EpochRecords {
         // While the broker is away (a restart) the manifest cannot be read; the topic reader rides it out on its own.
         const m = await this.exhausted().catch(() => undefined);
         if (m) throw new ActivationError('NOT_FOUND', `cache ${this.cacheKey} is complete with ${m.count} records and none of them is the example asked for`);
+        const reason = this.options.stopped?.();
+        if (reason) throw new ActivationError('CLOSED', `cache ${this.cacheKey}: stopped by ${reason} while waiting for records`);
         if (this.options.idleTimeoutMs !== undefined && Date.now() - idleSince > this.options.idleTimeoutMs)
-          throw new ActivationError('NOT_FOUND', `cache ${this.cacheKey}: no record arrived for ${this.options.idleTimeoutMs} ms and the cache is not complete (is the teacher running?)`);
+          throw new ActivationError(
+            'NOT_FOUND',
+            `cache ${this.cacheKey}: no record arrived for ${this.options.idleTimeoutMs / 1000} s on topic ${actsTopic(this.cacheKey)} (consumer group ${this.options.groupId}) and the cache is not complete: is teacher-inference producing it? (its job: GET /v1/caches/${this.cacheKey})`,
+          );
         continue;
       }
       this.pendingNext = undefined;
