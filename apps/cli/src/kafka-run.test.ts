@@ -96,6 +96,8 @@ describeKafka('experiment run --transport kafka beside another evaluator on the 
       expect(results.cells).toHaveLength(5);
       // the stray evaluator saw the run's events and said it ignores them
       expect(fs.readFileSync(path.join(dir, 'stray.log'), 'utf8')).toMatch(/ignoring events of a run this evaluator has not registered/);
+      // and, started without a token on loopback, it warned at start
+      expect(fs.readFileSync(path.join(dir, 'stray.log'), 'utf8')).toMatch(/no STRATA_TOKEN: mutating requests are accepted without authentication/);
     } finally {
       await stopServiceProcess(stray);
     }
