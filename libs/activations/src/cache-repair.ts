@@ -5,10 +5,7 @@ import * as path from 'node:path';
 import { crcOfCrc } from './crc32c';
 import { ActivationError } from './errors';
 import { decodeRecord, readRecordHeader } from './record';
-import type { CacheManifest } from './file-store';
-
-const FRAME_HEADER = 4;
-const SEGMENT_RE = /^segment-(\d{6})\.acts$/;
+import { FRAME_HEADER, SEGMENT_RE, type CacheManifest } from './file-store';
 
 export interface CacheDamage {
   /** The damaged segment file (absolute); undefined when the records are sound and the manifest is what disagrees. */

@@ -5,11 +5,12 @@ import { ActivationError, RecordPosition } from './errors';
 import { decodeRecord, encodeRecord, readRecordHeader, type DecodeOptions, type ActivationDtype, type ActivationRecord, type ActivationRecordInput, type RecordHeader } from './record';
 
 export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024;
-const FRAME_HEADER = 4;
+/** Bytes of a frame's length prefix (little-endian uint32) before each record. */
+export const FRAME_HEADER = 4;
 const MIN_RECORD = 36;
 const INDEX_FILE = 'index.json';
 const MANIFEST_FILE = 'manifest.json';
-const SEGMENT_RE = /^segment-(\d{6})\.acts$/;
+export const SEGMENT_RE = /^segment-(\d{6})\.acts$/;
 /** What to do about a damaged cache, in every message that reports one. */
 export const REPAIR_HINT = (dir: string) => `\`strata cache repair ${dir}\` keeps the records before the damage and drops the rest, which the next run caches again`;
 const STORE_VERSION = 1;

@@ -16,10 +16,10 @@ export async function probeBrokers(brokers: string, timeoutMs = 5000): Promise<v
 }
 
 function tryConnect(address: string, timeoutMs: number): Promise<string | undefined> {
+  // brokerList has checked the host:port form.
   const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const host = address.slice(0, colon);
   const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return Promise.resolve('not a host:port address');
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (error?: string) => {

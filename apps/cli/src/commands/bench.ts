@@ -18,11 +18,7 @@ function reproduction(name: string, manifestFile: string, description: string) {
     long: true,
     run: async (json: boolean, o: { smoke?: boolean }) => {
       const file = examples(manifestFile);
-      if (!o.smoke) {
-        const { outDir, results } = await runExperiment(file, { outDir: path.resolve(`runs/${name}`) });
-        process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
-        return;
-      }
+      if (!o.smoke) return runAndPrint(json, name, manifestFile);
       const full = readManifestFile(file);
       const smoke = smokeManifest(full);
       const t0 = Date.now();
@@ -33,6 +29,12 @@ function reproduction(name: string, manifestFile: string, description: string) {
       else process.stdout.write(`${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\nsmoke run: ${(wall / 60).toFixed(1)} min wall\n${formatEstimate(estimate)}\n`);
     },
   };
+}
+
+/** A whole reproduction into runs/<name> (resumable), then its report or results.json. */
+async function runAndPrint(json: boolean, name: string, manifestFile: string): Promise<void> {
+  const { outDir, results } = await runExperiment(examples(manifestFile), { outDir: path.resolve(`runs/${name}`) });
+  process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
 }
 
 function formatKdStep(r: KdStepReport): string {
@@ -63,27 +65,17 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
   'table1-sst2': {
     description: 'the SST-2 reproduction of docs/RESULTS.md (examples/table1-sst2.yaml; needs ../shared/data; tens of minutes)',
     long: true,
-    run: async (json) => {
-      const manifest = path.resolve(__dirname, '../../../../examples/table1-sst2.yaml');
-      const { outDir, results } = await runExperiment(manifest, { outDir: path.resolve('runs/table1-sst2') });
-      process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
-    },
+    run: (json) => runAndPrint(json, 'table1-sst2', 'table1-sst2.yaml'),
   },
   'table1-sst2-pretrained': {
     description: 'the SST-2 reproduction with a pretrained teacher, the paper\'s setting (examples/table1-sst2-pretrained.yaml: all-MiniLM-L6-v2 fine-tuned, 30 students; needs ../shared/data and ../shared/models; about 3 hours, resumable)',
     long: true,
-    run: async (json) => {
-      const { outDir, results } = await runExperiment(examples('table1-sst2-pretrained.yaml'), { outDir: path.resolve('runs/table1-sst2-pretrained') });
-      process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
-    },
+    run: (json) => runAndPrint(json, 'table1-sst2-pretrained', 'table1-sst2-pretrained.yaml'),
   },
   'table1-sst2-pretrained-int8': {
     description: 'the same grid with the states cached from the fine-tuned teacher quantized to int8 (examples/table1-sst2-pretrained-int8.yaml; reuses the teacher of a table1-sst2-pretrained run copied into runs/table1-sst2-pretrained-int8; resumable)',
     long: true,
-    run: async (json) => {
-      const { outDir, results } = await runExperiment(examples('table1-sst2-pretrained-int8.yaml'), { outDir: path.resolve('runs/table1-sst2-pretrained-int8') });
-      process.stdout.write(json ? `${JSON.stringify(results)}\n` : `${fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')}\n`);
-    },
+    run: (json) => runAndPrint(json, 'table1-sst2-pretrained-int8', 'table1-sst2-pretrained-int8.yaml'),
   },
   'topk-kl-gap': {
     description: 'KL of a top-k teacher cache vs the full distribution on a small vocabulary (CMUdict G2P; trains a small teacher and student, about 2.5 minutes)',
