@@ -18,7 +18,7 @@ export {
 } from './schema';
 export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
 export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
-export { renderReport, seedStats, type AngleSummary, type ExperimentResults, type ResultCell, type SeedStats } from './report';
+export { renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type ResultCell, type SeedStats, type TrainCurves } from './report';
 // Stages (training; impure) live beside the pure core.
 export {
   TEACHER_FINETUNE_DEFAULTS, TEACHER_TRAIN_DEFAULTS, bertConfigFor, finetuneTeacher, trainTeacher,

@@ -3,6 +3,27 @@ import type { LayerMap } from '@strata/kd';
 import { TABLE1_STRATEGIES, STUDENT_INITS, type StudentInit } from './schema';
 import type { StateError } from './stages/common';
 
+/**
+ * Training curves of one student, one entry per logged training step (every 10th step and step 1); all arrays have
+ * the same length. `loss` is the optimized total; `ce`, `kl` and `hidden` are each term's contribution as weighted in
+ * that total (so ce + kl + hidden = loss up to float rounding), present when the term is on.
+ */
+export interface TrainCurves {
+  step: number[];
+  loss: number[];
+  ce?: number[];
+  kl?: number[];
+  hidden?: number[];
+}
+
+/** Dev-set metrics after one epoch (paper scale, as ResultCell.metrics), at the global step the epoch ended. */
+export interface DevPoint {
+  /** 1-based epoch number. */
+  epoch: number;
+  step: number;
+  metrics: Record<string, number>;
+}
+
 /** One finished student run. */
 export interface ResultCell {
   /** The grid cell id, e.g. `forward-copy-d3-s1`. */
