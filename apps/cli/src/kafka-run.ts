@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
-import { Interrupted, experimentContext, experimentGrid, obtainTeacher, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, type ExperimentResults } from '@strata/experiment';
+import { Interrupted, experimentContext, experimentGrid, obtainTeacher, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults } from '@strata/experiment';
 import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
@@ -54,10 +54,12 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const dir = path.basename(outDir);
   const logs = path.join(outDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
+  writeRunPlan(outDir, { transport: 'kafka', manifest });
 
   // 1. The teacher, trained (or copied) where every service looks for it.
   const { teacher } = await obtainTeacher(ctx);
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
   const manifestFile = path.join(outDir, 'manifest.json');
   writeAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
 

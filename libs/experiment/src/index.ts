@@ -46,6 +46,7 @@ export {
   type FinishOptions,
   type RunOptions,
 } from './run';
+export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';

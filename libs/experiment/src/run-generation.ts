@@ -8,6 +8,7 @@ import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
+import { writeRunPlan } from './run-status';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
 import type { RunOptions } from './run';
 import { ExperimentManifest } from './schema';
@@ -104,6 +105,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
   fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
   fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
+  writeRunPlan(outDir, { transport: 'embedded', manifest });
   const evaluation = { beam: spec.eval.beam ?? 4, lengthPenalty: spec.eval.lengthPenalty ?? 1, maxAnswerLength: spec.eval.maxAnswerLength ?? 12 };
   const topK = spec.cache.topK ?? 64;
   const labelSmoothing = spec.students.labelSmoothing ?? 0;
@@ -165,6 +167,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
 
   // 2. One cache of every teacher layer any cell can ask for, the same set for each stack, plus the top-k.
   const cells: GridCell[] = planGrid(manifest, { teacherLayers });
+  writeRunPlan(outDir, { transport: 'embedded', manifest, cells });
   const requests: StrategyRequest[] = cells
     .filter((c) => c.strategy !== 'none')
     .map((c) => ({ strategy: c.strategy, teacherLayers, studentLayers: c.depth, options: { ...c.options, architecture } }));

@@ -12,6 +12,7 @@ import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
 import { runGenerationExperiment } from './run-generation';
+import { writeRunPlan } from './run-status';
 import { ExperimentManifest } from './schema';
 import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
@@ -176,12 +177,14 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   // --- end generation tasks
   if (spec.cache.store !== 'file') throw new Error(`${manifestPath}: spec.cache.store '${spec.cache.store}' needs the services: run with --transport kafka, or use store: file`);
   fs.mkdirSync(path.join(outDir, 'students'), { recursive: true });
+  writeRunPlan(outDir, { transport: 'embedded', manifest });
 
   // 1. Teacher: trained here (resumable) or loaded.
   const { teacher, metrics: teacherMetrics, hash: teacherHash } = await obtainTeacher(ctx);
 
   // 2. One cache of the teacher layers any cell can ask for.
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  writeRunPlan(outDir, { transport: 'embedded', manifest, cells });
   const cache = await cacheTeacherStates({ teacher, task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, cacheRoot: path.join(outDir, 'cache'), dataRoot, maxExamples: spec.data.maxTrainExamples, log });
   log(`teacher cache ${cache.cacheKey}: ${cache.count} examples, layers ${cacheLayers.join(', ')}${cache.teacherPrecision === 'int8' ? ', int8 teacher' : ''}${cache.computed ? '' : ' (reused)'}`);
 
