@@ -31,7 +31,7 @@ function executionProviders(device: 'cpu' | 'cuda'): string[] {
   if (device === 'cpu') return ['cpu'];
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
   if (!cuda || !cuda.bundled)
-    throw new Error("STRATA_DEVICE=cuda but this onnxruntime-node has no CUDA execution provider; install it with '--onnxruntime-node-install=cuda12' (GPU images do)");
+    throw new Error("STRATA_DEVICE=cuda but this onnxruntime-node has no CUDA execution provider; install it with 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js' (GPU images do)");
   return ['cuda', 'cpu'];
 }
 
