@@ -32,22 +32,34 @@ export function launchChromium(): Promise<Browser> {
  * circle and polygon must lie inside the SVG's viewport (0.5 px tolerance), legend entries must read differently and
  * not overlap, and each printed heatmap value must lie inside the cell it is printed on.
  */
+// The few DOM types the check uses, declared here so the workspace keeps compiling without the DOM lib.
+interface Box { left: number; top: number; right: number; bottom: number }
+interface DomElement {
+  tagName: string;
+  textContent: string | null;
+  parentElement: DomElement | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): Box;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): ArrayLike<DomElement>;
+}
+
 export async function svgLayoutProblems(page: Page, svg: string): Promise<string[]> {
   await page.setContent(`<!doctype html><html><body style="margin:0;padding:0">${svg}</body></html>`);
   return page.evaluate(() => {
     const problems: string[] = [];
-    const root = document.querySelector('svg');
+    const root = (globalThis as unknown as { document: DomElement }).document.querySelector('svg');
     if (!root) return ['no <svg> element'];
     const vp = root.getBoundingClientRect();
     const tol = 0.5;
-    const describe = (el: Element) => {
+    const describe = (el: DomElement) => {
       const cls = el.getAttribute('class');
       const t = el.tagName === 'text' ? ` "${el.textContent}"` : '';
       const parent = el.parentElement?.getAttribute('class');
       return `<${el.tagName}${cls ? ` class="${cls}"` : ''}>${t}${parent ? ` in ${parent}` : ''}`;
     };
-    const box = (r: DOMRect) => `[${[r.left, r.top, r.right, r.bottom].map((v) => Math.round(v * 10) / 10).join(', ')}]`;
-    const inside = (r: DOMRect, o: DOMRect) => r.left >= o.left - tol && r.top >= o.top - tol && r.right <= o.right + tol && r.bottom <= o.bottom + tol;
+    const box = (r: Box) => `[${[r.left, r.top, r.right, r.bottom].map((v) => Math.round(v * 10) / 10).join(', ')}]`;
+    const inside = (r: Box, o: Box) => r.left >= o.left - tol && r.top >= o.top - tol && r.right <= o.right + tol && r.bottom <= o.bottom + tol;
     for (const el of Array.from(root.querySelectorAll('text, rect, path, line, circle, polygon, polyline'))) {
       const r = el.getBoundingClientRect();
       if (!inside(r, vp)) problems.push(`${describe(el)} at ${box(r)} is outside the viewport ${box(vp)}`);
