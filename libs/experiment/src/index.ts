@@ -8,6 +8,8 @@ export {
   KIND,
   TABLE1_STRATEGIES,
   experimentManifestSchema,
+  manifestFieldDocs,
+  type ManifestFieldDoc,
   type ExperimentManifest,
   type ExperimentManifestInput,
   type LossConfig,

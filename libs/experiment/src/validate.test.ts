@@ -79,7 +79,7 @@ describe('parseManifest: a valid manifest', () => {
     expect(experimentManifestSchema.safeParse({ apiVersion: 'strata.dev/v1alpha1' }).success).toBe(false);
     // The CRD's OpenAPI schema is generated from it later: it must convert, defaults included.
     const json = z.toJSONSchema(experimentManifestSchema, { io: 'input' }) as any;
-    expect(json.properties.spec.properties.cache.properties.dtype).toEqual({ type: 'string', enum: ['float16', 'bfloat16', 'float32'], default: 'float16' });
+    expect(json.properties.spec.properties.cache.properties.dtype).toEqual({ type: 'string', enum: ['float16', 'bfloat16', 'float32'], default: 'float16', description: 'Stored precision of the cached hidden states.' });
     expect(json.required).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
   });
 });

@@ -36,9 +36,9 @@ describe('experiments.strata.dev CRD', () => {
 
   it('carries the zod bounds, defaults and enums', () => {
     expect(node('spec.students.depths')).toEqual(expect.objectContaining({ type: 'array', minItems: 1, default: [3], items: { type: 'integer', minimum: 1 } }));
-    expect(node('spec.students.lr')).toEqual({ type: 'number', minimum: 0, exclusiveMinimum: true, default: 0.0005 });
-    expect(node('spec.cache.dtype')).toEqual({ type: 'string', enum: ['float16', 'bfloat16', 'float32'], default: 'float16' });
-    expect(node('spec.teacher.train.warmupRatio')).toEqual({ type: 'number', minimum: 0, maximum: 1, default: 0.1 });
+    expect(node('spec.students.lr')).toEqual({ type: 'number', minimum: 0, exclusiveMinimum: true, default: 0.0005, description: expect.any(String) });
+    expect(node('spec.cache.dtype')).toEqual({ type: 'string', enum: ['float16', 'bfloat16', 'float32'], default: 'float16', description: expect.any(String) });
+    expect(node('spec.teacher.train.warmupRatio')).toEqual({ type: 'number', minimum: 0, maximum: 1, default: 0.1, description: expect.any(String) });
     expect(node('spec.task').enum).toEqual([...TASK_IDS]);
     expect(node('spec.teacher').oneOf).toEqual([{ required: ['onnx'] }, { required: ['pretrained'] }, { required: ['train'] }]);
     expect(node('spec.students.strategies.[]')['x-kubernetes-preserve-unknown-fields']).toBe(true);
@@ -48,6 +48,14 @@ describe('experiments.strata.dev CRD', () => {
 
   it('describes every field FIELD_DESCRIPTIONS names', () => {
     for (const [p, text] of Object.entries(FIELD_DESCRIPTIONS)) expect(String(node(p).description)).toContain(text);
+  });
+
+  it('carries the schema\'s own descriptions (docs/MANIFEST.md\'s text) with computed defaults, Kubernetes notes after', () => {
+    expect(node('spec.teacher.train.kvHeads').description).toBe('Decoder-only: key/value heads (grouped-query attention). Default: heads / 2.');
+    expect(node('spec.students.loss.temperature').description).toBe('Softmax temperature τ of the KL term.');
+    const onnx = String(node('spec.teacher.onnx').description);
+    expect(onnx.startsWith('A frozen teacher .onnx')).toBe(true);
+    expect(onnx.endsWith(FIELD_DESCRIPTIONS['spec.teacher.onnx'])).toBe(true);
   });
 
   it('has a status subresource, the status schema and printer columns', () => {

@@ -1,31 +1,33 @@
 // The experiments.strata.dev CustomResourceDefinition, generated from the manifest's zod schema (libs/experiment) and
 // the status schema (status.ts), so the CRD and the CLI cannot drift. k8s/base/crd.yaml is this object as YAML
-// (`strata k8s crd > k8s/base/crd.yaml`; a test keeps them equal).
+// (`strata k8s crd > k8s/base/crd.yaml`; a test keeps them equal). Field descriptions are the schema's own (the same
+// text as docs/MANIFEST.md), followed by the Kubernetes notes of FIELD_DESCRIPTIONS.
 import { TASK_IDS } from '@strata/data';
-import { experimentManifestSchema } from '@strata/experiment';
+import { experimentManifestSchema, manifestFieldDocs } from '@strata/experiment';
 import { z } from 'zod';
 import { CRD_NAME, GROUP, KIND, LABELS, MAX_EXPERIMENT_NAME, VERSION } from './names';
 import { experimentStatusSchema } from './status';
 import { toStructural, type JsonSchema } from './structural';
 
-/** `kubectl explain` texts, by field path; a test checks every path exists in the generated schema. */
+/**
+ * What `kubectl explain` adds on Kubernetes to the schema's own description of a field (appended), by field path; a
+ * test checks every path exists in the generated schema.
+ */
 export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  spec: 'The experiment: a teacher, one cache of its hidden states, a grid of students (depth x init x strategy x seed), evaluation and analysis.',
-  'spec.task': 'Built-in task id (sst2, mnli, qnli, qqp, spam, ...).',
-  'spec.teacher': 'Exactly one of onnx (a frozen teacher: a Strata export or a BERT-family ONNX export, as a path under the artifacts volume), pretrained (a Hugging Face checkpoint folder under the artifacts volume, fine-tuned first by the <name>-teacher Job) or train (trained from scratch by the <name>-teacher Job).',
-  'spec.teacher.pretrained': 'Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) relative to the artifacts volume; fine-tuned on the task with spec.teacher.finetune.',
-  'spec.teacher.hiddenStates': 'Tensor names of an ONNX teacher\'s hidden states, embeddings first; default: found in the graph.',
-  'spec.teacher.onnx': 'Path of the teacher .onnx relative to the artifacts volume (STRATA_ARTIFACTS).',
-  'spec.teacher.tokenizer': 'Path of its tokenizer.json relative to the artifacts volume; default: tokenizer.json next to the teacher.',
-  'spec.cache': 'Stored precision of the cached teacher states. On Kubernetes the cache is always the Kafka topic strata.acts.<cacheKey>.',
-  'spec.students': 'The grid of student runs; every cell is one index of the <name>-students Indexed Job.',
-  'spec.students.strategies': 'Layer-selection strategies: a registered name or { name, label?, explicit?, matchEmbeddings? }.',
-  'spec.eval': 'The split and metrics the evaluator scores students on.',
-  'spec.analysis': 'The angle analysis of docs METHOD.md section 5.',
-  'spec.data': 'Training data limits and split. Datasets come from the strata-data volume (STRATA_DATA_ROOT=/data).',
-  'spec.resources': 'Cluster resources of the run.',
-  'spec.resources.parallelism': 'Student pods at once (the Indexed Job parallelism); default 4.',
+  'spec.teacher': 'On Kubernetes, paths are relative to the artifacts volume (STRATA_ARTIFACTS) instead, and the <name>-teacher Job fine-tunes or trains the teacher.',
+  'spec.teacher.onnx': 'On Kubernetes: a path relative to the artifacts volume (STRATA_ARTIFACTS).',
+  'spec.teacher.pretrained': 'On Kubernetes: a folder relative to the artifacts volume, fine-tuned by the <name>-teacher Job with spec.teacher.finetune.',
+  'spec.teacher.tokenizer': 'On Kubernetes: a path relative to the artifacts volume.',
+  'spec.cache': 'On Kubernetes the cache is always the Kafka topic strata.acts.<cacheKey>.',
+  'spec.students': 'On Kubernetes every cell is one index of the <name>-students Indexed Job.',
+  'spec.data': 'On Kubernetes datasets come from the strata-data volume (STRATA_DATA_ROOT=/data).',
   status: 'Progress, written by the Strata controller.',
+};
+
+/** JSON Schema cannot state a default computed from other fields; kubectl explain gets it as text, as MANIFEST.md does. */
+const computedDefaults = (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void => {
+  const text = manifestFieldDocs.get(ctx.zodSchema as z.ZodType)?.default;
+  if (text !== undefined) ctx.jsonSchema.description = [ctx.jsonSchema.description, `Default: ${text}.`].filter(Boolean).join(' ');
 };
 
 function at(schema: JsonSchema, path: string): JsonSchema | undefined {
@@ -36,7 +38,7 @@ function at(schema: JsonSchema, path: string): JsonSchema | undefined {
 
 /** The openAPIV3Schema of experiments.strata.dev/v1alpha1. */
 export function experimentOpenApiSchema(): JsonSchema {
-  const manifest = toStructural(z.toJSONSchema(experimentManifestSchema, { io: 'input' }) as JsonSchema);
+  const manifest = toStructural(z.toJSONSchema(experimentManifestSchema, { io: 'input', override: computedDefaults }) as JsonSchema);
   const status = toStructural(z.toJSONSchema(experimentStatusSchema, { io: 'output' }) as JsonSchema, 'status');
   const spec = (manifest.properties as Record<string, JsonSchema>).spec;
   const schema: JsonSchema = {
@@ -67,7 +69,7 @@ export function experimentOpenApiSchema(): JsonSchema {
   for (const [path, text] of Object.entries(FIELD_DESCRIPTIONS)) {
     const node = at(schema, path);
     if (!node) throw new Error(`FIELD_DESCRIPTIONS names ${path}, which the schema does not have`);
-    node.description = node.description ? `${text} ${String(node.description)}` : text;
+    node.description = node.description ? `${String(node.description)} ${text}` : text;
   }
   return schema;
 }
