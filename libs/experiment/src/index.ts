@@ -49,6 +49,7 @@ export {
   type RunOptions,
 } from './run';
 export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
+export { CURVE_TERMS, curvePlots, curveSeries, metricBarGroups, writeCurvePlots, type CurveCell, type CurvePlot, type CurvePlotOptions, type CurveTerm, type MetricCell } from './curve-plots';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';

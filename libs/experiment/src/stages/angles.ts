@@ -52,7 +52,7 @@ export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string,
 export function anglePlots(l: StudentLayerAngles, titlePrefix: string): { heatmap: string; histogram: string } {
   const labels = l.teacherLayers.map(String);
   return {
-    heatmap: heatmapSvg({ title: `${titlePrefix}mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }),
+    heatmap: heatmapSvg({ title: `${titlePrefix}mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging', rowTitle: 'teacher layer', colTitle: 'teacher layer' }),
     histogram: histogramSvg({ title: `${titlePrefix}cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }),
   };
 }
