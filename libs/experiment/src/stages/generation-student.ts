@@ -16,7 +16,8 @@ import { GenerationEvalSettings, batchKey, generationBatchOptions, modelFeeds, t
 import { evaluateGeneration } from './generation-eval';
 import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, generationExportModel, generationHfConfig, paramSpecs, stacksOf, withDepth } from './generation-model';
 import { recordIds } from './generation-cache';
-import { trainEpochs } from './loop';
+import { trainEpochs, type Curve } from './loop';
+import { exposeLossTerms } from './loss-terms';
 
 /** One layer map per stack: `encoder` and `decoder` for seq2seq, `decoder` alone for a causal LM. */
 export type StackMaps = Partial<Record<'encoder' | 'decoder', LayerMap>>;
@@ -74,8 +75,9 @@ export function generationKdGraph(student: GenerationConfig, key: string, maps: 
     }
     if (parts.length) terms.hidden = parts.length === 1 ? parts[0] : g.op('Add', parts);
   }
-  const total = totalKdLoss(g, terms, { ce: loss.ce, kl: loss.kl, hidden: loss.hidden });
-  return { g, loss: total, dropoutSites };
+  const weightsOf = { ce: loss.ce, kl: loss.kl, hidden: loss.hidden };
+  const total = totalKdLoss(g, terms, weightsOf);
+  return { g, loss: total, dropoutSites, fetch: exposeLossTerms(g, terms, weightsOf) };
 }
 
 /** float [B, L] mask: 1 on real tokens of real rows (padding rows of @strata/data hold one masked-in token). */
@@ -157,10 +159,15 @@ export interface GenerationStudentResult {
   metrics: Record<string, number>;
   /** The layer maps of each epoch per stack (fixed for every strategy but rail-kd). */
   layerMaps: StackMaps[];
-  curve: { step: number; loss: number }[];
+  /** Every 10th step (and step 1): the total loss and each weighted term. */
+  curve: Curve[];
   onnx: string;
   seconds: { train: number; eval: number };
   steps: number;
+  /** Training (all resumed segments), evaluation and export. */
+  wallSeconds: number;
+  /** Trained parameters (floats) of the student. */
+  parameters: number;
 }
 
 /** Student parameters before training: per-stack weight copy (METHOD.md §3) or random init from the seed. */
@@ -267,9 +274,10 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       checkpointEvery: opts.checkpointEvery,
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
+      progressFile: path.join(opts.outDir, 'progress.json'),
     });
-    await trainer.release(); // its training sessions are not needed to evaluate
     const t1 = Date.now();
+    await trainer.release(); // its training sessions are not needed to evaluate
     const evaluated = await evaluateGeneration(
       { task: opts.task, model: student, values: trainer.params, tokenizer: teacher.tokenizer, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: opts.batchSize },
       evalData.examples as never,
@@ -280,7 +288,8 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
     exportInference(onnx, (values) => generationExportModel(student, { kind: 'initializers', values }), trainer.params);
     writeHfConfig(onnx, generationHfConfig(student, teacher.tokenizer));
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps };
+    const parameters = [...trainer.params.values()].reduce((n, p) => n + p.length, 0);
+    return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps, wallSeconds: trainSeconds + (Date.now() - t1) / 1000, parameters };
   } finally {
     store.close();
     await trainer.release();

@@ -5,6 +5,7 @@ import type { Batch } from '@strata/data';
 import { ort } from '@strata/onnx';
 import { readCheckpointMeta, type Trainer } from '@strata/train';
 import { progress } from '../progress';
+import { LOSS_TERMS, lossTermOutput, type LossTerm } from './loss-terms';
 import { Interrupted, stopRequested, throwIfStopRequested } from '../stop';
 
 export interface EpochLoopOptions {
@@ -38,11 +39,53 @@ export interface EpochLoopOptions {
   /** Testing aid: after this many steps, checkpoint and throw, as if the process had been killed. */
   stopAfterSteps?: number;
   log?: (line: string) => void;
+  /**
+   * Scores the model after each epoch's last step (before that step's checkpoint, so a resumed run keeps the point).
+   * Whatever it returns is kept as the epoch's dev point.
+   */
+  evaluateEpoch?: (epoch: number) => Promise<Record<string, number>>;
+  /** students/<cellId>/progress.json: rewritten atomically at most every PROGRESS_EVERY_MS and at each epoch end. */
+  progressFile?: string;
 }
 
-export interface Curve {
+/** One logged step: the optimized total and, when the graph exposes them (lossTermOutput), each weighted term. */
+export type Curve = { step: number; loss: number } & Partial<Record<LossTerm, number>>;
+
+/** Metrics after one epoch (1-based), as evaluateEpoch returned them, at the global step the epoch ended. */
+export interface EpochMetrics {
+  epoch: number;
   step: number;
-  loss: number;
+  metrics: Record<string, number>;
+}
+
+/** The shape of progress.json (docs/RESULTS-FORMAT.md). */
+export interface ProgressFile {
+  step: number;
+  totalSteps: number;
+  /** 1-based epoch being trained (the last one finished once step = totalSteps). */
+  epoch: number;
+  epochs: number;
+  /** Total loss of the last step; absent before the first. */
+  loss?: number;
+  updatedAt: string;
+}
+
+export const PROGRESS_EVERY_MS = 2000;
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** A logged curve point: the total, plus each term the graph fetched. */
+export function curvePoint(step: number, loss: number, fetched: Record<string, ort.Tensor>): Curve {
+  const point: Curve = { step, loss };
+  for (const k of LOSS_TERMS) {
+    const t = fetched[lossTermOutput(k)];
+    if (t) point[k] = Number(t.data[0]);
+  }
+  return point;
 }
 
 interface Position {
@@ -51,7 +94,7 @@ interface Position {
 }
 
 /** Trains to the end of the last epoch, resuming from the checkpoint when there is one. */
-export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]; resumedFromStep: number; trainSeconds: number; bar: ReturnType<typeof progress> }> {
+export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]; dev: EpochMetrics[]; resumedFromStep: number; trainSeconds: number; bar: ReturnType<typeof progress> }> {
   const { trainer } = o;
   let pos: Position = { epoch: 0, batch: 0 };
   let resumedFromStep = 0;
@@ -59,6 +102,7 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
   // rather than its last segment's. undefined: a checkpoint written before the field existed.
   let priorSeconds: number | undefined = 0;
   const curve: Curve[] = [];
+  const dev: EpochMetrics[] = [];
   if (fs.existsSync(o.checkpoint) && o.settings !== undefined) {
     const saved = readCheckpointMeta(o.checkpoint).settings;
     if (saved !== undefined && saved !== o.settings) {
@@ -72,6 +116,7 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     resumedFromStep = state.step;
     const meta = state.meta ?? {};
     curve.push(...((meta.curve as Curve[] | undefined) ?? []));
+    dev.push(...((meta.dev as EpochMetrics[] | undefined) ?? []));
     priorSeconds = typeof meta.trainSeconds === 'number' ? meta.trainSeconds : undefined;
     o.log?.(`${o.label}: resuming from step ${state.step} (epoch ${pos.epoch + 1}, batch ${pos.batch})`);
   }
@@ -87,6 +132,14 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     const ran = trainer.step - resumedFromStep;
     return ran > 0 ? own * (trainer.step / ran) : own;
   };
+  let lastProgress = 0;
+  const writeProgress = (epoch: number, loss: number | undefined, force: boolean) => {
+    if (!o.progressFile || (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS)) return;
+    lastProgress = Date.now();
+    const p: ProgressFile = { step: trainer.step, totalSteps: o.totalSteps, epoch: Math.min(epoch + 1, o.epochs), epochs: o.epochs, ...(loss !== undefined ? { loss } : {}), updatedAt: new Date().toISOString() };
+    writeJsonAtomic(o.progressFile, p);
+  };
+  writeProgress(pos.epoch, curve.at(-1)?.loss, true);
   // A stop requested before this loop began (another stage was running) ends it before it trains anything new.
   throwIfStopRequested(o.label);
   for (let epoch = pos.epoch; epoch < o.epochs; epoch++) {
@@ -95,13 +148,15 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     for (let i = epoch === pos.epoch ? pos.batch : 0; i < batches.length; i++) {
       const b = batches[i];
       const r = await trainer.trainStep(o.key(b, epoch), await o.feeds(b, epoch));
-      if (r.step % 10 === 0 || r.step === 1) curve.push({ step: r.step, loss: r.loss });
+      if (r.step % 10 === 0 || r.step === 1) curve.push(curvePoint(r.step, r.loss, r.fetched));
       bar.tick(1, `loss ${r.loss.toFixed(4)}`);
       o.onStep?.({ step: r.step, epoch, loss: r.loss });
       const next: Position = i + 1 === batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: i + 1 };
       const stop = stopRequested();
       const stopping = stop !== undefined || (o.stopAfterSteps !== undefined && r.step >= o.stopAfterSteps);
-      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, trainSeconds: seconds(), ...(o.settings !== undefined ? { settings: o.settings } : {}) });
+      if (next.batch === 0 && o.evaluateEpoch) dev.push({ epoch: epoch + 1, step: r.step, metrics: await o.evaluateEpoch(epoch) });
+      if (next.batch === 0 || r.step % every === 0 || stopping) trainer.saveCheckpoint(o.checkpoint, next, { curve, dev, trainSeconds: seconds(), ...(o.settings !== undefined ? { settings: o.settings } : {}) });
+      writeProgress(epoch, r.loss, next.batch === 0);
       if (stop !== undefined) {
         bar.stopped(`stopped by ${stop} at step ${r.step}`);
         throw new Interrupted(`${o.label}: stopped by ${stop} after step ${r.step}; checkpoint saved to ${o.checkpoint}; run the same command again to resume`, stop);
@@ -110,5 +165,5 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     }
     await o.endEpoch?.(epoch);
   }
-  return { curve, resumedFromStep, trainSeconds: seconds(), bar };
+  return { curve, dev, resumedFromStep, trainSeconds: seconds(), bar };
 }

@@ -9,7 +9,8 @@ import { BertConfig, bertMaxLength, bertParamSpecs, buildBert, initParams } from
 import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, exportBertClassifier, weightedCrossEntropy } from '@strata/train';
 import { bertToHfConfig } from '@strata/hub';
 import { scoreClassifier } from './eval';
-import { trainEpochs } from './loop';
+import { trainEpochs, type Curve, type EpochMetrics } from './loop';
+import { exposeLossTerms } from './loss-terms';
 import { LoadedTeacher, encodeClassification, lengthBuckets, writeHfConfig } from './common';
 
 /** Where a student's teacher states come from, one epoch at a time: the file store, or a Kafka topic replayed per epoch. */
@@ -41,6 +42,11 @@ export interface StudentTrainOptions {
   source?: TeacherStateSource;
   /** Score the student on the eval split here (default true; the services leave it to the evaluator). */
   score?: boolean;
+  /**
+   * Score it on the eval split after every epoch too (default true; the dev curve of results.json). With score on,
+   * the last epoch's point is the final score, so this costs one scoring per epoch but the last.
+   */
+  devEachEpoch?: boolean;
   /** After every training step (run events). */
   onStep?: (step: { step: number; epoch: number; loss: number; totalSteps: number }) => void;
   /** Once, before training starts, with the step it resumes from. */
@@ -73,10 +79,17 @@ export interface StudentResult {
   metrics?: { accuracy: number; f1?: number };
   /** The layer map of each epoch (fixed for every strategy but rail-kd): [[studentHs, teacherHs], ...]. */
   layerMaps: LayerMap[];
-  curve: { step: number; loss: number }[];
+  /** Every 10th step (and step 1): the total loss and each weighted term. */
+  curve: Curve[];
+  /** Eval-split metrics after each epoch (fractions, as `metrics`); [] when devEachEpoch was false. */
+  dev: EpochMetrics[];
   onnx: string;
-  /** Training time summed over every segment of a resumed run (waiting for teacher records included). */
+  /** Training time summed over every segment of a resumed run (waiting for teacher records included, per-epoch scoring too). */
   trainSeconds: number;
+  /** Training, the final scoring and the export: trainSeconds plus this segment's time after training. */
+  wallSeconds: number;
+  /** Trained parameters (floats) of the student. */
+  parameters: number;
 }
 
 const teacherInput = (t: number) => `teacher.hidden_states.${t}`;
@@ -92,14 +105,20 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
   if (loss.ce > 0) terms.ce = weightedCrossEntropy(g, bert.logits, labels, weights);
   if (loss.kl > 0) terms.kl = predictionKl(g, bert.logits, teacherLogits, { temperature: loss.temperature, rowWeights: weights });
   if (loss.hidden > 0 && map.length > 0) {
-    const mask = g.op('Cast', [bert.attentionMask], { to: { type: 'int', value: DataType.FLOAT } });
+    // Real tokens of real rows only: a padding row of @strata/data attends to one [PAD] token (so attention has
+    // something to attend to), and its teacher state is zeros. Counting it pulled the student's [PAD] state toward 0
+    // and, in a batch of few real rows, made that the loss (the quickstart's spike at step 140, docs/RESULTS-FORMAT.md).
+    const tokens = g.op('Cast', [bert.attentionMask], { to: { type: 'int', value: DataType.FLOAT } });
+    const realRows = g.op('Cast', [g.op('Greater', [weights, g.scalar(0, DataType.FLOAT)])], { to: { type: 'int', value: DataType.FLOAT } });
+    const mask = g.op('Mul', [tokens, g.op('Unsqueeze', [realRows, g.ints([1])])]);
     const teachers = new Map<number, string>();
     for (const [, t] of map) if (!teachers.has(t)) teachers.set(t, g.input(teacherInput(t), DataType.FLOAT, [batch, seqLen, cfg.hidden]));
     const pairs = map.map(([s, t]) => ({ student: bert.hiddenStates[s], teacher: teachers.get(t)! }));
     terms.hidden = hiddenMse(g, pairs, mask, { normalize: loss.normalize, batchSize: batch });
   }
-  const total = totalKdLoss(g, terms, { ce: loss.ce, kl: loss.kl, hidden: loss.hidden });
-  return { g, loss: total, dropoutSites: bert.dropoutSites, lookups: bert.lookups };
+  const weightsOf = { ce: loss.ce, kl: loss.kl, hidden: loss.hidden };
+  const total = totalKdLoss(g, terms, weightsOf);
+  return { g, loss: total, dropoutSites: bert.dropoutSites, lookups: bert.lookups, fetch: exposeLossTerms(g, terms, weightsOf) };
 }
 
 /**
@@ -154,7 +173,9 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
   const cachedLayers = source.layers;
   const train = await encodeClassification(opts.task, opts.trainSplit ?? 'train', teacher.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxTrainExamples });
   const evalSplit = opts.evalSplit ?? 'dev';
-  const dev = opts.score ?? true ? await encodeClassification(opts.task, evalSplit, teacher.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples }) : undefined;
+  const score = opts.score ?? true;
+  const devEachEpoch = opts.devEachEpoch ?? true;
+  const dev = score || devEachEpoch ? await encodeClassification(opts.task, evalSplit, teacher.tokenizer, bertMaxLength(cfg), { dataRoot: opts.dataRoot, maxExamples: opts.maxEvalExamples }) : undefined;
   const batchOpts = { batchSize: opts.batchSize, buckets: lengthBuckets(bertMaxLength(cfg)), seed: opts.seed };
   const mapFor = (epoch: number): LayerMap =>
     opts.strategy === 'none' ? [] : layerMap(opts.strategy, { teacherLayers: teacher.config.layers, studentLayers: opts.depth, seed: opts.seed, epoch, options: opts.strategyOptions });
@@ -183,7 +204,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     epochRecords = undefined;
   };
   try {
-    const { curve, trainSeconds, bar } = await trainEpochs({
+    const { curve, dev: devPoints, trainSeconds, bar } = await trainEpochs({
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       settings: JSON.stringify({
@@ -209,17 +230,23 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       checkpointEvery: opts.checkpointEvery,
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
+      evaluateEpoch: devEachEpoch ? async () => scoreClassifier(cfg, trainer.params, dev!.rows, opts.batchSize) : undefined,
+      progressFile: path.join(opts.outDir, 'progress.json'),
     });
+    const t0 = Date.now();
     await trainer.release(); // its training sessions are not needed to evaluate
     let metrics: StudentResult['metrics'];
-    if (opts.score ?? true) {
-      metrics = await scoreClassifier(cfg, trainer.params, dev!.rows, opts.batchSize);
+    if (score) {
+      // The last epoch's dev point scored these very parameters on this split.
+      const last = devPoints.at(-1);
+      metrics = last && last.epoch === opts.epochs ? (last.metrics as { accuracy: number; f1?: number }) : await scoreClassifier(cfg, trainer.params, dev!.rows, opts.batchSize);
       bar.done(`${evalSplit} accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
     } else bar.done('trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportBertClassifier(onnx, cfg, trainer.params);
     writeHfConfig(onnx, bertToHfConfig(cfg, train.split.labelNames));
-    return { metrics, layerMaps: maps, curve, onnx, trainSeconds };
+    const parameters = [...trainer.params.values()].reduce((n, p) => n + p.length, 0);
+    return { metrics, layerMaps: maps, curve, dev: devPoints, onnx, trainSeconds, wallSeconds: trainSeconds + (Date.now() - t0) / 1000, parameters };
   } finally {
     await closeEpoch();
     await source.close();
