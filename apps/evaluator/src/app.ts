@@ -141,7 +141,7 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
     const cells: DashboardCell[] = s.cells.map((c) => {
       const r = s.results.get(c.id);
       const p = s.progress.get(c.id);
-      return { id: c.id, strategy: c.label, init: c.init, depth: c.depth, seed: c.seed, layerMap: r ? (r.layerMap as [number, number][] | null) : c.layerMap, metrics: r?.metrics, progress: p, failed: s.failures.get(c.id), curve: r?.curve };
+      return { id: c.id, strategy: c.label, init: c.init, depth: c.depth, seed: c.seed, layerMap: r ? (r.layerMap as [number, number][] | null) : c.layerMap, metrics: r?.metrics, progress: p, failed: s.failures.get(c.id), curve: r?.curves.step.map((step, i): [number, number] => [step, r.curves.loss[i]]) };
     });
     const plotsDir = servedFile(s, 'plots');
     const anglePlots = fs.existsSync(plotsDir) ? fs.readdirSync(plotsDir).filter((f) => /^angles-(?!hist-).*\.svg$/.test(f)).sort() : [];

@@ -4,17 +4,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  bertParameters,
   cellHash,
+  checkpointTrainSeconds,
   cellResult,
   encodeClassification,
   experimentGrid,
   finishExperiment,
+  isLegacyCell,
   loadTeacher,
   savedTeacherMetrics,
   scoreClassifier,
   sha256File,
   writeAtomic,
   type CellResultFile,
+  type Curve,
+  type EpochMetrics,
   type ExperimentManifest,
   type ExperimentResults,
   type GridCell,
@@ -25,12 +30,16 @@ import type { Logger } from 'pino';
 
 export type Phase = 'running' | 'complete' | 'failed';
 
+/** students/<cellId>/training.json as the student-trainer writes it (dev, wallSeconds, parameters: since results schemaVersion 2). */
 interface TrainingRecord {
   cellId: string;
   hash: string;
   cacheKey: string;
-  curve: { step: number; loss: number }[];
+  curve: Curve[];
   layerMaps: [number, number][][];
+  dev?: EpochMetrics[];
+  wallSeconds?: number;
+  parameters?: number;
   onnx: string;
 }
 
@@ -166,7 +175,8 @@ export class Experiments {
     for (const cell of state.cells) {
       const done = this.readJson<CellResultFile>(experimentFile(state, 'students', cell.id, 'result.json'));
       const record = this.readJson<TrainingRecord>(experimentFile(state, 'students', cell.id, 'training.json'));
-      if (done && record && done.hash === record.hash && this.currentHash(state, cell, record.cacheKey) === done.hash) state.results.set(cell.id, done);
+      // A result.json from before schemaVersion 2 is scored again: its training record has the rest.
+      if (done && record && !isLegacyCell(done) && done.hash === record.hash && this.currentHash(state, cell, record.cacheKey) === done.hash) state.results.set(cell.id, done);
       else if (record) await this.scoreCell(state, cell, record);
     }
     await this.maybeFinish(state);
@@ -193,7 +203,14 @@ export class Experiments {
     const student = loadTeacher(onnx, state.teacher!.tokenizerPath);
     const dev = await encodeClassification(spec.task, spec.eval.split, state.teacher!.tokenizer, student.config.maxLength ?? student.config.maxPositions, { dataRoot: this.dataRoot, maxExamples: spec.data.maxEvalExamples });
     const metrics = await scoreClassifier(student.config, student.values, dev.rows, cell.training.batchSize);
-    const result = cellResult(cell, { metrics, curve: record.curve, layerMaps: record.layerMaps }, record.hash);
+    // An older student-trainer's record lacks the training time: the checkpoint beside it keeps it.
+    const ckpt = experimentFile(state, 'students', cell.id, 'student.ckpt');
+    const saved = record.wallSeconds ?? checkpointTrainSeconds(ckpt);
+    const result = cellResult(cell, {
+      metrics, curve: record.curve, layerMaps: record.layerMaps, dev: record.dev,
+      wallSeconds: (saved ?? 0) + (Date.now() - t0) / 1000,
+      parameters: record.parameters ?? bertParameters(student.config), onnxBytes: fs.statSync(onnx).size,
+    }, record.hash);
     writeAtomic(experimentFile(state, 'students', cell.id, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     state.results.set(cell.id, result);
     state.failures.delete(cell.id);

@@ -2,6 +2,7 @@
 // embedded run's folder turned into what the services leave.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LOSS_TERMS, type ResultCell } from '@strata/experiment';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
@@ -35,8 +36,12 @@ export function launchChromium(): Promise<Browser> {
 export function asServiceRun(expDir: string, cellIds: readonly string[]): void {
   const cacheKey = fs.readdirSync(path.join(expDir, 'cache'))[0];
   for (const id of cellIds) {
-    const r = JSON.parse(fs.readFileSync(path.join(expDir, 'students', id, 'result.json'), 'utf8'));
-    fs.writeFileSync(path.join(expDir, 'students', id, 'training.json'), JSON.stringify({ cellId: id, hash: r.hash, cacheKey, curve: r.curve.map(([step, loss]: [number, number]) => ({ step, loss })), layerMaps: r.layerMaps, onnx: `students/${id}.onnx` }));
+    const r = JSON.parse(fs.readFileSync(path.join(expDir, 'students', id, 'result.json'), 'utf8')) as ResultCell;
+    // The record keeps the loop's shapes: a point per logged step, maps per epoch, dev metrics as fractions.
+    const curve = r.curves.step.map((step, i) => ({ step, loss: r.curves.loss[i], ...Object.fromEntries(LOSS_TERMS.filter((k) => r.curves[k]).map((k) => [k, r.curves[k]![i]])) }));
+    const dev = (r.dev ?? []).map((p) => ({ ...p, metrics: Object.fromEntries(Object.entries(p.metrics).map(([k, v]) => [k, v / 100])) }));
+    const record = { cellId: id, hash: r.hash, cacheKey, curve, layerMaps: r.layerMapsPerEpoch ?? [r.layerMap], dev, wallSeconds: r.wallSeconds, parameters: r.student.parameters, onnx: `students/${id}.onnx` };
+    fs.writeFileSync(path.join(expDir, 'students', id, 'training.json'), JSON.stringify(record));
     fs.rmSync(path.join(expDir, 'students', id, 'result.json'));
   }
   for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(expDir, f), { force: true });

@@ -39,8 +39,15 @@ export interface TrainingRecord {
   cellId: string;
   hash: string;
   cacheKey: string;
-  curve: { step: number; loss: number }[];
+  /** Logged steps: total loss and each weighted term. */
+  curve: { step: number; loss: number; ce?: number; kl?: number; hidden?: number }[];
   layerMaps: [number, number][][];
+  /** Eval-split metrics (fractions) after each epoch. */
+  dev: { epoch: number; step: number; metrics: Record<string, number> }[];
+  /** Training (every resumed segment) and export; the evaluator adds its scoring time. */
+  wallSeconds: number;
+  /** Trained parameters of the student. */
+  parameters: number;
   /** The exported student, relative to the experiment directory. */
   onnx: string;
   finishedAt: string;
@@ -129,7 +136,10 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     const onnx = path.join(expDir, 'students', `${cell.id}.onnx`);
     fs.copyFileSync(r.onnx, `${onnx}.tmp-${process.pid}`);
     fs.renameSync(`${onnx}.tmp-${process.pid}`, onnx);
-    const record: TrainingRecord = { cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString() };
+    const record: TrainingRecord = {
+      cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, dev: r.dev, wallSeconds: r.wallSeconds, parameters: r.parameters,
+      onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString(),
+    };
     writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
     // Training-side figures; the eval-split metrics are the evaluator's.
     const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: r.trainSeconds };

@@ -20,7 +20,9 @@ export {
 } from './schema';
 export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
 export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
-export { renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type ResultCell, type SeedStats, type TrainCurves } from './report';
+export { RESULTS_SCHEMA_VERSION, renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type LatencyPoint, type LatencyResults, type ModelSize, type ResultCell, type SeedStats, type TrainCurves } from './report';
+export { devPoints, isLegacyCell, resolvedMaps, resolvedStackMaps, trainCurves, upgradeCell, type UpgradeFill } from './results';
+export { classifierLatency, measureLatency, type LatencyOptions } from './latency';
 // Stages (training; impure) live beside the pure core.
 export {
   TEACHER_FINETUNE_DEFAULTS, TEACHER_TRAIN_DEFAULTS, bertConfigFor, finetuneTeacher, trainTeacher,
@@ -33,6 +35,8 @@ export {
   cellResult,
   experimentContext,
   experimentGrid,
+  bertParameters,
+  checkpointTrainSeconds,
   finishExperiment,
   finishedCell,
   obtainTeacher,
@@ -43,6 +47,7 @@ export {
   sha256File,
   writeAtomic,
   type CellResultFile,
+  type CellTraining,
   type ExperimentContext,
   type ExperimentTeacher,
   type FinishOptions,
@@ -51,6 +56,8 @@ export {
 export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
 export { CURVE_TERMS, curvePlots, curveSeries, metricBarGroups, writeCurvePlots, type CurveCell, type CurvePlot, type CurvePlotOptions, type CurveTerm, type MetricCell } from './curve-plots';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
+export { PROGRESS_EVERY_MS, curvePoint, type Curve, type EpochMetrics, type ProgressFile } from './stages/loop';
+export { LOSS_TERMS, exposeLossTerms, lossTermOutput, type LossTerm } from './stages/loss-terms';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';

@@ -8,14 +8,18 @@ const cell = (strategy: string, init: 'random' | 'copy', seed: number, depth: nu
   depth,
   layerMap,
   metrics,
+  curves: { step: [1, 10], loss: [2, 1] },
   hash: `h-${strategy}-${init}-${depth}-${seed}`,
+  wallSeconds: 12.5,
+  student: { parameters: depth * 100_000 + 250_000, onnxBytes: (depth * 100_000 + 250_000) * 4 + 9_000 },
 });
 const FWD: ResultCell['layerMap'] = [[0, 0], [1, 4], [2, 8], [3, 12]];
 
 const results: ExperimentResults = {
+  schemaVersion: 2,
   experiment: 'sst2-layer-selection',
   task: 'sst2',
-  teacher: { metrics: { accuracy: 93.1, f1: 92.5 }, layers: 12, hidden: 128 },
+  teacher: { metrics: { accuracy: 93.1, f1: 92.5 }, layers: 12, hidden: 128, parameters: 1_450_000, onnxBytes: 5_809_000 },
   cells: [
     // Deliberately out of order: the report orders rows as Table 1 does.
     cell('forward', 'random', 1, 3, { accuracy: 85, f1: 84 }, FWD),
@@ -103,7 +107,7 @@ describe('renderReport', () => {
 
   it('says which metrics are lower-is-better, and only for metrics the results have', () => {
     expect(md).not.toContain('lower is better');
-    const mc = renderReport({ ...results, teacher: { metrics: { accuracy: 20.4, gold_nll: 2.9 } }, cells: [cell('none', 'copy', 1, 2, { accuracy: 21.3, gold_nll: 3.1 })] });
+    const mc = renderReport({ ...results, teacher: { metrics: { accuracy: 20.4, gold_nll: 2.9 }, parameters: 1, onnxBytes: 1 }, cells: [cell('none', 'copy', 1, 2, { accuracy: 21.3, gold_nll: 3.1 })] });
     expect(mc).toContain('gold_nll: nats per token of the gold answer under the model, lower is better.');
     expect(mc).not.toContain('phoneme error rate');
   });
@@ -113,5 +117,42 @@ describe('renderReport', () => {
     expect(plain).not.toContain('Angle analysis');
     expect(plain).not.toContain('plots/angles.svg');
     expect(plain.startsWith('# Experiment sst2-layer-selection\n\nTask: sst2. Teacher: 12 layers, hidden 128. Created 2026-01-02T03:04:05.000Z.\n')).toBe(true);
+  });
+
+  it('flags a strategy whose layer maps equal an earlier one for every seed, next to its rows', () => {
+    // 2-layer students of a 4-layer teacher: out-of-order random can only draw hs 2 then 4, which is forward.
+    const twoLayer: ResultCell['layerMap'] = [[0, 0], [1, 2], [2, 4]];
+    const cells = [1, 2].flatMap((seed) => (['random', 'copy'] as const).flatMap((init) => [
+      cell('forward', init, seed, 2, { accuracy: 90 + seed }, twoLayer),
+      cell('reverse', init, seed, 2, { accuracy: 89 }, [[0, 0], [1, 4], [2, 2]]),
+      cell('out-of-order-random', init, seed, 2, { accuracy: 90 + seed }, twoLayer),
+    ]));
+    const md2 = renderReport({ ...results, teacher: { ...results.teacher, layers: 4 }, cells, angles: undefined });
+    expect(md2).toContain('| Out-of-order random (= Forward: same layer maps) | 2 | 91.50 ± 0.71 | n/a |');
+    expect(md2).toContain("Out-of-order random resolved to the same layer maps as Forward for every seed at depth 2: its students are Forward's students trained again (same seeds, same maps), not an independent measurement.");
+    expect(md2).toContain('| Reverse | 2 |');
+    expect(md2).not.toContain('Reverse (=');
+    // One seed drawing another map is enough to keep the rows apart.
+    const drawn = cells.map((c) => (c.strategy === 'out-of-order-random' && c.seed === 2 ? { ...c, layerMap: [[0, 0], [1, 1], [2, 4]] as ResultCell['layerMap'] } : c));
+    expect(renderReport({ ...results, cells: drawn, angles: undefined })).not.toContain('same layer maps');
+    expect(md).not.toContain('same layer maps');
+  });
+
+  it('states compression: parameters, .onnx size and latency of the teacher and of each student depth', () => {
+    const latency = { seqLen: 64, runs: 5, threads: 2, teacher: { batch1Ms: 4.25, batch32Ms: 61.5 }, students: [{ depth: 3, cellId: 'forward-random-d3-s1', batch1Ms: 1.5, batch32Ms: 17.25 }] };
+    const measured = renderReport({ ...results, latency }).split('\n');
+    const at = measured.indexOf('## Compression');
+    expect(measured.slice(at, at + 9)).toEqual([
+      '## Compression',
+      '',
+      '| Model | Layers | Parameters | vs teacher | .onnx | CPU latency, batch 1 | CPU latency, batch 32 |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| Teacher | 12 | 1,450,000 | 1.00× | 5.54 MiB | 4.25 ms | 61.5 ms |',
+      '| Student d3 | 3 | 550,000 | 0.38× | 2.11 MiB | 1.50 ms | 17.3 ms |',
+      '| Student d6 | 6 | 850,000 | 0.59× | 3.25 MiB | n/a | n/a |',
+      '',
+      'Latency: median of 5 runs after a warm-up, one forward pass to the logits with onnxruntime-node on CPU (2 threads), 64 tokens per example, measured at the end of the run on this machine. Parameters count embeddings and the classifier.',
+    ]);
+    expect(md).toContain('Latency was not measured for this run');
   });
 });

@@ -24,7 +24,21 @@ export interface DevPoint {
   metrics: Record<string, number>;
 }
 
-/** One finished student run. */
+/** results.json's format version: 2 adds per-term curves, dev points, sizes, timings and latency (docs/RESULTS-FORMAT.md). */
+export const RESULTS_SCHEMA_VERSION = 2;
+
+/** Size of an exported model. */
+export interface ModelSize {
+  /** Trained parameters (floats), embeddings and classifier included. */
+  parameters: number;
+  /** Bytes of the exported .onnx file. */
+  onnxBytes: number;
+}
+
+/**
+ * One finished student run, as students/<cellId>/result.json and as an entry of results.json's cells (the same
+ * object). Files written before schemaVersion 2 read through upgradeCell.
+ */
 export interface ResultCell {
   /** The grid cell id, e.g. `forward-copy-d3-s1`. */
   id: string;
@@ -35,14 +49,26 @@ export interface ResultCell {
   depth: number;
   /** The resolved map as [student hs, teacher hs] pairs; [] for `none`; null when it changed per epoch. */
   layerMap: LayerMap | null;
+  /** Only when layerMap is null: the map of each epoch. */
+  layerMapsPerEpoch?: LayerMap[];
   /** Encoder-decoder and decoder-only students: one map per stack (`encoder`, `decoder`), printed instead of layerMap. */
   stackMaps?: Record<string, LayerMap | null>;
+  /** Only when a stack's map changed per epoch: every stack's maps of each epoch. */
+  stackMapsPerEpoch?: Record<string, LayerMap>[];
   /** Metric values on the paper's scale (accuracy and F1 in percent, BLEU 0-100), keyed by metric name. */
   metrics: Record<string, number>;
-  /** Per-epoch series keyed by name, e.g. `trainLoss`, `devAccuracy`. */
-  curves?: Record<string, number[]>;
+  /** Training loss per logged step, total and per term. */
+  curves: TrainCurves;
+  /** Eval-split metrics after each epoch (classification students; absent for generation students). */
+  dev?: DevPoint[];
   /** `cellHash` of the cell that produced this result. */
   hash: string;
+  /** Wall-clock seconds of the cell: training (summed over resumed segments), per-epoch scoring, final scoring, export. */
+  wallSeconds: number;
+  student: ModelSize;
+  /** Generation students: training and evaluation seconds, and training steps. */
+  seconds?: { train: number; eval: number };
+  steps?: number;
 }
 
 /** Angle analysis of one student (METHOD.md §5), summarized per student layer. */
@@ -51,15 +77,39 @@ export interface AngleSummary {
   layers: Array<{ studentLayer: number; acuteFraction: number; meanCosine?: number }>;
 }
 
+/** Median CPU latency (ms) of one forward pass at batch 1 and batch 32. */
+export interface LatencyPoint {
+  batch1Ms: number;
+  batch32Ms: number;
+}
+
+/** CPU inference latency of the teacher and of one student per depth, measured with onnxruntime-node after training. */
+export interface LatencyResults {
+  /** Tokens per example fed (every position real). */
+  seqLen: number;
+  /** Timed runs per batch size after one warm-up run; the median is reported. */
+  runs: number;
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+  teacher: LatencyPoint;
+  /** One per student depth, measured on the .onnx of `cellId` (every cell of a depth has the same graph). */
+  students: Array<LatencyPoint & { depth: number; cellId: string }>;
+}
+
 /** The shape of an experiment's results.json. */
 export interface ExperimentResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
   experiment: string;
   task: string;
-  teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string; warnings?: string[] };
+  teacher: { metrics: Record<string, number>; layers?: number; hidden?: number; hash?: string; warnings?: string[] } & ModelSize;
   /** Present when the cached states came from the teacher quantized to int8 (manifest cache.teacherPrecision). */
   teacherCache?: { teacherPrecision: 'int8'; int8Error?: StateError };
   cells: ResultCell[];
+  /** Ids of the grid's cells not finished yet (a run of a subset, `strata experiment run --cells`); absent when none. */
+  missingCells?: string[];
   angles?: AngleSummary[];
+  /** Classification experiments: CPU latency of the teacher and the students (generation: not measured). */
+  latency?: LatencyResults;
   /** Plot files relative to the report (default: plots/curves.svg, plots/angles.svg). */
   plots?: { title: string; file: string }[];
   /** ISO 8601 time the results were aggregated. */
@@ -128,9 +178,41 @@ function row(cells: readonly string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** Everything a cell's training matched against: its map(s) of every epoch. */
+function mapsKey(c: ResultCell): string {
+  return JSON.stringify([c.layerMapsPerEpoch ?? c.layerMap, c.stackMapsPerEpoch ?? c.stackMaps ?? null]);
+}
+
+/**
+ * Strategies of one depth whose cells resolved to the same layer maps as an earlier strategy's (in table order) for
+ * every seed and init they share, e.g. out-of-order random = forward when the students have 2 layers (the only
+ * order-preserving draw of 2 of the teacher's layers whose last is the top one). Keyed by label, valued by that
+ * earlier label. Such a row repeats the other one's students rather than measuring anything new.
+ */
+export function identicalMapStrategies(cells: readonly ResultCell[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const labels = strategyOrder(uniqueInOrder(cells.map((c) => c.strategy)));
+  const pairKey = (c: ResultCell) => `${c.init}/${c.seed}`;
+  for (const [i, label] of labels.entries()) {
+    const mine = cells.filter((c) => c.strategy === label);
+    for (const earlier of labels.slice(0, i)) {
+      if (out.has(earlier)) continue;
+      const theirs = new Map(cells.filter((c) => c.strategy === earlier).map((c) => [pairKey(c), mapsKey(c)]));
+      if (mine.length > 0 && mine.every((c) => theirs.get(pairKey(c)) === mapsKey(c))) {
+        out.set(label, earlier);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const displayName = (label: string) => DISPLAY_NAMES[label] ?? label;
+
 /** The Table 1 block of one student depth: teacher row, then per init the strategies with mean ± std and Δ vs None. */
 function depthTable(results: ExperimentResults, depth: number, metrics: readonly string[]): string[] {
   const cells = results.cells.filter((c) => c.depth === depth);
+  const sameAs = identicalMapStrategies(cells);
   const header = ['Model', 'n', ...metrics.flatMap((m) => [m, `Δ ${m} vs None`])];
   const lines = [row(header), row(['---', ...header.slice(1).map(() => '---:')])];
   const teacher = results.teacher.metrics;
@@ -153,9 +235,45 @@ function depthTable(results: ExperimentResults, depth: number, metrics: readonly
         const delta = label === 'none' ? '—' : s && base ? signed(s.mean - base.mean) : 'n/a';
         return [formatStats(s), delta];
       });
-      lines.push(row([DISPLAY_NAMES[label] ?? label, String(group.length), ...columns]));
+      const twin = sameAs.get(label);
+      lines.push(row([`${displayName(label)}${twin ? ` (= ${displayName(twin)}: same layer maps)` : ''}`, String(group.length), ...columns]));
     }
   }
+  for (const [label, twin] of sameAs)
+    lines.push('', `${displayName(label)} resolved to the same layer maps as ${displayName(twin)} for every seed at depth ${depth}: its students are ${displayName(twin)}'s students trained again (same seeds, same maps), not an independent measurement.`);
+  return lines;
+}
+
+const groupDigits = (n: number) => (Number.isFinite(n) ? Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : 'n/a');
+function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1024 * 1024)).toFixed(2)} MiB`;
+}
+const ms = (v: number | undefined) => (v === undefined ? 'n/a' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`);
+
+/** Parameters, .onnx size and CPU latency of the teacher and of the students of each depth. */
+function compressionSection(results: ExperimentResults, depths: readonly number[]): string[] {
+  const t = results.teacher;
+  const lat = results.latency;
+  const lines = [
+    '## Compression',
+    '',
+    row(['Model', 'Layers', 'Parameters', 'vs teacher', '.onnx', 'CPU latency, batch 1', 'CPU latency, batch 32']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['Teacher', t.layers === undefined ? 'n/a' : String(t.layers), groupDigits(t.parameters), '1.00×', formatBytes(t.onnxBytes), ms(lat?.teacher.batch1Ms), ms(lat?.teacher.batch32Ms)]),
+  ];
+  for (const depth of depths) {
+    const cell = results.cells.find((c) => c.depth === depth && Number.isFinite(c.student.parameters));
+    const l = lat?.students.find((x) => x.depth === depth);
+    const ratio = cell && t.parameters > 0 ? `${(cell.student.parameters / t.parameters).toFixed(2)}×` : 'n/a';
+    lines.push(row([`Student d${depth}`, String(depth), groupDigits(cell?.student.parameters ?? NaN), ratio, formatBytes(cell?.student.onnxBytes ?? NaN), ms(l?.batch1Ms), ms(l?.batch32Ms)]));
+  }
+  lines.push(
+    '',
+    lat
+      ? `Latency: median of ${lat.runs} runs after a warm-up, one forward pass to the logits with onnxruntime-node on CPU (${lat.threads} thread${lat.threads === 1 ? '' : 's'}), ${lat.seqLen} tokens per example, measured at the end of the run on this machine. Parameters count embeddings and the classifier.`
+      : 'Latency was not measured for this run (generation students, or a teacher whose inputs are not a BERT classifier\'s).',
+  );
   return lines;
 }
 
@@ -190,6 +308,7 @@ export function renderReport(results: ExperimentResults): string {
     `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}.`,
     ...(results.teacher.warnings ?? []).flatMap((w) => ['', `> **Warning:** ${w}`]),
     ...(results.teacherCache ? ['', int8Note(results.teacherCache.int8Error)] : []),
+    ...(results.missingCells?.length ? ['', `> **Partial results:** ${results.cells.length} of ${results.cells.length + results.missingCells.length} cells of the grid have finished; missing: ${results.missingCells.join(', ')}. Run the same command without --cells (or with --cells naming them) to train the rest.`] : []),
     '',
     '## Results',
     '',
@@ -201,6 +320,7 @@ export function renderReport(results: ExperimentResults): string {
   for (const depth of depths) {
     out.push('', `### Student depth ${depth}`, '', ...depthTable(results, depth, metrics));
   }
+  out.push('', ...compressionSection(results, depths));
   out.push('', '## Resolved layer maps', '', 'Student hidden state → teacher hidden state; hs[0] is the embedding output.', '', row(['Cell', 'Layer map']), row(['---', '---']));
   for (const cell of results.cells) {
     const map = cell.stackMaps ? Object.entries(cell.stackMaps).map(([stack, m]) => `${stack}: ${formatMap(m)}`).join('; ') : formatMap(cell.layerMap);

@@ -4,20 +4,21 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
+import { StrategyRequest, teacherLayerSet } from '@strata/kd';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
 import { writeRunPlan } from './run-status';
-import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
+import { AngleSummary, ExperimentResults, RESULTS_SCHEMA_VERSION, ResultCell, renderReport } from './report';
+import { resolvedStackMaps, trainCurves, upgradeCell } from './results';
 import type { RunOptions } from './run';
 import { ExperimentManifest } from './schema';
 import { analyzeGenerationAngles } from './stages/generation-angles';
 import { cacheGenerationTeacher } from './stages/generation-cache';
 import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './stages/generation-data';
 import { evaluateGeneration } from './stages/generation-eval';
-import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth } from './stages/generation-model';
-import { StackMaps, trainGenerationStudent } from './stages/generation-student';
+import { LoadedGenerationModel, depthOf, loadGenerationModel, paramSpecs, withDepth } from './stages/generation-model';
+import { trainGenerationStudent } from './stages/generation-student';
 import { GenerationTeacherConfig, finetuneGenerationTeacher, trainGenerationTeacher, type GenerationTeacherResult } from './stages/generation-teacher';
 import { TEACHER_FINETUNE_DEFAULTS } from './stages/teacher';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
@@ -164,6 +165,7 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   fs.copyFileSync(teacher.onnx, path.join(outDir, 'teacher.onnx'));
   const teacherHash = sha256File(teacher.onnx);
   const teacherLayers = depthOf(teacher.model);
+  const parametersOf = (depth: number) => paramSpecs(withDepth(teacher.model, depth)).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
 
   // 2. One cache of every teacher layer any cell can ask for, the same set for each stack, plus the top-k.
   const cells: GridCell[] = planGrid(manifest, { teacherLayers });
@@ -180,15 +182,18 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   // 3. Every cell; a finished cell with the same content hash is skipped. Generation settings join the hash.
   const extra = JSON.stringify({ labelSmoothing, evaluation, topK: cache.topK, train: describeSplit(train), eval: describeSplit(evalRef), maxEvalExamples: spec.data.maxEvalExamples });
   const resultCells: ResultCell[] = new Array(cells.length);
-  const curves: Record<string, [number, number][]> = {};
   const pending: { i: number; cell: GridCell; hash: string; dir: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: `${cache.cacheKey}|${extra}` });
     const dir = path.join(outDir, 'students', cell.id);
     const resultFile = path.join(dir, 'result.json');
     if (fs.existsSync(resultFile)) {
-      const done = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as ResultCell & { curve?: [number, number][]; seconds?: { train: number; eval: number }; steps?: number };
-      if (done.hash === hash) {
+      const raw = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { hash?: string; depth?: number };
+      if (raw.hash === hash) {
+        // A schemaVersion-1 file gets its sizes from the saved student; its wall time is its seconds (train + eval).
+        const onnx = path.join(outDir, 'students', `${cell.id}.onnx`);
+        const done = upgradeCell(raw, { file: resultFile, student: fs.existsSync(onnx) ? { parameters: parametersOf(cell.depth), onnxBytes: fs.statSync(onnx).size } : undefined });
+        if (!('wallSeconds' in raw)) writeAtomic(resultFile, `${JSON.stringify(done, null, 2)}\n`);
         // The teacher is scored on every run, so its metrics name everything the evaluator measures today; a cell
         // finished by an older evaluator is re-scored from its saved student instead of being retrained.
         const missing = staleMetrics(done.metrics, teacherMetrics);
@@ -201,7 +206,6 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
           writeAtomic(resultFile, `${JSON.stringify(done, null, 2)}\n`);
         } else log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
         resultCells[i] = done;
-        if (done.curve) curves[cell.id] = done.curve;
         continue;
       }
     }
@@ -219,28 +223,21 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     const r = parallel > 1
       ? await trainInWorker({ kind: 'generation', options: { ...options, teacherOnnx: teacher.onnx, tokenizerPath: teacher.tokenizerPath } }, { threads, log })
       : await trainGenerationStudent({ ...options, teacher, log });
-    const fixed = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
-    const stackMaps: Record<string, LayerMap | null> = {};
-    for (const stack of Object.keys(r.layerMaps[0]) as (keyof StackMaps)[]) stackMaps[stack] = fixed ? r.layerMaps[0][stack]! : null;
-    const result: ResultCell & { curve: [number, number][]; layerMaps: StackMaps[]; seconds: { train: number; eval: number }; steps: number } = {
-      id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, layerMap: fixed ? (r.layerMaps[0].decoder ?? null) : null, stackMaps,
-      metrics: r.metrics, curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps, seconds: r.seconds, steps: r.steps,
+    const result: ResultCell = {
+      id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, ...resolvedStackMaps(r.layerMaps),
+      metrics: r.metrics, curves: trainCurves(r.curve), hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes: fs.statSync(r.onnx).size }, seconds: r.seconds, steps: r.steps,
     };
     fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
     writeAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     resultCells[i] = result;
-    curves[cell.id] = result.curve;
   });
   // Wall time of the cells trained in this run (several at a time overlap, so it is less than their sum).
   timings.studentsWall = (Date.now() - studentsStarted) / 1000;
   timings.parallelism = parallel;
-  for (const c of resultCells) {
-    const d = c as ResultCell & { seconds?: { train: number; eval: number }; steps?: number };
-    if (d.seconds) timings.students[c.id] = { ...d.seconds, steps: d.steps ?? 0 };
-  }
+  for (const c of resultCells) if (c.seconds) timings.students[c.id] = { ...c.seconds, steps: c.steps ?? 0 };
 
   const firstSeed = spec.students.seeds[0];
-  writeCurvePlots(outDir, spec.students.inits, firstSeed, cells, curves);
+  writeCurvePlots(outDir, resultCells);
 
   // 5. Angle analysis on the first seed's students, per stack.
   const angles: AngleSummary[] = [];
@@ -267,9 +264,10 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   timings.total = (Date.now() - started) / 1000;
 
   const results: GenerationResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     experiment: manifest.metadata.name,
     task: spec.task,
-    teacher: { metrics: teacherMetrics, layers: teacherLayers, hidden: teacher.model.config.hidden, hash: teacherHash },
+    teacher: { metrics: teacherMetrics, layers: teacherLayers, hidden: teacher.model.config.hidden, hash: teacherHash, parameters: parametersOf(teacherLayers), onnxBytes: fs.statSync(teacher.onnx).size },
     cells: resultCells,
     angles: angles.length ? angles : undefined,
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),

@@ -7,10 +7,14 @@ import * as path from 'node:path';
 import { getTask } from '@strata/data';
 import { writeModel } from '@strata/onnx';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
+import { bertMaxLength, bertParamSpecs, type BertConfig } from '@strata/nn';
+import { readCheckpointMeta } from '@strata/train';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
 import { GridCell, cellHash, planGrid } from './grid';
-import { AngleSummary, ExperimentResults, ResultCell, renderReport } from './report';
+import { AngleSummary, ExperimentResults, RESULTS_SCHEMA_VERSION, ResultCell, renderReport } from './report';
+import { devPoints, resolvedMaps, trainCurves, upgradeCell } from './results';
+import { measureLatency } from './latency';
 import { runGenerationExperiment } from './run-generation';
 import { writeRunPlan } from './run-status';
 import { ExperimentManifest } from './schema';
@@ -18,6 +22,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
+import type { Curve, EpochMetrics } from './stages/loop';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
 import { checkFiles, readManifestFile, validateAgainstTeacher } from './validate';
@@ -31,8 +36,8 @@ export interface RunOptions {
   parallelism?: number;
 }
 
-/** A finished cell as written to students/<cellId>/result.json. */
-export type CellResultFile = ResultCell & { curve: [number, number][]; layerMaps: LayerMap[] };
+/** A finished cell as written to students/<cellId>/result.json: the same object as its entry in results.json. */
+export type CellResultFile = ResultCell;
 
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -151,21 +156,59 @@ export function experimentGrid(manifest: ExperimentManifest, teacherLayers: numb
   return { cells, cacheLayers: layers.length ? layers : [teacherLayers] };
 }
 
-/** One cell's result record (pure): what results.json lists for it, plus its curve and per-epoch maps. */
-export function cellResult(cell: GridCell, r: { metrics: { accuracy: number; f1?: number }; curve: { step: number; loss: number }[]; layerMaps: LayerMap[] }, hash: string): CellResultFile {
-  const fixedMap = r.layerMaps.every((m) => JSON.stringify(m) === JSON.stringify(r.layerMaps[0]));
+/** What training leaves for a cell's record (every transport: embedded, worker thread, student-trainer + evaluator). */
+export interface CellTraining {
+  metrics: { accuracy: number; f1?: number };
+  curve: Curve[];
+  layerMaps: LayerMap[];
+  /** Eval-split metrics after each epoch, as fractions. */
+  dev?: EpochMetrics[];
+  wallSeconds: number;
+  parameters: number;
+  /** Bytes of the student's .onnx. */
+  onnxBytes: number;
+}
+
+/** One cell's result record (pure): what results.json lists for it and students/<cellId>/result.json holds. */
+export function cellResult(cell: GridCell, r: CellTraining, hash: string): CellResultFile {
   return {
-    id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, layerMap: fixedMap ? r.layerMaps[0] : null,
-    metrics: percentMetrics(r.metrics), curves: { trainLoss: r.curve.map((p) => p.loss) }, hash, curve: r.curve.map((p) => [p.step, p.loss]), layerMaps: r.layerMaps,
+    id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, ...resolvedMaps(r.layerMaps),
+    metrics: percentMetrics(r.metrics), curves: trainCurves(r.curve), ...(r.dev?.length ? { dev: devPoints(r.dev, (m) => percentMetrics(m as { accuracy: number; f1?: number })) } : {}),
+    hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes: r.onnxBytes },
   };
 }
 
-/** A finished cell's result.json when its hash matches (so a re-run skips it), else undefined. */
-export function finishedCell(outDir: string, cellId: string, hash: string): CellResultFile | undefined {
-  const file = path.join(outDir, 'students', cellId, 'result.json');
+/** Parameters of a BERT classifier of this shape (what the trainer trains and the export holds). */
+export const bertParameters = (cfg: BertConfig) => bertParamSpecs(cfg).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+
+/** The training seconds a checkpoint carries (summed over resumed segments), if it exists and has them. */
+export function checkpointTrainSeconds(file: string): number | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const done = JSON.parse(fs.readFileSync(file, 'utf8')) as CellResultFile;
-  return done.hash === hash ? done : undefined;
+  const seconds = readCheckpointMeta(file).trainSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
+/**
+ * A finished cell's result.json when its hash matches (so a re-run skips it), else undefined. A file from an older
+ * run (schemaVersion 1) is upgraded and rewritten: its wall time from the checkpoint's training time (scoring and
+ * export not included), its sizes from students/<cellId>.onnx and `parametersOf` its depth.
+ */
+export function finishedCell(outDir: string, cellId: string, hash: string, parametersOf?: (depth: number) => number): CellResultFile | undefined {
+  const dir = path.join(outDir, 'students', cellId);
+  const file = path.join(dir, 'result.json');
+  if (!fs.existsSync(file)) return undefined;
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { hash?: string; depth?: number; wallSeconds?: number };
+  if (raw.hash !== hash) return undefined;
+  if (raw.wallSeconds !== undefined) return upgradeCell(raw, { file });
+  const trainSeconds = checkpointTrainSeconds(path.join(dir, 'student.ckpt'));
+  const onnx = path.join(outDir, 'students', `${cellId}.onnx`);
+  const done = upgradeCell(raw, {
+    file,
+    wallSeconds: trainSeconds,
+    student: parametersOf && fs.existsSync(onnx) && typeof raw.depth === 'number' ? { parameters: parametersOf(raw.depth), onnxBytes: fs.statSync(onnx).size } : undefined,
+  });
+  writeAtomic(file, `${JSON.stringify(done, null, 2)}\n`);
+  return done;
 }
 
 export async function runExperiment(manifestPath: string, opts: RunOptions = {}): Promise<{ outDir: string; results: ExperimentResults }> {
@@ -193,7 +236,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const pending: { i: number; cell: GridCell; hash: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: cache.cacheKey });
-    const done = finishedCell(outDir, cell.id, hash);
+    const done = finishedCell(outDir, cell.id, hash, (depth) => bertParameters({ ...teacher.config, layers: depth }));
     if (done) {
       log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
       resultCells[i] = done;
@@ -211,8 +254,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     const r = parallel > 1
       ? await trainInWorker({ kind: 'classification', options: { ...options, teacherOnnx: teacher.onnx, tokenizerPath: teacher.tokenizerPath } }, { threads, log })
       : await trainStudent({ ...options, teacher, log });
-    const result = cellResult(cell, { ...r, metrics: r.metrics! }, hash);
     fs.copyFileSync(r.onnx, path.join(outDir, 'students', `${cell.id}.onnx`));
+    const result = cellResult(cell, { ...r, metrics: r.metrics!, onnxBytes: fs.statSync(r.onnx).size }, hash);
     writeAtomic(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     resultCells[i] = result;
   });
@@ -236,6 +279,8 @@ export interface FinishOptions {
   log: (line: string) => void;
   /** Set when the cache came from an int8 teacher: reported beside the teacher's own metrics. */
   teacherCache?: ExperimentResults['teacherCache'];
+  /** Timed runs per batch size of the latency measurement (default 5); 0 skips it. */
+  latencyRuns?: number;
 }
 
 // Absent rather than empty, so results without warnings read as they did before the field existed.
@@ -246,10 +291,14 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   const { outDir, manifest, teacher, cells, log } = o;
   const { spec } = manifest;
   fs.mkdirSync(path.join(outDir, 'plots'), { recursive: true });
-  const curves = Object.fromEntries(o.resultCells.map((r) => [r.id, r.curve]));
+  const studentOnnx = (id: string) => path.join(outDir, 'students', `${id}.onnx`);
+  // Sizes an upgraded schemaVersion-1 cell could not tell (the evaluator reads such files too).
+  const resultCells = o.resultCells.map((c) =>
+    Number.isFinite(c.student.parameters) && Number.isFinite(c.student.onnxBytes) ? c : { ...c, student: { parameters: bertParameters({ ...teacher.config, layers: c.depth }), onnxBytes: fs.statSync(studentOnnx(c.id)).size } },
+  );
 
   const firstSeed = spec.students.seeds[0];
-  writeCurvePlots(outDir, spec.students.inits, firstSeed, cells, curves);
+  writeCurvePlots(outDir, resultCells);
 
   // Angle analysis on the first seed's students.
   const angles: AngleSummary[] = [];
@@ -265,13 +314,31 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
     }
   }
 
+  // CPU latency of the teacher and one student per depth (every cell of a depth exports the same graph).
+  const runs = o.latencyRuns ?? 5;
+  const perDepth = [...new Map(resultCells.map((c) => [c.depth, { depth: c.depth, cellId: c.id, onnx: studentOnnx(c.id) }])).values()];
+  let latency: ExperimentResults['latency'];
+  if (runs > 0) {
+    try {
+      latency = await measureLatency(teacher.onnx, perDepth, { seqLen: bertMaxLength(teacher.config), vocabSize: teacher.config.vocabSize, runs });
+    } catch (e) {
+      // An exported teacher with inputs of its own: the run's results stand without the latency table.
+      log(`latency not measured: ${(e as Error).message}`);
+    }
+  }
+
   const results: ExperimentResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     experiment: manifest.metadata.name,
     task: spec.task,
-    teacher: { metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash, ...warningsOf(savedTeacherWarnings(path.join(outDir, 'teacher'))) },
+    teacher: {
+      metrics: o.teacherMetrics, layers: teacher.config.layers, hidden: teacher.config.hidden, hash: o.teacherHash, ...warningsOf(savedTeacherWarnings(path.join(outDir, 'teacher'))),
+      parameters: bertParameters(teacher.config), onnxBytes: fs.statSync(teacher.onnx).size,
+    },
     ...(o.teacherCache ? { teacherCache: o.teacherCache } : {}),
-    cells: o.resultCells,
+    cells: resultCells,
     angles: angles.length ? angles : undefined,
+    ...(latency ? { latency } : {}),
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),
     createdAt: new Date().toISOString(),
     versions: { node: process.version, '@strata/experiment': '0.1.0', 'onnxruntime-node': '1.30.0' },
