@@ -253,8 +253,8 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
         angles.push({ cellId: id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
         for (const l of result) {
           const labels = l.teacherLayers.map(String);
-          const file = `${cell.id}-${stack}-s${l.studentLayer}`;
-          fs.writeFileSync(path.join(outDir, 'plots', `angles-${file}.svg`), heatmapSvg({ title: `${id}: mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }));
+          const file = `${cell.id}-${stack}-layer${l.studentLayer}`; // not -s<k>: cell ids end in -s<seed>
+          fs.writeFileSync(path.join(outDir, 'plots', `angles-${file}.svg`), heatmapSvg({ title: `${id}: mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, rowTitle: 'teacher layer', colTitle: 'teacher layer', values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }));
           fs.writeFileSync(path.join(outDir, 'plots', `angles-hist-${file}.svg`), histogramSvg({ title: `${id}: cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }));
         }
       }

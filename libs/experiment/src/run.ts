@@ -308,8 +308,8 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
       angles.push({ cellId: cell.id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
       for (const l of result) {
         const labels = l.teacherLayers.map(String);
-        fs.writeFileSync(path.join(outDir, 'plots', `angles-${cell.id}-s${l.studentLayer}.svg`), heatmapSvg({ title: `${cell.id}: mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }));
-        fs.writeFileSync(path.join(outDir, 'plots', `angles-hist-${cell.id}-s${l.studentLayer}.svg`), histogramSvg({ title: `${cell.id}: cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }));
+        fs.writeFileSync(path.join(outDir, 'plots', `angles-${cell.id}-layer${l.studentLayer}.svg`), heatmapSvg({ title: `${cell.id}: mean cos at student layer ${l.studentLayer}`, rowLabels: labels, colLabels: labels, rowTitle: 'teacher layer', colTitle: 'teacher layer', values: Array.from(l.meanCosine), min: -1, max: 1, colorScale: 'diverging' }));
+        fs.writeFileSync(path.join(outDir, 'plots', `angles-hist-${cell.id}-layer${l.studentLayer}.svg`), histogramSvg({ title: `${cell.id}: cosines at student layer ${l.studentLayer}`, bins: l.histogram, xLabel: 'cosine' }));
       }
     }
   }
