@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every project's tests through Nx, one at a time (2 cores), then one closing line with the totals.
-// Kafka tests need a broker: STRATA_KAFKA_BROKERS when the caller started one (.ci/run does), otherwise one is started
-// here on a test port where Java and Maven exist, and stopped at the end.
+// Kafka tests need a broker: STRATA_BROKERS when the caller started one (.ci/run does; STRATA_KAFKA_BROKERS, its former
+// name, still works with a warning), otherwise one is started here on a test port where Java and Maven exist, and
+// stopped at the end.
 require('tsx/cjs');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -12,7 +13,11 @@ const { brokerStatus, missingPrerequisites, startBroker, stopBroker } = require(
 const TEST_BROKER_PORT = Number(process.env.STRATA_KAFKA_TEST_PORT || 19092);
 
 async function brokerForTests(env) {
-  if (env.STRATA_KAFKA_BROKERS) return undefined;
+  if (!env.STRATA_BROKERS && env.STRATA_KAFKA_BROKERS) {
+    process.stderr.write('npm test: warning: STRATA_KAFKA_BROKERS is deprecated; set STRATA_BROKERS\n');
+    env.STRATA_BROKERS = env.STRATA_KAFKA_BROKERS;
+  }
+  if (env.STRATA_BROKERS) return undefined;
   const missing = missingPrerequisites();
   if (missing.length) {
     process.stderr.write(`npm test: no Kafka broker (${missing.join(' and ')} not found); Kafka tests will skip (fail under STRATA_REQUIRE_KAFKA=1)\n`);
@@ -23,7 +28,7 @@ async function brokerForTests(env) {
     // A broker someone else started on the test port (tools/kafka start) is used and left running.
     const already = brokerStatus(options);
     const info = await startBroker(options);
-    env.STRATA_KAFKA_BROKERS = info.brokers;
+    env.STRATA_BROKERS = info.brokers;
     env.STRATA_KAFKA_STATE_DIR = info.dir;
     return already ? undefined : options;
   } catch (e) {

@@ -37,12 +37,12 @@ export async function main(argv: string[]): Promise<void> {
       return;
     case 'start': {
       const info = await startBroker(options);
-      process.stdout.write(`STRATA_KAFKA_BROKERS=${info.brokers}\n`);
+      process.stdout.write(`STRATA_BROKERS=${info.brokers}\n`);
       return;
     }
     case 'restart': {
       const info = await restartBroker(options);
-      process.stdout.write(`STRATA_KAFKA_BROKERS=${info.brokers}\n`);
+      process.stdout.write(`STRATA_BROKERS=${info.brokers}\n`);
       return;
     }
     case 'stop':
