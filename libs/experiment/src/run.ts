@@ -34,6 +34,11 @@ export interface RunOptions {
   angleExamples?: number;
   /** Students trained at once, each in a worker thread (default spec.resources.parallelism, else 1). */
   parallelism?: number;
+  /**
+   * Ids of the cells to train now (`strata experiment run --cells`); default every cell. The results cover the cells
+   * finished so far (these and any finished earlier) and name the grid's missing ones.
+   */
+  cells?: readonly string[];
 }
 
 /** A finished cell as written to students/<cellId>/result.json: the same object as its entry in results.json. */
@@ -240,7 +245,8 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     if (done) {
       log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
       resultCells[i] = done;
-    } else pending.push({ i, cell, hash });
+    } else if (!opts.cells || opts.cells.includes(cell.id)) pending.push({ i, cell, hash });
+    else log(`[${i + 1}/${cells.length}] ${cell.id}: not selected (--cells), left for a later run`);
   }
   const { parallel, threads } = studentLanes(opts.parallelism ?? spec.resources?.parallelism, pending.length, log);
   await mapPool(pending, parallel, async ({ i, cell, hash }) => {
@@ -261,7 +267,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   });
 
   const int8 = cache.teacherPrecision === 'int8' ? { teacherCache: { teacherPrecision: cache.teacherPrecision, int8Error: cache.int8Error } } : {};
-  const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells, dataRoot, angleExamples: opts.angleExamples, log, ...int8 });
+  const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics, teacherHash, cells, resultCells: resultCells.filter(Boolean), dataRoot, angleExamples: opts.angleExamples, log, ...int8 });
   return { outDir, results };
 }
 
@@ -272,7 +278,10 @@ export interface FinishOptions {
   teacherMetrics: Record<string, number>;
   teacherHash: string;
   cells: GridCell[];
-  /** Every cell's result, in grid order; the students' .onnx files are at students/<cellId>.onnx. */
+  /**
+   * The finished cells' results in grid order (every cell, unless a run trained a subset: the grid's cells without a
+   * result are listed as missing); the students' .onnx files are at students/<cellId>.onnx.
+   */
   resultCells: CellResultFile[];
   dataRoot?: string;
   angleExamples?: number;
@@ -303,7 +312,8 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   // Angle analysis on the first seed's students.
   const angles: AngleSummary[] = [];
   if (spec.analysis.angles) {
-    for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none')) {
+    const finished = new Set(resultCells.map((c) => c.id));
+    for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none' && finished.has(c.id))) {
       const result = await analyzeAngles(teacher, path.join(outDir, 'students', `${cell.id}.onnx`), cell.depth, spec.task, spec.analysis.split ?? spec.eval.split, o.angleExamples ?? 256, o.dataRoot);
       angles.push({ cellId: cell.id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
       for (const l of result) {
@@ -316,7 +326,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
 
   // CPU latency of the teacher and one student per depth (every cell of a depth exports the same graph).
   const runs = o.latencyRuns ?? 5;
-  const perDepth = [...new Map(resultCells.map((c) => [c.depth, { depth: c.depth, cellId: c.id, onnx: studentOnnx(c.id) }])).values()];
+  const perDepth = resultCells.filter((c, i) => resultCells.findIndex((d) => d.depth === c.depth) === i).map((c) => ({ depth: c.depth, cellId: c.id, onnx: studentOnnx(c.id) }));
   let latency: ExperimentResults['latency'];
   if (runs > 0) {
     try {
@@ -337,6 +347,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
     },
     ...(o.teacherCache ? { teacherCache: o.teacherCache } : {}),
     cells: resultCells,
+    ...missingCells(cells, resultCells),
     angles: angles.length ? angles : undefined,
     ...(latency ? { latency } : {}),
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),
@@ -347,6 +358,13 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   writeAtomic(path.join(outDir, 'report.md'), renderReport(results));
   log(`wrote ${path.join(outDir, 'report.md')}`);
   return results;
+}
+
+/** The grid's cells without a result (a run of a --cells subset), absent when every cell finished. */
+function missingCells(cells: readonly GridCell[], done: readonly { id: string }[]): { missingCells?: string[] } {
+  const ids = new Set(done.map((c) => c.id));
+  const missing = cells.filter((c) => !ids.has(c.id)).map((c) => c.id);
+  return missing.length ? { missingCells: missing } : {};
 }
 
 function offDiagonalMean(m: ArrayLike<number>, t: number): number {
