@@ -18,9 +18,10 @@ export function registerAnalyzeCommands(program: Command): void {
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--out <dir>', 'directory for the SVG plots', './angles')
     .option('--json', 'print the per-layer arrays as JSON')
+    .addHelpText('after', '\nExample:\n  strata analyze angles --teacher runs/quickstart-spam/teacher.onnx --student runs/quickstart-spam/students/forward-copy-d2-s1.onnx --task spam')
     .action(async (o) => {
-      const teacher = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
-      const result = await analyzeAngles(teacher, mustExist(o.student, 'student'), undefined, o.task, o.split, o.maxExamples, o.dataRoot);
+      const teacher = loadTeacher(mustExist(o.teacher, 'a teacher .onnx exported by Strata'), o.tokenizer);
+      const result = await analyzeAngles(teacher, mustExist(o.student, 'a student .onnx exported by Strata'), undefined, o.task, o.split, o.maxExamples, o.dataRoot);
       const files = writeAnglePlots(path.resolve(o.out), result, `${path.basename(o.student)}: `);
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ teacherLayers: result[0]?.teacherLayers ?? [], layers: result, plots: files })}\n`);

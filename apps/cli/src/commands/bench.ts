@@ -205,7 +205,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--config <name>', `kd-step only: one student configuration (${Object.keys(KD_STEP_CONFIGS).join(', ')})`)
     .option('--steps <n>', 'kd-step only: timed steps after the warm-up (default 6; the median is reported)', positiveInt('--steps'))
     .option('--seq-len <n>', 'kd-step only: tokens per example, all valid (default 128)', positiveInt('--seq-len'))
-    .addHelpText('after', `\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.description}`).join('\n')}\n`)
+    .addHelpText('after', `\nExamples:\n  strata bench train-step --json\n  strata bench table1-dart --smoke\n\nBenchmarks:\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.description}`).join('\n')}\n`)
     .action(async (name: string, opts: { json?: boolean; smoke?: boolean; config?: string; steps?: number; seqLen?: number }) => {
       const names = name === 'all' ? Object.keys(BENCHES).filter((n) => !BENCHES[n].long) : [name];
       for (const n of names) {

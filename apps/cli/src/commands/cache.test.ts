@@ -43,6 +43,6 @@ describe('strata cache verify / repair', () => {
   it('names a folder that is not a cache', () => {
     const r = strata('cache', 'verify', path.join(root, 'nope'));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${path.join(root, 'nope')} is not a cache directory`);
+    expect(r.stderr).toBe(`strata: ${path.join(root, 'nope')}: no such file or directory; expected a teacher cache folder (<cache root>/<cache key>)\n`);
   });
 });

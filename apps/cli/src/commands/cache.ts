@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { requireDir } from '../cli-errors';
 import { repairCache, verifyCache, type CacheCheck } from '@strata/activations';
 
 function describe(c: CacheCheck): string {
@@ -15,7 +16,7 @@ export function registerCacheCommands(program: Command): void {
     .option('--json', 'print the check as JSON')
     .addHelpText('after', '\nExample:\n  strata cache verify runs/quickstart-spam/cache/22d187c1e0c6c86a7d5b')
     .action((dir: string, o: { json?: boolean }) => {
-      const c = verifyCache(dir);
+      const c = verifyCache(requireDir(dir, 'a teacher cache folder (<cache root>/<cache key>)'));
       if (o.json) process.stdout.write(`${JSON.stringify(c)}\n`);
       else {
         process.stdout.write(`${describe(c)}\n`);
@@ -29,7 +30,7 @@ export function registerCacheCommands(program: Command): void {
     .option('--json', 'print what was done as JSON')
     .addHelpText('after', '\nExample:\n  strata cache repair runs/quickstart-spam/cache/22d187c1e0c6c86a7d5b && npm start')
     .action((dir: string, o: { json?: boolean }) => {
-      const r = repairCache(dir);
+      const r = repairCache(requireDir(dir, 'a teacher cache folder (<cache root>/<cache key>)'));
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else if (!r.damage) process.stdout.write(`${describe(r)}; nothing to repair\n`);
       else process.stdout.write(`${dir}: damage at record #${r.damage.index}: ${r.damage.message}\nkept ${r.records} records, dropped ${r.dropped}; changed ${r.changed.join(', ')}\nthe next run of the same experiment (or strata teacher cache) caches the dropped examples again\n`);

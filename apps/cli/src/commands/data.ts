@@ -16,6 +16,7 @@ export function registerDataCommands(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .option('--data-root <dir>', 'folder holding the <task>/ data folders (default: $STRATA_DATA_ROOT, else <repo>/../shared/data)')
     .option('--tokenizer <kind>', 'wordpiece (trained on the train split) or whitespace', 'wordpiece')
+    .addHelpText('after', '\nExamples:\n  strata data stats spam\n  strata data stats sst2 --data-root ../shared/data --json')
     .action(async (task: string, flags: StatsFlags) => {
       if (flags.tokenizer !== 'wordpiece' && flags.tokenizer !== 'whitespace') {
         throw new Error(`--tokenizer must be wordpiece or whitespace, got "${flags.tokenizer}"`);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { requireFile } from '../cli-errors';
 import { loadTeacher } from '@strata/experiment';
 import { writeHfCheckpoint } from '@strata/hub';
 
@@ -39,8 +40,9 @@ export function registerExportCommands(program: Command): void {
     .argument('<dir>', 'output folder (created; existing files of the same names are replaced)')
     .option('--tokenizer <file>', 'tokenizer.json (default: beside the model, or the experiment\'s teacher/tokenizer.json)')
     .option('--labels <names>', 'comma-separated label names in id order (default: config.json beside the model)')
+    .addHelpText('after', '\nExample:\n  strata export hf runs/quickstart-spam/students/forward-copy-d2-s1.onnx runs/student-hf')
     .action((onnx: string, dir: string, o: { tokenizer?: string; labels?: string }) => {
-      if (!fs.existsSync(onnx)) throw new Error(`${onnx} not found`);
+      requireFile(onnx, 'a student or teacher .onnx exported by Strata');
       const tokenizer = o.tokenizer ?? findTokenizer(onnx);
       if (!tokenizer) throw new Error(`${onnx}: no tokenizer.json beside it or in the experiment's teacher folder; give --tokenizer`);
       const model = loadTeacher(onnx, tokenizer);

@@ -59,7 +59,7 @@ describe('strata k8s render', () => {
     const file = path.join(dir, 'rooted.yaml');
     fs.writeFileSync(file, fs.readFileSync(path.join(repo, 'examples/sst2.yaml'), 'utf8').replace('analysis: { angles: true }', 'analysis: { angles: true }\n  data: { root: ../glue }'));
     await expect(run('render', file)).rejects.toThrow('spec.data.root: not used on Kubernetes');
-    await expect(run('render', path.join(dir, 'nope.yaml'))).rejects.toThrow(`manifest '${path.join(dir, 'nope.yaml')}' not found`);
+    await expect(run('render', path.join(dir, 'nope.yaml'))).rejects.toThrow(`${path.join(dir, 'nope.yaml')}: no such file or directory; expected an experiment manifest (.yaml or .json)`);
     await expect(run('render', file, '--overlay', 'tpu')).rejects.toThrow("--overlay must be one of cpu, gpu, got 'tpu'");
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -61,6 +61,7 @@ export function registerKdCommands(program: Command): void {
     .option('--embeddings', 'match hs[0] even where the architecture does not by default')
     .option('--no-embeddings', 'do not match hs[0]')
     .option('--json', 'print the map as JSON')
+    .addHelpText('after', '\nExample:\n  strata kd map --strategy forward --teacher-layers 12 --student-layers 3')
     .action((opts: MapOpts) => {
       const options: LayerMapOptions = {};
       if (opts.architecture !== undefined) options.architecture = opts.architecture;

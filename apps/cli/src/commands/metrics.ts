@@ -105,6 +105,7 @@ export function registerMetricsCommands(program: Command): void {
     .option('--effective-order', 'average only over the n-gram orders the hypotheses contain (for sentence-level use)')
     .option('--max-ngram-order <n>', 'highest n-gram order', parseNonNegativeInt, 4)
     .option('--json', 'print {score, counts, totals, precisions, bp, sys_len, ref_len, signature} as JSON')
+    .addHelpText('after', '\nExample:\n  strata metrics bleu --hyp hyp.txt --ref ref.txt --tokenize 13a')
     .action((opts: BleuCliOptions) => {
       const { hyps, refs } = readCorpus(opts.hyp, opts.ref);
       const result = corpusBleu(hyps, refs, {
@@ -135,6 +136,7 @@ export function registerMetricsCommands(program: Command): void {
     .option('--whitespace', 'keep whitespace inside character n-grams')
     .option('--eps-smoothing', 'epsilon smoothing as chrF++.py, NLTK and Moses (instead of effective order)')
     .option('--json', 'print {name, score, char_order, word_order, beta, signature} as JSON')
+    .addHelpText('after', '\nExample:\n  strata metrics chrf --hyp hyp.txt --ref ref.txt --word-order 2   # chrF++')
     .action((opts: ChrfCliOptions) => {
       const { hyps, refs } = readCorpus(opts.hyp, opts.ref);
       const result = corpusChrf(hyps, refs, {

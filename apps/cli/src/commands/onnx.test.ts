@@ -41,8 +41,31 @@ describe('strata onnx grad', () => {
   it('names the missing option or tensor on bad input', () => {
     const r = spawnSync(process.execPath, [CLI, 'onnx', 'grad', 'nope.onnx', '--loss', 'l', '--wrt', 'w', '-o', '/tmp/x.onnx'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("cannot read ONNX model 'nope.onnx': ENOENT");
+    expect(r.stderr).toBe('strata: nope.onnx: no such file or directory; expected an ONNX model file (.onnx)\n');
     const help = spawnSync(process.execPath, [CLI, 'onnx', 'grad', '--help'], { encoding: 'utf8' });
     expect(help.stdout).toContain('--wrt <names>');
+  });
+});
+
+describe('strata onnx check', () => {
+  it('prints what it checked: validity, opset, inputs and outputs, operators, parameters', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-check-'));
+    const g = new GraphBuilder();
+    g.input('x', DataType.FLOAT, [2, 3]);
+    g.initializer(makeTensor('w', DataType.FLOAT, [3, 2], new Float32Array(6)));
+    g.output(g.op('Relu', [g.op('MatMul', ['x', 'w'])]), 'y');
+    const file = path.join(dir, 'm.onnx');
+    writeModel(file, g.build());
+    const r = spawnSync(process.execPath, [CLI, 'onnx', 'check', file], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`${file}: valid`);
+    expect(r.stdout).toMatch(/opsets ai\.onnx \d+/);
+    expect(r.stdout).toContain('inputs:  x float32[2, 3]');
+    expect(r.stdout).toContain('outputs: y float32[2, 2]');
+    expect(r.stdout).toContain('3 nodes: Identity 1, MatMul 1, Relu 1');
+    expect(r.stdout).toContain('1 initializers, 6 values');
+    const json = JSON.parse(spawnSync(process.execPath, [CLI, 'onnx', 'check', file, '--json'], { encoding: 'utf8' }).stdout);
+    expect(json).toMatchObject({ valid: true, nodes: 3, operators: { Identity: 1, MatMul: 1, Relu: 1 }, parameters: 6 });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError, requireFile } from '../cli-errors';
 import { TEACHER_PRECISIONS, cacheTeacherStates, describeSplit, evaluateGenerationModel, evaluateModel, loadTeacher, trainStudent, withStopOnSignals, type SplitRef } from '@strata/experiment';
 import { getTask } from '@strata/data';
 import { HIDDEN_NORMALIZATIONS, KD_LOSS_DEFAULTS, layerSelectionNames, type HiddenNormalize } from '@strata/kd';
@@ -42,9 +43,9 @@ const fraction = (field: string) => (v: string): number => {
 };
 const DTYPES = ['float16', 'bfloat16', 'float32'] as const;
 
+/** `file` when it is a readable file; otherwise an error naming the path and what was expected (`what`). */
 export function mustExist(file: string, what: string): string {
-  if (!fs.existsSync(file)) throw new Error(`${what} '${file}' not found`);
-  return file;
+  return requireFile(file, what);
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -67,8 +68,9 @@ export function registerStageCommands(program: Command): void {
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--max-examples <n>', 'cache a deterministic subset of n examples', positiveInt('--max-examples'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  strata teacher cache --teacher runs/t/teacher.onnx --task spam --layers 0,2,4 --cache-root runs/t/cache')
     .action(async (o) => {
-      const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
+      const t = loadTeacher(mustExist(o.teacher, 'a teacher .onnx exported by Strata'), o.tokenizer);
       const r = await withStopOnSignals(() => cacheTeacherStates({
         teacher: t, task: o.task, split: o.split, layers: o.layers, dtype: o.dtype, teacherPrecision: o.teacherPrecision, cacheRoot: o.cacheRoot, log: (l) => process.stderr.write(`${l}\n`),
         batchSize: o.batchSize, dataRoot: o.dataRoot, maxExamples: o.maxExamples,
@@ -106,12 +108,13 @@ export function registerStageCommands(program: Command): void {
     .option('--max-train <n>', 'train on a deterministic subset of n examples (must match the cache)', positiveInt('--max-train'))
     .option('--max-eval <n>', 'evaluate on a deterministic subset of n examples', positiveInt('--max-eval'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  strata student train --teacher runs/t/teacher.onnx --task spam --cache-root runs/t/cache --cache-key <key printed by teacher cache> --strategy forward --depth 2 --out runs/s')
     .action(async (o) => {
       const strategies = [...new Set(['none', ...layerSelectionNames()])];
-      if (!strategies.includes(o.strategy)) throw new Error(`--strategy must be one of ${strategies.join(', ')}, got '${o.strategy}'`);
-      if (o.strategy === 'explicit' && !o.explicit) throw new Error('--strategy explicit needs --explicit <teacher layers>');
+      if (!strategies.includes(o.strategy)) throw new UsageError(`--strategy must be one of ${strategies.join(', ')}, got '${o.strategy}'`);
+      if (o.strategy === 'explicit' && !o.explicit) throw new UsageError('--strategy explicit needs --explicit <teacher layers>');
       if (!fs.existsSync(path.join(o.cacheRoot, o.cacheKey))) throw new Error(`no cache '${o.cacheKey}' under '${o.cacheRoot}'; run 'strata teacher cache' first`);
-      const t = loadTeacher(mustExist(o.teacher, 'teacher'), o.tokenizer);
+      const t = loadTeacher(mustExist(o.teacher, 'the teacher .onnx the cache was made from'), o.tokenizer);
       const r = await withStopOnSignals(() => trainStudent({
         teacher: t, task: o.task, cacheRoot: o.cacheRoot, cacheKey: o.cacheKey, strategy: o.strategy,
         strategyOptions: o.explicit ? { explicit: o.explicit } : undefined, init: o.init, depth: o.depth, seed: o.seed,
@@ -149,8 +152,9 @@ export function registerStageCommands(program: Command): void {
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--max-examples <n>', 'evaluate on a deterministic subset of n examples', positiveInt('--max-examples'))
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  strata eval --model runs/quickstart-spam/students/forward-copy-d2-s1.onnx --tokenizer runs/quickstart-spam/teacher/tokenizer.json --task spam')
     .action(async (o) => {
-      const model = mustExist(o.model, 'model');
+      const model = mustExist(o.model, 'a model .onnx exported by Strata');
       const kind = getTask(o.task).kind;
       if (kind === 'seq2seq' || kind === 'multiple-choice') {
         const ref: SplitRef = o.carve ? { split: o.split, part: 'eval', carve: { from: o.split, evalFraction: o.carve, seed: o.carveSeed } } : { split: o.split };
@@ -162,7 +166,7 @@ export function registerStageCommands(program: Command): void {
         else process.stdout.write(`${o.task}/${describeSplit(ref)} (${r.count} examples) ${Object.entries(r.metrics).map(([k, v]) => `${k}: ${v.toFixed(2)}`).join(', ')}\n`);
         return;
       }
-      if (o.carve) throw new Error(`--carve is for generation tasks; '${o.task}' is ${kind}`);
+      if (o.carve) throw new UsageError(`--carve is for generation tasks; '${o.task}' is ${kind}`);
       const r = await evaluateModel({ onnx: model, tokenizerPath: o.tokenizer, task: o.task, split: o.split, dataRoot: o.dataRoot, maxExamples: o.maxExamples, batchSize: o.batchSize });
       if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, task: o.task, split: o.split, ...r })}\n`);
       else process.stdout.write(`${o.task}/${o.split} (${r.count} examples) accuracy: ${pct(r.accuracy)}${r.f1 !== undefined ? `, F1: ${pct(r.f1)}` : ''}\n`);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError, requireFile } from '../cli-errors';
 import { TEACHER_TRAIN_DEFAULTS, finetuneTeacher, readManifestFile, trainTeacher, withStopOnSignals, type TeacherFinetuneOptions, type TeacherTrainOptions } from '@strata/experiment';
 
 /** Flags a manifest fixes; given together with --manifest they would be ignored, so they are refused. */
@@ -10,12 +11,12 @@ const flagName = (f: string) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 
 const int = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
   return n;
 };
 const num = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got '${v}'`);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
   return n;
 };
 
@@ -45,12 +46,13 @@ export function registerTeacherCommands(program: Command): void {
     .option('--max-eval <n>', 'use only the first n evaluation examples', int)
     .option('--data-root <dir>', 'data root (default ../shared/data or STRATA_DATA_ROOT)')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  strata teacher train --task spam --out runs/t\n  strata teacher train --task sst2 --pretrained ../shared/models/all-MiniLM-L6-v2 --epochs 1 --out runs/minilm-sst2\n  strata teacher train --manifest examples/quickstart.yaml --out runs/t')
     .action(async (o, cmd: Command) => {
       let run: () => ReturnType<typeof trainTeacher>;
       if (o.manifest !== undefined) {
         const given = MODEL_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
-        if (given.length > 0) throw new Error(`--manifest fixes the teacher; drop ${given.map(flagName).join(', ')}`);
-        const m = readManifestFile(o.manifest);
+        if (given.length > 0) throw new UsageError(`--manifest fixes the teacher; drop ${given.map(flagName).join(', ')}`);
+        const m = readManifestFile(requireFile(o.manifest, 'an experiment manifest (.yaml or .json)'));
         const s = m.spec;
         const base = o.base ?? path.dirname(o.manifest);
         const stage = {
@@ -67,12 +69,12 @@ export function registerTeacherCommands(program: Command): void {
           run = () => finetuneTeacher(options);
         } else throw new Error(`${o.manifest}: spec.teacher gives a finished teacher (spec.teacher.onnx); there is nothing to train (use train or pretrained)`);
       } else {
-        if (o.base !== undefined) throw new Error('--base applies to the paths of a --manifest');
-        if (o.task === undefined) throw new Error("required option '--task <id>' not specified (or give --manifest)");
+        if (o.base !== undefined) throw new UsageError('--base applies to the paths of a --manifest');
+        if (o.task === undefined) throw new UsageError("required option '--task <id>' not specified (or give --manifest)");
         const stage = { task: o.task, outDir: o.out, evalSplit: o.evalSplit, dataRoot: o.dataRoot, maxTrainExamples: o.maxTrain, maxEvalExamples: o.maxEval };
         if (o.pretrained !== undefined) {
           const fixed = ARCHITECTURE_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
-          if (fixed.length > 0) throw new Error(`--pretrained fixes the architecture (its config.json); drop ${fixed.map(flagName).join(', ')}`);
+          if (fixed.length > 0) throw new UsageError(`--pretrained fixes the architecture (its config.json); drop ${fixed.map(flagName).join(', ')}`);
           // Only the flags actually given: the from-scratch defaults (lr 5e-4, ...) would ruin a pretrained model.
           const given = (f: string) => cmd.getOptionValueSource(f) === 'cli';
           const config = Object.fromEntries((['epochs', 'batchSize', 'lr', 'maxLength', 'seed'] as const).filter(given).map((f) => [f, o[f]]));
