@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
-import { Interrupted, experimentContext, experimentGrid, obtainTeacher, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults } from '@strata/experiment';
+import { Interrupted, cellHash, experimentContext, experimentGrid, finishExperiment, finishedCell, obtainTeacher, savedTeacherMetrics, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults } from '@strata/experiment';
 import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
@@ -18,6 +18,11 @@ export interface KafkaRunOptions {
   log?: (line: string) => void;
   /** Once every student has exited, give up when the evaluator scores no further cell for this long (default 10 minutes). */
   evaluatorTimeoutMs?: number;
+  /**
+   * Ids of the cells to train now (--cells); default every cell. When the grid is not complete afterwards, the
+   * evaluator (which aggregates complete grids) scores them and this process writes the partial results.json.
+   */
+  cells?: readonly string[];
 }
 
 const bin = (pkg: string, file: string) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'bin', file);
@@ -57,7 +62,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   writeRunPlan(outDir, { transport: 'kafka', manifest });
 
   // 1. The teacher, trained (or copied) where every service looks for it.
-  const { teacher } = await obtainTeacher(ctx);
+  const { teacher, hash: teacherHash } = await obtainTeacher(ctx);
   const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
   writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
   const manifestFile = path.join(outDir, 'manifest.json');
@@ -76,6 +81,8 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   };
   process.once('exit', killAll);
   let queue: typeof cells = [];
+  let cacheKey = '';
+  let partial = false;
   // A stop request (SIGINT/SIGTERM through withStopOnSignals): no new students; running ones save a checkpoint and
   // exit on SIGTERM; the services are stopped and waited for in the finally below.
   const unsubscribe = onStopRequest((reason) => {
@@ -103,13 +110,16 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
     });
+    cacheKey = cache.cacheKey;
     log(`teacher cache ${cache.cacheKey} (${cache.state}): ${cache.total} examples, layers ${cacheLayers.join(', ')} -> Kafka topic ${cache.topic}`);
     log(`dashboard: ${evaluator.url}/experiments/${encodeURIComponent(dir)}`);
 
     // 3. Students, several at once, each from the stream (they start while the teacher is still producing).
     const parallel = Math.max(1, o.parallelism ?? spec.resources?.parallelism ?? Math.min(cells.length, 5));
     const studentEnv = { ...env, STRATA_THREADS: String(threadsPerStudent(parallel)) };
-    queue = [...cells];
+    const selected = o.cells ? new Set(o.cells) : undefined;
+    queue = cells.filter((c) => !selected || selected.has(c.id));
+    const toTrain = queue.length;
     const failures: string[] = [];
     let finished = 0;
     // Students wait for records as long as the cache job lives; if it fails, nothing more will come.
@@ -127,10 +137,10 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
         const code = await runStudent(bin('@strata/student-trainer', 'student-trainer.js'), ['--manifest', manifestFile, '--dir', dir, '--cell', cell.id], studentEnv, path.join(logs, `student-${cell.id}.log`), running);
         finished++;
         if (code !== 0) failures.push(`${cell.id} (exit ${code}; see ${path.join(logs, `student-${cell.id}.log`)})`);
-        log(`[${finished}/${cells.length}] ${cell.id}: ${code === 0 ? 'trained' : `failed with exit ${code}`}`);
+        log(`[${finished}/${toTrain}] ${cell.id}: ${code === 0 ? 'trained' : `failed with exit ${code}`}`);
       }
     };
-    log(`training ${cells.length} students, ${parallel} at a time (${studentEnv.STRATA_THREADS} ONNX Runtime thread${studentEnv.STRATA_THREADS === '1' ? '' : 's'} each)`);
+    log(`training ${toTrain}${toTrain < cells.length ? ` of ${cells.length}` : ''} students, ${parallel} at a time (${studentEnv.STRATA_THREADS} ONNX Runtime thread${studentEnv.STRATA_THREADS === '1' ? '' : 's'} each)`);
     try {
       await Promise.all(Array.from({ length: parallel }, worker));
     } finally {
@@ -138,7 +148,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     }
     throwIfStopped();
     if (cacheFailure) throw new Error(`the teacher cache job failed: ${cacheFailure}; see ${path.join(logs, 'teacher-inference.log')}`);
-    if (failures.length) throw new Error(`${failures.length} of ${cells.length} students failed: ${failures.join(', ')}`);
+    if (failures.length) throw new Error(`${failures.length} of ${toTrain} students failed: ${failures.join(', ')}`);
 
     // 4. The evaluator scores the last students and aggregates.
     // Bounded by progress, not by total time: the wait ends once no cell has been scored for stallMs.
@@ -148,6 +158,12 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     for (;;) {
       const r = await call(`${evaluator.url}/v1/experiments/${encodeURIComponent(dir)}/results`, token);
       if (r.complete) break;
+      // A subset of the grid: once its cells are scored and some grid cell never will be, the results are partial.
+      const scoredIds = new Set((r.cells as { id: string }[]).map((c) => c.id));
+      if (selected && scoredIds.size < r.cellsTotal && [...selected].every((id) => scoredIds.has(id))) {
+        partial = true;
+        break;
+      }
       throwIfStopped();
       if (r.phase === 'failed') throw new Error(`the evaluator could not aggregate ${manifest.metadata.name}: ${r.error}`);
       if (r.cells.length !== scored) {
@@ -173,6 +189,12 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     await Promise.all([...running].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
     await Promise.all(services.map((x) => stopServiceProcess(x)));
     process.off('exit', killAll);
+  }
+  if (partial) {
+    // The cells scored so far (this run's and any earlier run's), with the grid's missing ones named.
+    const resultCells = cells.flatMap((c) => finishedCell(outDir, c.id, cellHash(c, { teacherHash, cacheKey })) ?? []);
+    const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics: savedTeacherMetrics(path.join(outDir, 'teacher')), teacherHash, cells, resultCells, dataRoot: ctx.dataRoot, log });
+    return { outDir, results };
   }
   const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;
   return { outDir, results };
