@@ -13,7 +13,8 @@ function reportMeans(md: string): Record<string, number> {
   const out: Record<string, number> = {};
   let init = '';
   for (const line of md.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim()).filter((_, i, a) => i > 0 && i < a.length - 1);
+    // A strategy that resolved to another's maps is marked `Reverse (= Forward: same layer maps)`.
+    const cells = line.split('|').map((c) => c.trim().replace(/ \(= .*\)$/, '')).filter((_, i, a) => i > 0 && i < a.length - 1);
     if (cells[0] === '*Random init*') init = 'random';
     else if (cells[0] === '*Weight copy*') init = 'copy';
     else if (init && display[cells[0]] && /±/.test(cells[2] ?? '')) out[`${init}/${display[cells[0]]}`] = Number(cells[2].split('±')[0]);
@@ -66,6 +67,9 @@ describeBrowser('strata dashboard in chromium', () => {
     const fromReport = reportMeans(fs.readFileSync(path.join(runDir, 'report.md'), 'utf8'));
     expect(Object.keys(fromReport).sort()).toEqual(rows.map((r) => r.key).sort());
     for (const r of rows) expect(Number(r.cells[2].split('±')[0])).toBeCloseTo(fromReport[r.key], 2);
+    // With 1-layer students reverse resolves to forward's map; both the report and the page say so.
+    expect(fs.readFileSync(path.join(runDir, 'report.md'), 'utf8')).toMatch(/Reverse \(= Forward: same layer maps\)/);
+    expect(await page.textContent('tr[data-strategy="reverse"][data-init="random"] td')).toMatch(/^reverse \(= forward: same layer maps\)$/);
     // Bars and curves are inline SVG with drawn marks in them.
     expect(await page.$$eval('#bars figure svg rect, #bars figure svg path, #bars figure svg line', (els) => els.length)).toBeGreaterThan(3);
     expect(await page.$$eval('#curves figure svg path, #curves figure svg polyline', (els) => els.length)).toBeGreaterThan(0);

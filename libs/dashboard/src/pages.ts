@@ -30,6 +30,8 @@ export interface RunView {
   hasReport: boolean;
   hasResults: boolean;
   hasPlan: boolean;
+  /** Per depth: strategies whose cells resolved to the same layer maps as an earlier strategy's (label -> that label). */
+  sameMaps: Record<number, Record<string, string>>;
   demo: { labels: string[]; pair: boolean } | { unavailable: string };
 }
 
@@ -63,14 +65,14 @@ function statsCell(s: { mean: number; std?: number; n: number } | undefined): st
 }
 
 /** The Table-1 view: per depth, teacher row then per init each strategy's mean ± std and Δ vs None. */
-export function renderAggregate(agg: Aggregate, teacherMetrics: Record<string, number>): string {
+export function renderAggregate(agg: Aggregate, teacherMetrics: Record<string, number>, sameMaps: Record<number, Record<string, string>> = {}): string {
   if (!agg.depths.length) return '<p class="muted">no cells yet</p>';
   return agg.depths.map((d) => {
     const head = `<tr><th>Model</th><th class="num">n</th>${agg.metrics.map((m) => `<th class="num">${esc(m)}</th><th class="num">Δ ${esc(m)} vs None</th>`).join('')}</tr>`;
     const teacher = `<tr><td>Teacher</td><td class="num">1</td>${agg.metrics.map((m) => `<td class="num">${num(teacherMetrics[m])}</td><td class="num">—</td>`).join('')}</tr>`;
     const blocks = d.inits.map((b) => [
       `<tr class="init"><td colspan="${2 + 2 * agg.metrics.length}">${esc(b.init === 'copy' ? 'Weight copy' : b.init === 'random' ? 'Random init' : b.init)}</td></tr>`,
-      ...b.rows.map((r) => `<tr data-strategy="${esc(r.strategy)}" data-init="${esc(b.init)}" data-depth="${d.depth}"><td>${esc(r.strategy)}</td><td class="num">${r.scored}${r.scored < r.planned ? `/${r.planned}` : ''}</td>${agg.metrics.map((m) => `${statsCell(r.stats[m])}<td class="num">${r.strategy === 'none' ? '—' : r.delta[m] === undefined ? '' : signed(r.delta[m])}</td>`).join('')}</tr>`),
+      ...b.rows.map((r) => `<tr data-strategy="${esc(r.strategy)}" data-init="${esc(b.init)}" data-depth="${d.depth}"><td>${esc(r.strategy)}${sameMaps[d.depth]?.[r.strategy] ? ` <span class="muted" title="same layer maps for every seed: the same students trained again, not an independent measurement">(= ${esc(sameMaps[d.depth][r.strategy])}: same layer maps)</span>` : ''}</td><td class="num">${r.scored}${r.scored < r.planned ? `/${r.planned}` : ''}</td>${agg.metrics.map((m) => `${statsCell(r.stats[m])}<td class="num">${r.strategy === 'none' ? '—' : r.delta[m] === undefined ? '' : signed(r.delta[m])}</td>`).join('')}</tr>`),
     ].join('\n')).join('\n');
     return `<h3>Student depth ${d.depth}</h3>\n<table class="aggregate" data-depth="${d.depth}"><thead>${head}</thead><tbody>\n${teacher}\n${blocks}\n</tbody></table>`;
   }).join('\n');
@@ -110,7 +112,7 @@ export function renderRunLive(v: RunView): string {
   return `<p>task <b>${esc(s.task ?? '?')}</b>, phase <span class="phase" id="phase">${esc(s.phase)}</span>, <span id="scored">${s.cellsDone}/${s.cellsTotal}</span> cells scored${s.gridKnown ? '' : ' (grid not known yet)'}${teacher ? `; teacher ${teacher}` : ''}${s.updatedAt ? ` <span class="muted">· updated ${esc(s.updatedAt)}</span>` : ''}</p>
 <h2>Results</h2>
 <p class="muted">Mean ± sample standard deviation (n − 1) over seeds; Δ vs None is the difference of means against None of the same init and depth. n counts scored seeds (scored/planned while running).</p>
-<div id="aggregate">${renderAggregate(agg, s.teacher.metrics ?? {})}</div>
+<div id="aggregate">${renderAggregate(agg, s.teacher.metrics ?? {}, v.sameMaps)}</div>
 <div id="bars">${figures(v.bars, 'bars appear once cells are scored')}</div>
 <details><summary>every cell</summary>${cellsTable(v, agg.metrics)}</details>
 <h2>Training curves</h2>

@@ -8,7 +8,7 @@ import { findRunDirs, readRunStatus, type RunStatus } from '@strata/experiment';
 import { readModel } from '@strata/onnx';
 import { errorBarChartSvg } from '@strata/plots';
 import { aggregate } from './aggregate';
-import { curveFigures } from './curves';
+import { curveFigures, sameMapsByDepth, upgradedCells } from './curves';
 import { markdownToHtml } from './markdown';
 import { MAX_DEMO_CHARS, renderIndex, renderReportPage, renderRunLive, renderRunPage, type CellView, type Figure, type RunView } from './pages';
 
@@ -77,6 +77,7 @@ export function gatherRun(dir: string): RunView {
   const resultOf = (id: string) => finals.get(id) ?? (status.cells.find((c) => c.id === id)?.state === 'done' ? readJson<ResultFile>(path.join(dir, 'students', id, 'result.json')) : undefined);
   const withResults = status.cells.map((c) => ({ status: c, result: resultOf(c.id) }));
   const cells: CellView[] = withResults.map(({ status: c, result }) => ({ ...c, ...(result ? { layerMap: result.layerMap ?? null, wallSeconds: result.wallSeconds } : {}) }));
+  const finished = upgradedCells(withResults.flatMap(({ status: c, result }) => (result ? [{ id: c.id, result }] : [])));
   const students = status.cells.filter((c) => fs.existsSync(path.join(dir, 'students', `${c.id}.onnx`))).map((c) => c.id);
   const plotsDir = path.join(dir, 'plots');
   const plotFiles = fs.existsSync(plotsDir) ? fs.readdirSync(plotsDir).filter((f) => f.endsWith('.svg') && f.startsWith('angles-')).sort() : [];
@@ -84,7 +85,8 @@ export function gatherRun(dir: string): RunView {
     status,
     cells,
     bars: strategyBars(status, cells),
-    curves: curveFigures(withResults.flatMap(({ status: c, result }) => (result ? [{ id: c.id, strategy: c.strategy, init: c.init, depth: c.depth, seed: c.seed, result }] : []))),
+    curves: curveFigures(finished),
+    sameMaps: sameMapsByDepth(finished),
     plotFiles,
     students,
     hasReport: fs.existsSync(path.join(dir, 'report.md')),

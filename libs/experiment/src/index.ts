@@ -20,7 +20,7 @@ export {
 } from './schema';
 export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
 export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
-export { RESULTS_SCHEMA_VERSION, renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type LatencyPoint, type LatencyResults, type ModelSize, type ResultCell, type SeedStats, type TrainCurves } from './report';
+export { RESULTS_SCHEMA_VERSION, identicalMapStrategies, renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type LatencyPoint, type LatencyResults, type ModelSize, type ResultCell, type SeedStats, type TrainCurves } from './report';
 export { devPoints, isLegacyCell, resolvedMaps, resolvedStackMaps, trainCurves, upgradeCell, type UpgradeFill } from './results';
 export { classifierLatency, measureLatency, type LatencyOptions } from './latency';
 // Stages (training; impure) live beside the pure core.
