@@ -81,7 +81,8 @@ ${rows}
 <textarea id="text" placeholder="type an input"></textarea><br>
 <button id="predict" ${options ? '' : 'disabled'}>predict</button>
 <p id="prediction"></p>
-<pre id="logits"></pre>
+<table id="probs"></table>
+<details><summary>logits</summary><pre id="logits"></pre></details>
 <script src="/vendor/ort/ort.wasm.min.js"></script>
 <script>
 const experiment = ${JSON.stringify(v.name)};
@@ -92,10 +93,17 @@ async function predict() {
   const cell = document.getElementById('student').value;
   const text = document.getElementById('text').value;
   const out = document.getElementById('prediction');
+  document.getElementById('probs').innerHTML = '';
+  // The server takes at most 10,000 characters, and the text travels in the URL: refuse here what it cannot answer.
+  if (!text.trim()) { out.textContent = 'type some text first'; return; }
+  if (text.length > 10000 || encodeURIComponent(text).length > 12000) { out.textContent = 'the text is too long for the demo (at most 10,000 characters, fewer with non-ASCII text); shorten it'; return; }
   out.textContent = 'running...';
   try {
-    const t = await (await fetch('/v1/experiments/' + encodeURIComponent(experiment) + '/tokenize?cell=' + encodeURIComponent(cell) + '&text=' + encodeURIComponent(text))).json();
-    if (t.error) throw new Error(t.error);
+    const res = await fetch('/v1/experiments/' + encodeURIComponent(experiment) + '/tokenize?cell=' + encodeURIComponent(cell) + '&text=' + encodeURIComponent(text));
+    const raw = await res.text();
+    let t;
+    try { t = JSON.parse(raw); } catch { throw new Error('the server answered ' + res.status + ' ' + res.statusText); }
+    if (!res.ok || t.error) throw new Error(t.error || ('the server answered ' + res.status));
     sessions[cell] = sessions[cell] || ort.InferenceSession.create('/v1/experiments/' + encodeURIComponent(experiment) + '/students/' + encodeURIComponent(cell) + '/model.onnx', { executionProviders: ['wasm'] });
     const session = await sessions[cell];
     const tensor = (a) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), t.dims);
@@ -105,6 +113,9 @@ async function predict() {
     out.textContent = t.labels[best];
     out.dataset.label = String(best);
     document.getElementById('logits').textContent = JSON.stringify(logits);
+    const exps = logits.map((x) => Math.exp(x - logits[best]));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    document.getElementById('probs').innerHTML = t.labels.map((l, i) => '<tr><td>' + String(l).replace(/[&<>]/g, '') + '</td><td class="num">' + (100 * exps[i] / sum).toFixed(1) + '%</td></tr>').join('');
   } catch (e) {
     out.textContent = 'error: ' + e.message;
   }

@@ -197,6 +197,20 @@ describe('evaluator', () => {
       browserLogits.forEach((v, i) => expect(Math.abs(v - nodeLogits[i])).toBeLessThan(1e-4));
       expect(label).toBe(nodeLogits.indexOf(Math.max(...nodeLogits)));
       expect(await page.locator('#prediction').textContent()).toBe(t.labels[label]);
+      // Class probabilities (softmax of the logits) beside the label.
+      const probs = (await page.locator('#probs tr td:nth-child(2)').allTextContents()).map((p) => Number(p.replace('%', '')));
+      const top = Math.max(...nodeLogits);
+      const z = nodeLogits.reduce((acc, v) => acc + Math.exp(v - top), 0);
+      probs.forEach((p, i) => expect(p).toBeCloseTo((100 * Math.exp(nodeLogits[i] - top)) / z, 0));
+      // Empty and over-long inputs: a plain message, not a request the server cannot answer.
+      await page.fill('#text', '  ');
+      await page.click('#predict');
+      expect(await page.locator('#prediction').textContent()).toBe('type some text first');
+      await page.locator('#text').evaluate((el, v) => {
+        (el as unknown as { value: string }).value = v;
+      }, 'x'.repeat(20_000));
+      await page.click('#predict');
+      expect(await page.locator('#prediction').textContent()).toMatch(/too long for the demo/);
     });
 
     it('runs a served student on onnxruntime-web at batch 1 and batch 7, with other lengths, as onnxruntime-node does', async () => {
