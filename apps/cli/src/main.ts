@@ -128,6 +128,11 @@ export function buildProgram(only?: string | null): Command {
 export async function run(argv: string[]): Promise<number> {
   const pre = preParse(argv);
   if (pre.logFormat === 'json') useJsonStderr();
+  // `strata ... --help | head`: the reader has gone, nothing left to say (not a crash with a stack trace).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram(TOP_COMMANDS.some((c) => c.name === pre.command) ? pre.command : null);
   let active: Command = program;
   program.hook('preAction', (_, actionCommand) => {

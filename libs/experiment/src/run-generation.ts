@@ -209,7 +209,8 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
         continue;
       }
     }
-    pending.push({ i, cell, hash, dir });
+    if (!opts.cells || opts.cells.includes(cell.id)) pending.push({ i, cell, hash, dir });
+    else log(`[${i + 1}/${cells.length}] ${cell.id}: not selected (--cells), left for a later run`);
   }
   const { parallel, threads } = studentLanes(opts.parallelism ?? spec.resources?.parallelism, pending.length, log);
   const studentsStarted = Date.now();
@@ -234,16 +235,19 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
   // Wall time of the cells trained in this run (several at a time overlap, so it is less than their sum).
   timings.studentsWall = (Date.now() - studentsStarted) / 1000;
   timings.parallelism = parallel;
-  for (const c of resultCells) if (c.seconds) timings.students[c.id] = { ...c.seconds, steps: c.steps ?? 0 };
+  // A run of a --cells subset: the results cover the finished cells and name the grid's missing ones.
+  const missingCells = cells.filter((_, i) => !resultCells[i]).map((c) => c.id);
+  const finishedCells = resultCells.filter(Boolean);
+  for (const c of finishedCells) if (c.seconds) timings.students[c.id] = { ...c.seconds, steps: c.steps ?? 0 };
 
   const firstSeed = spec.students.seeds[0];
-  writeCurvePlots(outDir, resultCells);
+  writeCurvePlots(outDir, finishedCells);
 
   // 5. Angle analysis on the first seed's students, per stack.
   const angles: AngleSummary[] = [];
   if (spec.analysis.angles) {
     const t0 = Date.now();
-    for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none')) {
+    for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none' && !missingCells.includes(c.id))) {
       const s = loadGenerationModel(path.join(outDir, 'students', `${cell.id}.onnx`), teacher.tokenizerPath);
       const byStack = await analyzeGenerationAngles({
         teacher, student: { model: withDepth(teacher.model, cell.depth), values: s.values }, task: spec.task, eval: evalRef, data, examples: opts.angleExamples ?? 256, maxLength, maxTargetLength,
@@ -268,7 +272,8 @@ export async function runGenerationExperiment(manifest: ExperimentManifest, mani
     experiment: manifest.metadata.name,
     task: spec.task,
     teacher: { metrics: teacherMetrics, layers: teacherLayers, hidden: teacher.model.config.hidden, hash: teacherHash, parameters: parametersOf(teacherLayers), onnxBytes: fs.statSync(teacher.onnx).size },
-    cells: resultCells,
+    cells: finishedCells,
+    ...(missingCells.length ? { missingCells } : {}),
     angles: angles.length ? angles : undefined,
     plots: fs.readdirSync(path.join(outDir, 'plots')).filter((f) => f.endsWith('.svg') && !f.startsWith('angles-hist-')).sort().map((f) => ({ title: f.replace(/\.svg$/, ''), file: `plots/${f}` })),
     createdAt: new Date().toISOString(),
