@@ -3,7 +3,7 @@
 // command answer at once. The other top-level commands are registered by name and a one-line summary.
 import { Command, Help, Option, type HelpContext } from 'commander';
 import { USAGE_EXIT, UsageError, errorMessage, usageHint, usageMessage } from './cli-errors';
-import { LOG_FORMATS, useJsonStderr, writeLog, type LogFormat } from './log-format';
+import { LOG_FORMATS, useJsonStderr, writeLog } from './log-format';
 
 type Register = (program: Command) => void;
 
@@ -155,10 +155,3 @@ export async function run(argv: string[]): Promise<number> {
     return Number.isInteger(e.exitCode) ? (e.exitCode as number) : 1;
   }
 }
-
-/** The former entry point, kept for callers that parse with a fresh program (errors propagate). */
-export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
-}
-
-export type { LogFormat };

@@ -81,7 +81,7 @@ describe('strata experiment run --transport kafka without a broker', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-nobroker-'));
     try {
       const t0 = Date.now();
-      const r = await strata(['experiment', 'run', 'examples/quickstart.yaml', '--transport', 'kafka', '--brokers', `127.0.0.1:${port}`, '--out', path.join(out, 'run')]);
+      const r = await strata(['experiment', 'run', path.resolve(__dirname, '../../../../examples/quickstart.yaml'), '--transport', 'kafka', '--brokers', `127.0.0.1:${port}`, '--out', path.join(out, 'run')]);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`no Kafka broker answers at 127.0.0.1:${port} (127.0.0.1:${port}: ECONNREFUSED`);

@@ -70,7 +70,7 @@ describe('strata export hf', () => {
   });
 
   it('says what is missing', async () => {
-    await expect(run('hf', path.join(dir, 'nope.onnx'), path.join(dir, 'x'))).rejects.toThrow(/nope\.onnx not found/);
+    await expect(run('hf', path.join(dir, 'nope.onnx'), path.join(dir, 'x'))).rejects.toThrow(/nope\.onnx: no such file or directory; expected a student or teacher .onnx exported by Strata/);
     fs.mkdirSync(path.join(dir, 'lonely'));
     fs.copyFileSync(path.join(dir, 'T', 'teacher.onnx'), path.join(dir, 'lonely', 'm.onnx'));
     await expect(run('hf', path.join(dir, 'lonely', 'm.onnx'), path.join(dir, 'x'))).rejects.toThrow(/no tokenizer\.json beside it or in the experiment's teacher folder; give --tokenizer/);

@@ -57,7 +57,7 @@ describe('stage commands', () => {
   it('rejects bad arguments with clear errors', async () => {
     await expect(run('teacher', 'cache', '--teacher', 'x.onnx', '--task', 'spam', '--layers', '0,a', '--cache-root', dir)).rejects.toThrow(/--layers must be comma-separated/);
     await expect(run('teacher', 'cache', '--teacher', 'x.onnx', '--task', 'spam', '--layers', '0', '--dtype', 'int8', '--cache-root', dir)).rejects.toThrow(/--dtype must be one of/);
-    await expect(run('eval', '--model', path.join(dir, 'missing.onnx'), '--task', 'spam')).rejects.toThrow(/model '.*missing.onnx' not found/);
+    await expect(run('eval', '--model', path.join(dir, 'missing.onnx'), '--task', 'spam')).rejects.toThrow(/missing.onnx: no such file or directory; expected a model .onnx exported by Strata/);
     await expect(run('eval', '--model', 'x.onnx', '--task', 'hellaswag', '--carve', '1.5')).rejects.toThrow(/--carve must be a fraction between 0 and 1, got '1.5'/);
   });
 
