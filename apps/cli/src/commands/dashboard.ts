@@ -14,7 +14,7 @@ export function registerDashboardCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  strata dashboard runs/ --port 6006   then open http://127.0.0.1:6006/\n')
     .action(async (root: string, o: { port: number; host: string }) => {
       // Loaded here so `strata --help` does not pay for the dashboard's imports.
-      const { startDashboard } = await import('@strata/dashboard');
+      const { startDashboard } = require('@strata/dashboard') as typeof import('@strata/dashboard');
       const d = await startDashboard({ root, port: o.port, host: o.host, log: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`strata dashboard: ${d.url} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
