@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { trainTinyTeacher, writeTinyManifest, type ExperimentResults } from '@strata/experiment';
 import { buildProgram } from './main';
-import { logRecord } from './log-format';
+import { logRecord } from '@strata/service/src/log-format';
 import { globRegExp, selectCells } from './cells';
 import { usageMessage } from './cli-errors';
 

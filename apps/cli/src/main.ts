@@ -3,7 +3,7 @@
 // command answer at once. The other top-level commands are registered by name and a one-line summary.
 import { Command, Help, Option, type HelpContext } from 'commander';
 import { USAGE_EXIT, UsageError, errorMessage, usageHint, usageMessage } from './cli-errors';
-import { LOG_FORMATS, useJsonStderr, writeLog } from './log-format';
+import { LOG_FORMATS, useJsonStderr, writeLog } from '@strata/service/src/log-format';
 
 type Register = (program: Command) => void;
 

@@ -1,11 +1,12 @@
 // evaluator: scores finished students, aggregates experiments, serves results, the report and the dashboard.
 import { probeBrokers } from '@strata/kafka';
-import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig } from '@strata/service';
+import { NO_TOKEN_WARNING, listen, onShutdown, serviceConfig, useServiceLogFormat } from '@strata/service';
 import { createEvaluator } from './app';
 
 export const DEFAULT_PORT = 8082;
 
 export async function main(): Promise<void> {
+  useServiceLogFormat('evaluator');
   const config = serviceConfig(DEFAULT_PORT);
   // Evaluators in one consumer group share strata.runs' partitions, so each sees only some events: an evaluator that
   // must see every event of its runs (one per `experiment run --transport kafka`) gets a group of its own.

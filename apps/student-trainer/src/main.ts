@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Interrupted, RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, experimentManifestSchema, onStopRequest, readManifestFile, parseRunEvent, stopRequested, withStopOnSignals, type ExperimentManifest } from '@strata/experiment';
 import { createKafkaClient } from '@strata/kafka';
-import { serviceConfig } from '@strata/service';
+import { serviceConfig, useServiceLogFormat } from '@strata/service';
 import { runCell, type CellSpec } from './cell';
 
 const index = (v: string) => {
@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--group <id>', 'consumer group of --listen trainers (they share the requests)', 'strata-student-trainers')
     .showHelpAfterError();
   program.parse(argv);
+  // After parsing, so --help and usage errors stay plain text for the person typing them.
+  useServiceLogFormat('student-trainer');
   const o = program.opts<{ manifest?: string; cell?: string; cellIndex?: number; dir?: string; teacher?: string; listen?: boolean; checkpointEvery?: number; group: string }>();
   const config = serviceConfig(0);
   const client = createKafkaClient({ brokers: config.brokers, clientId: 'strata-student-trainer' });

@@ -186,7 +186,10 @@ describeKafka('student-trainer', (brokers) => {
     expect(badCode).toBe(1);
     expect(goodCode).toBe(0);
     const message = fs.readFileSync(path.join(artifacts, 'corrupt.log'), 'utf8');
-    const line = message.split('\n').find((l) => l.startsWith('student-trainer: ')) ?? '';
+    // The final error is one JSON record (STRATA_LOG_FORMAT defaults to json) of level error.
+    const record = message.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; msg: string }).find((r) => r.level === 'error');
+    const line = record?.msg ?? '';
+    expect(line).toMatch(/^student-trainer: /);
     expect(line).toContain(`${actsTopic(bad.cacheKey)}/0@`);
     expect(line).toMatch(/\/0@\d+: example '[^']+': activation record checksum mismatch/);
     let failed: RunEvent | undefined;

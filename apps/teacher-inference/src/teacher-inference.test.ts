@@ -180,4 +180,16 @@ describeKafka('teacher-inference', (brokers) => {
     await waitFor(first.cacheKey, (s) => s.state === 'complete');
     expect((await readCacheManifest(client, first.cacheKey))?.count).toBe(EXAMPLES);
   });
+
+  it('logs one JSON shape on stderr: pino records and the cache progress lines alike (STRATA_LOG_FORMAT defaults to json)', () => {
+    const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.trim());
+    const records = lines.map((l) => JSON.parse(l) as { time: string; level: string; msg: string; name?: string; progress?: unknown });
+    for (const r of records) {
+      expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(r.level);
+      expect(r.name).toBe('teacher-inference');
+    }
+    expect(records.some((r) => r.progress)).toBe(true);
+    expect(records.some((r) => r.msg === 'teacher-inference listening')).toBe(true);
+  });
 });

@@ -46,7 +46,8 @@ function hasBody(req: Request): boolean {
 }
 
 export function createServiceApp(o: ServiceAppOptions): ServiceApp {
-  const log = pino({ name: o.name, level: o.logLevel ?? 'info' }, pino.destination(2));
+  // Level names and ISO times: the shape of the JSON lines the services' plain progress output becomes (log-format.ts).
+  const log = pino({ name: o.name, level: o.logLevel ?? 'info', formatters: { level: (label) => ({ level: label }) }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
   const registry = new Registry();
   registry.setDefaultLabels({ service: o.name });
   collectDefaultMetrics({ register: registry });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { HttpError, confinePath, createServiceApp, errorHandler, isLoopback, listen, parseBody, serviceConfig, type Listening } from './index';
+import { HttpError, confinePath, createServiceApp, errorHandler, isLoopback, listen, parseBody, serviceConfig, serviceLogFormat, type Listening } from './index';
 
 describe('serviceConfig', () => {
   it('defaults to loopback and names a bad variable', () => {
@@ -122,5 +122,13 @@ describe('parseBody', () => {
       new HttpError(400, 'manifest.apiVersion: Invalid input: expected "v1"; manifest.spec.depths[1]: Invalid input: expected int, received number'),
     );
     expect(() => parseBody(schema, 'text')).toThrow(/^body: /);
+  });
+});
+
+describe('service log format', () => {
+  it('defaults to json, accepts text, and names the variable otherwise', () => {
+    expect(serviceLogFormat({})).toBe('json');
+    expect(serviceLogFormat({ STRATA_LOG_FORMAT: 'text' })).toBe('text');
+    expect(() => serviceLogFormat({ STRATA_LOG_FORMAT: 'xml' })).toThrow("STRATA_LOG_FORMAT='xml': expected text or json");
   });
 });

@@ -1,5 +1,7 @@
-// `--log-format json`: every line the CLI's long work writes to stderr (the experiment's stages, progress, the
-// students in worker threads, warnings, the final error) as one JSON object per line, for log collectors.
+// JSON log lines on stderr: the CLI's `--log-format json` and the services' default (STRATA_LOG_FORMAT). Every line
+// the long work writes to stderr (the experiment's stages, progress, the students in worker threads, warnings, the
+// final error) becomes one JSON object per line, for log collectors, in the shape the services' pino logger writes
+// (ISO time, level by name, msg). Kept free of heavy imports: `strata --help` loads it.
 // The libraries log through callbacks, progress bars and worker threads' stderr; converting at the stream catches
 // them all without threading a logger through every stage.
 
@@ -54,11 +56,12 @@ let jsonWrite: ((line: string, level?: LogLevel, fields?: Record<string, unknown
  * Turns this process's stderr into JSON lines. Everything written to process.stderr afterwards (console, progress,
  * worker threads' piped stderr) becomes `{ time, level, msg, ... }`; progress bars stop redrawing (no TTY).
  */
-export function useJsonStderr(): void {
+export function useJsonStderr(o: { name?: string } = {}): void {
   if (jsonWrite) return;
   const stream = process.stderr;
   const raw = stream.write.bind(stream) as (chunk: string) => boolean;
-  const out = (line: string, level?: LogLevel, fields?: Record<string, unknown>) => raw(`${JSON.stringify({ ...logRecord(line, new Date(), level), ...fields })}\n`);
+  const named = o.name ? { name: o.name } : {};
+  const out = (line: string, level?: LogLevel, fields?: Record<string, unknown>) => raw(`${JSON.stringify({ ...logRecord(line, new Date(), level), ...named, ...fields })}\n`);
   const lines = lineSplitter((l) => out(l));
   stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void) => {
     lines.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8'));
@@ -86,4 +89,19 @@ export function writeLog(msg: string, level: LogLevel = 'info', fields?: Record<
     return;
   }
   process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * A service's log format from STRATA_LOG_FORMAT: json (default: its pino records and its plain progress lines then share
+ * one shape on stderr) or text. Anything else is refused, naming the variable.
+ */
+export function serviceLogFormat(env: NodeJS.ProcessEnv = process.env): LogFormat {
+  const v = env.STRATA_LOG_FORMAT ?? 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(v)) throw new Error(`STRATA_LOG_FORMAT='${v}': expected ${LOG_FORMATS.join(' or ')}`);
+  return v as LogFormat;
+}
+
+/** Called first in a service's main: stderr as JSON lines unless STRATA_LOG_FORMAT=text. */
+export function useServiceLogFormat(name: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (serviceLogFormat(env) === 'json') useJsonStderr({ name });
 }
