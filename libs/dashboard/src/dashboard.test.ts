@@ -35,7 +35,7 @@ describeBrowser('strata dashboard in chromium', () => {
     const finished = writeTinyManifest(path.join(root, 'manifests', 'finished.yaml'), 'finished', teacher.onnx, { store: 'file', strategies: ['none', 'forward', 'reverse'], seeds: [1, 2], examples: 300 });
     await runExperiment(finished, { outDir: path.join(root, 'runs', 'finished'), angleExamples: 32, ...quiet });
     // A second run, started now and left training while the tests look at it.
-    const slow = writeTinyManifest(path.join(root, 'manifests', 'running.yaml'), 'running', teacher.onnx, { store: 'file', strategies: ['none', 'forward'], seeds: [1, 2], examples: 400, epochs: 3 });
+    const slow = writeTinyManifest(path.join(root, 'manifests', 'running.yaml'), 'running', teacher.onnx, { store: 'file', strategies: ['none', 'forward'], seeds: [1, 2], examples: 300, epochs: 2 });
     running = runExperiment(slow, { outDir: path.join(root, 'runs', 'running'), angleExamples: 32, ...quiet });
     dashboard = await startDashboard({ root: path.join(root, 'runs'), port: 0 });
     browser = await launchChromium();
