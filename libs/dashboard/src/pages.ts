@@ -44,7 +44,8 @@ const STYLE = `
 body{font-family:system-ui,sans-serif;margin:1.5rem 2rem;color:#222;max-width:80rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem}th{background:#f4f4f4}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}tr.init td{background:#fafafa;font-style:italic}
-figure{display:inline-block;margin:.5rem;vertical-align:top}figure svg,figure img{max-width:100%}
+figure{display:inline-block;margin:.5rem;vertical-align:top}figure svg,figure img{max-width:100%;height:auto}
+#curves figure{width:calc(50% - 1rem);margin:.5rem 0}
 .phase{font-weight:600}.muted{color:#666}.bad{color:#a00}nav a{margin-right:1rem}
 textarea{width:40rem;max-width:100%;height:4rem}#probs td.bar{width:12rem}#probs .fill{background:#4c78a8;height:.8rem}
 `;
