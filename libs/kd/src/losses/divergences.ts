@@ -23,18 +23,15 @@ export interface PredictionDivergenceOptions extends PredictionKlOptions {
  * - reverse-kl: KL(q ‖ p), mode-seeking;
  * - js: Jensen–Shannon, ½KL(p ‖ m) + ½KL(q ‖ m) with m = (p + q)/2; symmetric, at most log 2;
  * - tvd: total variation, ½Σ|p − q|; at most 1;
- * - skew-kl: KL(p ‖ αp + (1 − α)q), DistiLLM's skew forward KL (Ko et al. 2024, arXiv:2402.03898, eq. 3;
- *   jongwooko/distillm `skewed_forward_kl`, mixture `lam·teacher + (1 − lam)·student`). α = 0 is the forward KL;
+ * - skew-kl: KL(p ‖ αp + (1 − α)q), DistiLLM's skew forward KL (Ko et al. 2024, arXiv:2402.03898;
+ *   jongwooko/distillm losses.py `skewed_forward_kl`, mixture `lam·teacher + (1 − lam)·student`). α = 0 is the forward KL;
  *   it falls to 0 as α → 1 (bounded by (1 − α)·KL(p ‖ q) and by −log α), so α = 1 is rejected: it has no gradient.
  * The teacher logits get no gradient (cached teacher outputs). Returns the scalar loss name.
  */
 export function predictionDivergence(g: GraphBuilder, studentLogits: string, teacherLogits: string, options: PredictionDivergenceOptions): string {
-  const { kind, skewAlpha, temperature: tau, rowWeights } = options;
-  if (!(PREDICTION_DIVERGENCES as readonly string[]).includes(kind)) throw new KdError(`unknown prediction divergence '${kind}', expected one of ${PREDICTION_DIVERGENCES.join(', ')}`);
-  if (skewAlpha !== undefined && kind !== 'skew-kl') throw new KdError(`skewAlpha only applies to kind 'skew-kl', not '${kind}'`);
-  const alpha = skewAlpha ?? SKEW_KL_DEFAULT_ALPHA;
-  if (kind === 'skew-kl' && !(Number.isFinite(alpha) && alpha >= 0 && alpha < 1)) throw new KdError(`skewAlpha must be in [0, 1), got ${alpha}`);
-  // Both limits where the mixture degenerates into one side go to predictionKl, where log α or log(1 − α) would be −∞.
+  const { kind, temperature: tau, rowWeights } = options;
+  const alpha = checkKind(kind, options.skewAlpha);
+  // skew-kl at α = 0 is exactly the forward KL, and its mixture would need log α = −∞.
   if (kind === 'forward-kl' || (kind === 'skew-kl' && alpha === 0)) return predictionKl(g, studentLogits, teacherLogits, { temperature: tau, rowWeights });
 
   if (!Number.isFinite(tau) || tau <= 0) throw new KdError(`temperature must be > 0, got ${tau}`);
@@ -46,22 +43,10 @@ export function predictionDivergence(g: GraphBuilder, studentLogits: string, tea
     throw new KdError(`rowWeights [${g.shapeOf(rowWeights)}] must have the logits' shape without the class axis, [${shape.slice(0, -1)}]`);
   const dtype = g.dtypeOf(studentLogits);
   const s = (v: number): string => g.scalar(v, dtype);
-  const rowSum = (x: string): string => g.op('ReduceSum', [x, g.ints([-1])], { keepdims: attr.i(0) });
   const scaled = (z: string): string => (tau === 1 ? z : g.op('Div', [z, s(tau)]));
   const logQ = g.op('LogSoftmax', [scaled(studentLogits)], { axis: attr.i(-1) });
   const logP = g.op('LogSoftmax', [scaled(teacherLogits)], { axis: attr.i(-1) });
-  const p = g.op('Exp', [logP]);
-  const q = g.op('Exp', [logQ]);
-  // Σ a·(log a − log b) with both logs finite, so a class whose a underflowed to 0 adds 0, not 0·(−∞).
-  const kl = (a: string, logA: string, logB: string): string => rowSum(g.op('Mul', [a, g.op('Sub', [logA, logB])]));
-
-  let perRow: string;
-  if (kind === 'reverse-kl') perRow = kl(q, logQ, logP);
-  else if (kind === 'tvd') perRow = g.op('Mul', [rowSum(g.op('Abs', [g.op('Sub', [p, q])])), s(0.5)]);
-  else if (kind === 'js') {
-    const logM = logMixture(g, logP, logQ, 0.5);
-    perRow = g.op('Mul', [g.op('Add', [kl(p, logP, logM), kl(q, logQ, logM)]), s(0.5)]);
-  } else perRow = kl(p, logP, logMixture(g, logP, logQ, alpha));
+  const perRow = divergencePerRow(g, kind, { p: g.op('Exp', [logP]), logP, q: g.op('Exp', [logQ]), logQ }, alpha);
 
   // No axes input: every row axis is reduced, [B] rows and [B, T] tokens alike.
   const loss =
@@ -69,6 +54,40 @@ export function predictionDivergence(g: GraphBuilder, studentLogits: string, tea
       ? g.op('ReduceSum', [g.op('Mul', [perRow, rowWeights])], { keepdims: attr.i(0) })
       : g.op('ReduceMean', [perRow], { keepdims: attr.i(0) });
   return tau === 1 ? loss : g.op('Mul', [loss, s(tau * tau)]);
+}
+
+/** Validates kind and skewAlpha; returns the skew-kl α (its default when not given). */
+export function checkKind(kind: PredictionDivergence, skewAlpha: number | undefined): number {
+  if (!(PREDICTION_DIVERGENCES as readonly string[]).includes(kind)) throw new KdError(`unknown prediction divergence '${kind}', expected one of ${PREDICTION_DIVERGENCES.join(', ')}`);
+  if (skewAlpha !== undefined && kind !== 'skew-kl') throw new KdError(`skewAlpha only applies to kind 'skew-kl', not '${kind}'`);
+  const alpha = skewAlpha ?? SKEW_KL_DEFAULT_ALPHA;
+  if (kind === 'skew-kl' && !(Number.isFinite(alpha) && alpha >= 0 && alpha < 1)) throw new KdError(`skewAlpha must be in [0, 1), got ${alpha}`);
+  return alpha;
+}
+
+/**
+ * The divergence of each row over the last axis, given both sides' probabilities and finite log-probabilities
+ * (shared by the full-vocabulary and the top-k losses). Not for 'forward-kl', and skew-kl needs 0 < α < 1.
+ */
+export function divergencePerRow(
+  g: GraphBuilder,
+  kind: Exclude<PredictionDivergence, 'forward-kl'>,
+  d: { p: string; logP: string; q: string; logQ: string },
+  alpha: number,
+): string {
+  const { p, logP, q, logQ } = d;
+  // Made on use: an initializer no node reads draws an onnxruntime warning.
+  const half = (): string => g.scalar(0.5, g.dtypeOf(p));
+  const rowSum = (x: string): string => g.op('ReduceSum', [x, g.ints([-1])], { keepdims: attr.i(0) });
+  // Σ a·(log a − log b) with both logs finite, so a class whose a underflowed to 0 adds 0, not 0·(−∞).
+  const kl = (a: string, logA: string, logB: string): string => rowSum(g.op('Mul', [a, g.op('Sub', [logA, logB])]));
+  if (kind === 'reverse-kl') return kl(q, logQ, logP);
+  if (kind === 'tvd') return g.op('Mul', [rowSum(g.op('Abs', [g.op('Sub', [p, q])])), half()]);
+  if (kind === 'js') {
+    const logM = logMixture(g, logP, logQ, 0.5);
+    return g.op('Mul', [g.op('Add', [kl(p, logP, logM), kl(q, logQ, logM)]), half()]);
+  }
+  return kl(p, logP, logMixture(g, logP, logQ, alpha));
 }
 
 /**

@@ -12,4 +12,5 @@ export { COSINE_NORM_EPS, TOKEN_COUNT_EPS, hiddenMse, type HiddenMseOptions, typ
 export { projectPairs, projection, projectionParamName, type ParamDeclare } from './projection';
 export { KD_LOSS_WEIGHTS, totalKdLoss, type KdLossTerms, type KdLossWeights } from './total';
 export { TOPK_REST_FLOOR, topKLogProbs, topKPredictionKl, type TopKKlOptions } from './topk-kl';
+export { topKPredictionDivergence, type TopKDivergenceOptions } from './topk-divergences';
 export { STATE_RMS_WARNING, hiddenScaleWarning, stateRms } from './state-scale';
