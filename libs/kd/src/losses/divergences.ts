@@ -23,8 +23,8 @@ export interface PredictionDivergenceOptions extends PredictionKlOptions {
  * - reverse-kl: KL(q ‖ p), mode-seeking;
  * - js: Jensen–Shannon, ½KL(p ‖ m) + ½KL(q ‖ m) with m = (p + q)/2; symmetric, at most log 2;
  * - tvd: total variation, ½Σ|p − q|; at most 1;
- * - skew-kl: KL(p ‖ αp + (1 − α)q), DistiLLM's skew forward KL (Ko et al. 2024, arXiv:2402.03898;
- *   jongwooko/distillm losses.py `skewed_forward_kl`, mixture `lam·teacher + (1 − lam)·student`). α = 0 is the forward KL;
+ * - skew-kl: KL(p ‖ αp + (1 − α)q), DistiLLM's skew forward KL (Ko et al. 2024, arXiv:2402.03898: the mixture
+ *   puts weight α on the teacher and 1 − α on the student). α = 0 is the forward KL;
  *   it falls to 0 as α → 1 (bounded by (1 − α)·KL(p ‖ q) and by −log α), so α = 1 is rejected: it has no gradient.
  * The teacher logits get no gradient (cached teacher outputs). Returns the scalar loss name.
  */
