@@ -9,6 +9,7 @@ import { readModel } from '@strata/onnx';
 import { HttpError, PathOutsideRootError, createServiceApp, errorHandler, parseBody, type ServiceConfig } from '@strata/service';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
+import { studentFeeds } from '@strata/dashboard';
 import { renderDashboard, type DashboardCell } from './dashboard';
 import { Experiments, experimentFile, runKey } from './experiments';
 
@@ -115,24 +116,13 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
     const model = readModel(file);
     const shape = model.graph.inputs.find((i) => i.name === 'input_ids')?.shape ?? [];
     if (shape.length !== 2) throw new HttpError(500, `${file}: input_ids is not [batch, length]`);
-    // Students export with dynamic axes: one row of the text's own length. Static dims (students exported before)
-    // must be fed exactly, so the row is padded to them.
     const bert = JSON.parse(model.metadata['strata.config'] ?? '{}') as { maxLength?: number; maxPositions?: number };
     const longest = typeof shape[1] === 'number' ? shape[1] : bert.maxLength ?? bert.maxPositions;
     if (!longest) throw new HttpError(500, `${file}: no static length and no 'strata.config' metadata to bound it`);
     const [enc] = await s.teacher!.tokenizer.encodeBatch([text], { maxLength: longest });
-    const batch = typeof shape[0] === 'number' ? shape[0] : 1;
-    const length = typeof shape[1] === 'number' ? shape[1] : enc.ids.length;
-    const ids = new Array<number>(batch * length).fill(0);
-    const mask = new Array<number>(batch * length).fill(0);
-    const types = new Array<number>(batch * length).fill(0);
-    enc.ids.forEach((t, i) => {
-      ids[i] = t;
-      mask[i] = 1;
-      types[i] = enc.typeIds?.[i] ?? 0;
-    });
+    const feeds = studentFeeds(enc, shape);
     if (!labelNames.has(s.manifest.spec.task)) labelNames.set(s.manifest.spec.task, loadClassification(s.manifest.spec.task, s.manifest.spec.eval.split, config.dataRoot).labelNames);
-    res.json({ dims: [batch, length], tokens: enc.ids.length, input_ids: ids, attention_mask: mask, token_type_ids: types, labels: labelNames.get(s.manifest.spec.task) });
+    res.json({ ...feeds, tokens: enc.ids.length, labels: labelNames.get(s.manifest.spec.task) });
   });
   // The package's exports map hides dist/ and package.json; its Node entry point lives in dist/, beside the browser builds.
   app.use('/vendor/ort', express.static(path.dirname(require.resolve('onnxruntime-web')), { index: false, fallthrough: false }));

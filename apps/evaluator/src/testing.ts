@@ -3,30 +3,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOSS_TERMS, type ResultCell } from '@strata/experiment';
-import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM = process.env.STRATA_CHROMIUM ?? '/usr/bin/chromium';
-
-/** describe when chromium is there; otherwise skipped with a printed reason, or failing under STRATA_REQUIRE_BROWSER=1. */
-export function describeBrowser(name: string, fn: () => void): void {
-  if (fs.existsSync(CHROMIUM)) {
-    describe(name, fn);
-    return;
-  }
-  if (process.env.STRATA_REQUIRE_BROWSER === '1') {
-    describe(name, () => it('needs a browser', () => {
-      throw new Error(`${CHROMIUM} not found; STRATA_REQUIRE_BROWSER=1 requires Debian's chromium (apt-get install chromium)`);
-    }));
-    return;
-  }
-  process.stderr.write(`skipping ${name}: ${CHROMIUM} not found (apt-get install chromium, or set STRATA_CHROMIUM)\n`);
-  describe.skip(name, fn);
-}
-
-/** Headless, with the flags that keep it off this machine's closed network. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-}
+// The browser helpers live with the charts' layout checks; re-exported so the evaluator's tests import one place.
+export { CHROMIUM, describeBrowser, launchChromium } from '@strata/plots/src/testing';
 
 /**
  * Turns an embedded run's folder into what the services leave: each student gets the training record a

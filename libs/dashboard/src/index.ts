@@ -3,4 +3,4 @@
 export { aggregate, metricNames, type Aggregate, type DepthTable, type InitBlock, type ScoredCell, type StrategyRow } from './aggregate';
 export { escapeHtml, markdownToHtml } from './markdown';
 export { MAX_DEMO_CHARS, renderAggregate, renderIndex, renderReportPage, renderRunLive, renderRunPage, type CellView, type Figure, type RunView } from './pages';
-export { gatherRun, startDashboard, type Dashboard, type DashboardOptions } from './server';
+export { gatherRun, startDashboard, studentFeeds, type Dashboard, type DashboardOptions } from './server';

@@ -143,6 +143,24 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * One encoded text as a student's int64 feeds. Students export with dynamic axes (one row of the text's own length);
+ * static dims (students exported before) must be fed exactly, so the row is padded to them.
+ */
+export function studentFeeds(enc: { ids: readonly number[]; typeIds?: readonly number[] }, shape: ReadonlyArray<number | string | undefined>): { dims: [number, number]; input_ids: number[]; attention_mask: number[]; token_type_ids: number[] } {
+  const batch = typeof shape[0] === 'number' ? shape[0] : 1;
+  const length = typeof shape[1] === 'number' ? shape[1] : enc.ids.length;
+  const ids = new Array<number>(batch * length).fill(0);
+  const mask = new Array<number>(batch * length).fill(0);
+  const types = new Array<number>(batch * length).fill(0);
+  enc.ids.forEach((t, i) => {
+    ids[i] = t;
+    mask[i] = 1;
+    types[i] = enc.typeIds?.[i] ?? 0;
+  });
+  return { dims: [batch, length], input_ids: ids, attention_mask: mask, token_type_ids: types };
+}
+
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const root = path.resolve(o.root);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`${o.root}: not a directory (give a run folder or a folder of runs, e.g. runs/)`);
@@ -182,17 +200,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const input = texts.length === 2 ? ([texts[0], texts[1]] as const) : texts[0];
     const [full] = await cached.tokenizer.encodeBatch([input], {});
     const [enc] = await cached.tokenizer.encodeBatch([input], { maxLength: longest });
-    const batch = typeof shape[0] === 'number' ? shape[0] : 1;
-    const length = typeof shape[1] === 'number' ? shape[1] : enc.ids.length;
-    const ids = new Array<number>(batch * length).fill(0);
-    const mask = new Array<number>(batch * length).fill(0);
-    const types = new Array<number>(batch * length).fill(0);
-    enc.ids.forEach((t, i) => {
-      ids[i] = t;
-      mask[i] = 1;
-      types[i] = enc.typeIds?.[i] ?? 0;
-    });
-    return { dims: [batch, length], tokens: enc.ids.length, truncated: full.ids.length > enc.ids.length, input_ids: ids, attention_mask: mask, token_type_ids: types, labels: demo.labels };
+    const { dims, input_ids: ids, attention_mask: mask, token_type_ids: types } = studentFeeds(enc, shape);
+    return { dims, tokens: enc.ids.length, truncated: full.ids.length > enc.ids.length, input_ids: ids, attention_mask: mask, token_type_ids: types, labels: demo.labels };
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {

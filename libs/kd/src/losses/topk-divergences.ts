@@ -1,7 +1,7 @@
-import { DataType, GraphBuilder, attr } from '@strata/onnx';
+import { GraphBuilder, attr } from '@strata/onnx';
 import { KdError } from '../errors';
 import { type PredictionDivergence, checkKind, divergencePerRow } from './divergences';
-import { TOPK_REST_FLOOR, type TopKKlOptions, topKPredictionKl } from './topk-kl';
+import { TOPK_REST_FLOOR, checkTopKInputs, type TopKKlOptions, topKPredictionKl } from './topk-kl';
 
 /** Added inside the rest bucket's logs (as topk-kl.ts does) so an empty bucket gives a finite log. */
 const TINY = 1e-30;
@@ -29,17 +29,7 @@ export function topKPredictionDivergence(g: GraphBuilder, studentLogits: string,
   const { kind, temperature: tau, tokenWeights } = options;
   const alpha = checkKind(kind, options.skewAlpha);
   if (kind === 'forward-kl' || (kind === 'skew-kl' && alpha === 0)) return topKPredictionKl(g, studentLogits, teacherIndices, teacherLogProbs, { temperature: tau, tokenWeights });
-  if (!Number.isFinite(tau) || tau <= 0) throw new KdError(`temperature must be > 0, got ${tau}`);
-  const zs = g.shapeOf(studentLogits);
-  const is = g.shapeOf(teacherIndices);
-  if (zs.length !== 3) throw new KdError(`student logits must be [B, T, V], got [${zs}]`);
-  const [B, T, V] = zs;
-  const k = is[2];
-  if (is.length !== 3 || is[0] !== B || is[1] !== T || !(k >= 1 && k <= V))
-    throw new KdError(`teacher top-k ids must be [${B}, ${T}, k] with 1 <= k <= ${V}, got [${is}]`);
-  if (g.shapeOf(teacherLogProbs).join(',') !== is.join(',')) throw new KdError(`teacher top-k log-probs [${g.shapeOf(teacherLogProbs)}] must match the ids [${is}]`);
-  if (g.dtypeOf(teacherIndices) !== DataType.INT64) throw new KdError('teacher top-k ids must be int64');
-  if (g.shapeOf(tokenWeights).join(',') !== `${B},${T}`) throw new KdError(`tokenWeights must be [${B}, ${T}], got [${g.shapeOf(tokenWeights)}]`);
+  const { B, T, V, k } = checkTopKInputs(g, studentLogits, teacherIndices, teacherLogProbs, tokenWeights, tau);
   if (kind === 'reverse-kl' && k < V) throw new KdError(`reverse-kl needs the full teacher distribution (k = ${V}), got top-${k}: the teacher's tail is unknown, and the student's mass there would be divided by 0`);
 
   const dtype = g.dtypeOf(studentLogits);

@@ -29,8 +29,8 @@ export interface TopKKlOptions {
  * (p_i ∝ exp(log p_i / τ), p_rest = 0) against the student's softmax(z/τ) at those ids; again exact when k = V.
  * Returns τ²·Σ_{b,t} w_{b,t}·KL_{b,t}.
  */
-export function topKPredictionKl(g: GraphBuilder, studentLogits: string, teacherIndices: string, teacherLogProbs: string, options: TopKKlOptions): string {
-  const { temperature: tau, tokenWeights } = options;
+/** Shapes and types of a top-k loss's inputs, named in the error when wrong; returns [B, T, V] and k. */
+export function checkTopKInputs(g: GraphBuilder, studentLogits: string, teacherIndices: string, teacherLogProbs: string, tokenWeights: string, tau: number): { B: number; T: number; V: number; k: number } {
   if (!Number.isFinite(tau) || tau <= 0) throw new KdError(`temperature must be > 0, got ${tau}`);
   const zs = g.shapeOf(studentLogits);
   const is = g.shapeOf(teacherIndices);
@@ -42,6 +42,12 @@ export function topKPredictionKl(g: GraphBuilder, studentLogits: string, teacher
   if (g.shapeOf(teacherLogProbs).join(',') !== is.join(',')) throw new KdError(`teacher top-k log-probs [${g.shapeOf(teacherLogProbs)}] must match the ids [${is}]`);
   if (g.dtypeOf(teacherIndices) !== DataType.INT64) throw new KdError('teacher top-k ids must be int64');
   if (g.shapeOf(tokenWeights).join(',') !== `${B},${T}`) throw new KdError(`tokenWeights must be [${B}, ${T}], got [${g.shapeOf(tokenWeights)}]`);
+  return { B, T, V, k };
+}
+
+export function topKPredictionKl(g: GraphBuilder, studentLogits: string, teacherIndices: string, teacherLogProbs: string, options: TopKKlOptions): string {
+  const { temperature: tau, tokenWeights } = options;
+  const { B, T, V, k } = checkTopKInputs(g, studentLogits, teacherIndices, teacherLogProbs, tokenWeights, tau);
   const dtype = g.dtypeOf(studentLogits);
   const s = (v: number) => g.scalar(v, dtype);
   const keep0 = { keepdims: attr.i(0) };
