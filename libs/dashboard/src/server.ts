@@ -70,8 +70,7 @@ function readJson<T>(file: string): T | undefined {
 }
 
 /** Everything a run page shows, gathered from the run folder now. */
-export function gatherRun(dir: string): RunView {
-  const status = readRunStatus(dir);
+export function gatherRun(dir: string, status: RunStatus = readRunStatus(dir)): RunView {
   const results = readJson<{ cells?: ResultFile[] }>(path.join(dir, 'results.json'));
   const finals = new Map((results?.cells ?? []).map((c) => [c.id, c]));
   const resultOf = (id: string) => finals.get(id) ?? (status.cells.find((c) => c.id === id)?.state === 'done' ? readJson<ResultFile>(path.join(dir, 'students', id, 'result.json')) : undefined);
@@ -237,11 +236,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       const dir = runDir(parts[1]);
       if (parts.length === 2) return send(200, 'text/html; charset=utf-8', renderRunPage(gatherRun(dir)));
       if (parts[2] === 'live' && parts.length === 3) {
-        const view = gatherRun(dir);
+        // Every open page polls this every 2 s: an unchanged run answers from its status alone, without reading
+        // every result file and drawing the charts again.
+        const status = readRunStatus(dir);
         const since = url.searchParams.get('since');
-        const headers = { 'x-updated-at': view.status.updatedAt ?? '', 'x-phase': view.status.phase };
-        if (since && since === view.status.updatedAt) return send(204, 'text/plain', '', headers);
-        return send(200, 'text/html; charset=utf-8', renderRunLive(view), headers);
+        const headers = { 'x-updated-at': status.updatedAt ?? '', 'x-phase': status.phase };
+        if (since && since === status.updatedAt) return send(204, 'text/plain', '', headers);
+        return send(200, 'text/html; charset=utf-8', renderRunLive(gatherRun(dir, status)), headers);
       }
       if (parts[2] === 'report' && parts.length === 3) {
         const file = confined(dir, 'report.md');
