@@ -7,6 +7,7 @@ import { KafkaEpoch } from '@strata/activations';
 import {
   Interrupted,
   cellHash,
+  cellWidth,
   experimentGrid,
   loadTeacher,
   prepareCache,
@@ -121,7 +122,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   try {
     const r = await trainStudent({
       teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
-      init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
+      init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
       outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
       onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, dir: dirRel, cellId: cell.id, resumedFromStep, totalSteps }).catch((e) => o.log(`${cell.id}: started event not published: ${(e as Error).message}`))),
       onStep: ({ step, epoch, loss, totalSteps }) => {

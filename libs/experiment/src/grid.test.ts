@@ -87,6 +87,11 @@ describe('cellHash', () => {
       ...(['epochs', 'batchSize', 'lr'] as const).map((k) => ({ ...forward, training: { ...forward.training, [k]: 7 } })),
       { ...forward, training: { ...forward.training, projection: 'none' } },
       { ...forward, training: { ...forward.training, hidden: 64 } },
+      { ...forward, training: { ...forward.training, heads: 4 } },
+      { ...forward, training: { ...forward.training, intermediate: 96 } },
+      { ...forward, training: { ...forward.training, projection: 'shared' } },
+      ...(['reverse-kl', 'js', 'tvd', 'skew-kl'] as const).map((kd) => ({ ...forward, loss: { ...forward.loss, kd } })),
+      { ...forward, loss: { ...forward.loss, kd: 'skew-kl', skewAlpha: 0.3 } },
       { ...forward, data: { maxTrainExamples: 100 } },
       { ...forward, data: { maxEvalExamples: 100 } },
       { ...forward, eval: { split: 'test' } },
@@ -102,5 +107,33 @@ describe('cellHash', () => {
     expect(h({ ...none, loss: { ...none.loss, hidden: 10, normalize: 'element' } })).toBe(h(none));
     expect(h({ ...none, training: { ...none.training, projection: 'none' } })).toBe(h(none));
     expect(h({ ...none, loss: { ...none.loss, kl: 0 } })).not.toBe(h(none));
+    expect(h({ ...none, loss: { ...none.loss, kd: 'js' } })).not.toBe(h(none));
+  });
+
+  it('sweeps students.divergences as an axis: forward-kl keeps the plain ids (and hashes), others add their name', () => {
+    const sweep = planGrid(manifest(`    depths: [3]
+    inits: [random]
+    strategies: [none, forward]
+    divergences: [forward-kl, js, skew-kl]
+    seeds: [1]
+    loss: { skewAlpha: 0.2 }
+`));
+    expect(sweep.map((c) => c.id)).toEqual(['none-random-d3-s1', 'none-js-random-d3-s1', 'none-skew-kl-random-d3-s1', 'forward-random-d3-s1', 'forward-js-random-d3-s1', 'forward-skew-kl-random-d3-s1']);
+    expect(sweep.map((c) => c.loss.kd)).toEqual(['forward-kl', 'js', 'skew-kl', 'forward-kl', 'js', 'skew-kl']);
+    // skewAlpha only reaches the skew-kl cells (the loss builders refuse it elsewhere).
+    expect(sweep.map((c) => c.loss.skewAlpha)).toEqual([undefined, undefined, 0.2, undefined, undefined, 0.2]);
+    const plain = planGrid(manifest(`    depths: [3]
+    inits: [random]
+    strategies: [forward]
+    seeds: [1]
+`))[0];
+    expect(h(sweep[3])).toBe(h(plain));
+    // A single divergence, given as loss.kd, names no cell differently.
+    expect(planGrid(manifest(`    depths: [3]
+    inits: [random]
+    strategies: [forward]
+    seeds: [1]
+    loss: { kd: tvd }
+`)).map((c) => [c.id, c.loss.kd])).toEqual([['forward-random-d3-s1', 'tvd']]);
   });
 });

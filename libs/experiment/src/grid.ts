@@ -2,20 +2,26 @@
 // Table 1, each with a stable id and a content hash of everything that affects its result.
 import { createHash } from 'node:crypto';
 import { canonicalJson, getTask } from '@strata/data';
-import { layerMap, type Architecture, type LayerMap, type LayerMapOptions } from '@strata/kd';
+import { layerMap, type Architecture, type LayerMap, type LayerMapOptions, type PredictionDivergence } from '@strata/kd';
 import { TABLE1_STRATEGIES, STUDENT_INITS, type ExperimentManifest, type LossConfig, type StudentInit } from './schema';
 import { explicitFor, strategyOptions } from './validate';
 
 /** Bumped when the meaning of a cell's hash payload changes, so old results stop matching. */
 export const CELL_HASH_VERSION = 1;
 
+/** A cell's loss: the manifest's, with the one prediction divergence this cell trains with. */
+export type CellLoss = Omit<LossConfig, 'kd'> & { kd: PredictionDivergence };
+
 /** One student run of the grid. */
 export interface GridCell {
-  /** `<label>-<init>-d<depth>-s<seed>`, e.g. `forward-copy-d3-s1`. */
+  /** `<label>-<init>-d<depth>-s<seed>`, e.g. `forward-copy-d3-s1` (`forward-js-copy-d3-s1` in a divergence sweep). */
   id: string;
   /** The registered strategy name (`forward`, `explicit`, ...). */
   strategy: string;
-  /** The name the cell and the report use: the strategy name unless the manifest gave a label. */
+  /**
+   * The name the cell and the report use: the strategy name unless the manifest gave a label, followed by the
+   * divergence in a sweep over students.divergences (but forward-kl's, so a sweep keeps the plain names' results).
+   */
   label: string;
   /** Strategy options for this depth (the explicit map of this depth only). */
   options: { explicit?: number[]; matchEmbeddings?: boolean };
@@ -29,8 +35,8 @@ export interface GridCell {
    */
   layerMap: LayerMap | null;
   task: string;
-  loss: LossConfig;
-  training: { epochs: number; batchSize: number; lr: number; hidden?: number; projection: 'auto' | 'none' };
+  loss: CellLoss;
+  training: { epochs: number; batchSize: number; lr: number; hidden?: number; heads?: number; intermediate?: number; projection: 'auto' | 'shared' | 'none' };
   data: { maxTrainExamples?: number; maxEvalExamples?: number };
   eval: { split: string; metrics?: string[] };
 }
@@ -52,7 +58,8 @@ function architectureOf(task: string): Architecture {
 /**
  * The grid of a validated manifest, ordered per depth (manifest order), then init (random, copy: Table 1's rows),
  * then strategy (none, forward, reverse, all-to-one, out-of-order-random, then the others in manifest order), then
- * seed (manifest order). A `none` strategy yields one cell per (init, seed, depth), however often it is listed.
+ * divergence (students.divergences order), then seed (manifest order). A `none` strategy yields one cell per (init,
+ * seed, depth, divergence), however often it is listed.
  */
 export function planGrid(manifest: ExperimentManifest, options: PlanOptions = {}): GridCell[] {
   const { spec } = manifest;
@@ -67,10 +74,14 @@ export function planGrid(manifest: ExperimentManifest, options: PlanOptions = {}
   };
   const ordered = entries.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o.name) - rank(b.o.name) || a.i - b.i).map(({ o }) => o);
 
+  const divergences: readonly PredictionDivergence[] = s.divergences ?? [s.loss.kd];
+  const sweep = s.divergences !== undefined && s.divergences.length > 1;
   const cells: GridCell[] = [];
   for (const depth of s.depths) {
     for (const init of inits) {
-      for (const o of ordered) {
+      for (const o of ordered) for (const kd of divergences) {
+        const label = sweep && kd !== 'forward-kl' ? `${o.label}-${kd}` : o.label;
+        const { skewAlpha, ...loss } = s.loss;
         const explicit = explicitFor(o, depth);
         const cellOptions: GridCell['options'] = {};
         if (explicit !== undefined) cellOptions.explicit = [...explicit];
@@ -82,17 +93,17 @@ export function planGrid(manifest: ExperimentManifest, options: PlanOptions = {}
             map = layerMap(o.name, { teacherLayers, studentLayers: depth, seed, epoch: 0, options: mapOptions });
           }
           cells.push({
-            id: `${o.label}-${init}-d${depth}-s${seed}`,
+            id: `${label}-${init}-d${depth}-s${seed}`,
             strategy: o.name,
-            label: o.label,
+            label,
             options: cellOptions,
             init,
             seed,
             depth,
             layerMap: map,
             task: spec.task,
-            loss: { ...s.loss },
-            training: { epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, hidden: s.hidden, projection: s.projection },
+            loss: { ...loss, kd, ...(kd === 'skew-kl' && skewAlpha !== undefined ? { skewAlpha } : {}) },
+            training: { epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, hidden: s.hidden, heads: s.heads, intermediate: s.intermediate, projection: s.projection },
             data: { maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples },
             eval: { split: spec.eval.split, metrics: spec.eval.metrics },
           });
@@ -118,8 +129,14 @@ export interface CellHashInputs {
  */
 export function cellHashPayload(cell: GridCell, inputs: CellHashInputs): string {
   const none = cell.strategy === 'none';
-  const loss: Partial<LossConfig> = none ? { ce: cell.loss.ce, kl: cell.loss.kl, temperature: cell.loss.temperature } : cell.loss;
+  // The prediction divergence joins the payload only when it is not the forward KL, so results from before the
+  // divergences existed keep their hashes; likewise the student's heads and FFN size when not given.
+  const { kd, skewAlpha, ...rest } = cell.loss;
+  const prediction = kd === 'forward-kl' ? {} : { kd, ...(skewAlpha !== undefined ? { skewAlpha } : {}) };
+  const loss: Partial<CellLoss> = none ? { ce: rest.ce, kl: rest.kl, temperature: rest.temperature, ...prediction } : { ...rest, ...prediction };
   const training: Partial<GridCell['training']> = { ...cell.training };
+  if (training.heads === undefined) delete training.heads;
+  if (training.intermediate === undefined) delete training.intermediate;
   if (none) delete training.projection;
   return canonicalJson({
     version: CELL_HASH_VERSION,

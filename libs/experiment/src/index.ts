@@ -19,7 +19,7 @@ export {
   type TeacherTrainSpec,
 } from './schema';
 export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
-export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type GridCell, type PlanOptions } from './grid';
+export { CELL_HASH_VERSION, cellHash, cellHashPayload, planGrid, type CellHashInputs, type CellLoss, type GridCell, type PlanOptions } from './grid';
 export { RESULTS_SCHEMA_VERSION, identicalMapStrategies, renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type LatencyPoint, type LatencyResults, type ModelSize, type ResultCell, type SeedStats, type TrainCurves } from './report';
 export { devPoints, isLegacyCell, resolvedMaps, resolvedStackMaps, trainCurves, upgradeCell, type UpgradeFill } from './results';
 export { classifierLatency, measureLatency, type LatencyOptions } from './latency';
@@ -33,6 +33,7 @@ export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type Ca
 export { fileStateSource, trainStudent, studentKdGraph, teacherFeeds, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
 export {
   cellResult,
+  cellWidth,
   experimentContext,
   experimentGrid,
   bertParameters,
@@ -56,6 +57,7 @@ export {
 export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
 export { CURVE_TERMS, curvePlots, curveSeries, metricBarGroups, writeCurvePlots, type CurveCell, type CurvePlot, type CurvePlotOptions, type CurveTerm, type MetricCell } from './curve-plots';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
+export { PROJECTIONS_FILE, isProjectionParam, projectionSpecs, readProjections, studentShape, type StudentWidth } from './stages/student-width';
 export { PROGRESS_EVERY_MS, curvePoint, type Curve, type EpochMetrics, type ProgressFile } from './stages/loop';
 export { LOSS_TERMS, exposeLossTerms, lossTermOutput, type LossTerm } from './stages/loss-terms';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';

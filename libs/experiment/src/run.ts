@@ -22,6 +22,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
+import { PROJECTIONS_FILE, readProjections, studentShape, type StudentWidth } from './stages/student-width';
 import type { Curve, EpochMetrics } from './stages/loop';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
@@ -76,8 +77,6 @@ export function experimentContext(manifestPath: string, opts: { outDir?: string;
   const baseDir = path.dirname(path.resolve(manifestPath));
   checkFiles(manifest, baseDir);
   const { spec } = manifest;
-  if (spec.teacher.train && spec.students.hidden !== undefined && spec.students.hidden !== spec.teacher.train.hidden)
-    throw new Error(`${manifestPath}: spec.students.hidden ${spec.students.hidden} differs from spec.teacher.train.hidden ${spec.teacher.train.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
   const outDir = path.resolve(opts.outDir ?? path.join('runs', manifest.metadata.name));
   const dataRoot = spec.data.root ? path.resolve(baseDir, spec.data.root) : undefined;
   return { manifest, manifestPath, baseDir, outDir, dataRoot, evalSplit: spec.eval.split, log };
@@ -129,9 +128,8 @@ export async function obtainTeacher(ctx: ExperimentContext): Promise<ExperimentT
     teacher = loadTeacher(onnx, tokenizer);
     metrics = {};
   }
-  if (spec.students.hidden !== undefined && spec.students.hidden !== teacher.config.hidden)
-    // Projections exist in libs/kd (projectPairs) but the BERT student trainer does not train them yet: refuse rather than ignore the field.
-    throw new Error(`${ctx.manifestPath}: spec.students.hidden ${spec.students.hidden} differs from the teacher's hidden size ${teacher.config.hidden}; students narrower or wider than the teacher are not supported by the embedded trainer yet`);
+  // The student's shape is checked here, before any cache or student work, with the field that does not fit named.
+  studentShape(teacher.config, spec.students);
   fs.copyFileSync(teacher.onnx, path.join(outDir, 'teacher.onnx'));
   return { teacher, metrics, hash: sha256File(teacher.onnx) };
 }
@@ -160,6 +158,9 @@ export function experimentGrid(manifest: ExperimentManifest, teacherLayers: numb
   const layers = requests.length ? teacherLayerSet(...requests) : [];
   return { cells, cacheLayers: layers.length ? layers : [teacherLayers] };
 }
+
+/** A cell's student width settings, as the trainers take them. */
+export const cellWidth = (cell: GridCell): StudentWidth => ({ hidden: cell.training.hidden, heads: cell.training.heads, intermediate: cell.training.intermediate, projection: cell.training.projection });
 
 /** What training leaves for a cell's record (every transport: embedded, worker thread, student-trainer + evaluator). */
 export interface CellTraining {
@@ -241,7 +242,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const pending: { i: number; cell: GridCell; hash: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: cache.cacheKey });
-    const done = finishedCell(outDir, cell.id, hash, (depth) => bertParameters({ ...teacher.config, layers: depth }));
+    const done = finishedCell(outDir, cell.id, hash, (depth) => bertParameters({ ...teacher.config, layers: depth, ...studentShape(teacher.config, spec.students) }));
     if (done) {
       log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
       resultCells[i] = done;
@@ -254,7 +255,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
     const dir = path.join(outDir, 'students', cell.id);
     const options = {
       task: spec.task, cacheRoot: path.join(outDir, 'cache'), cacheKey: cache.cacheKey, strategy: cell.strategy, strategyOptions: cell.options,
-      init: cell.init, depth: cell.depth, seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
+      init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
       outDir: dir, evalSplit, trainSplit: spec.data.trainSplit, dataRoot, maxTrainExamples: spec.data.maxTrainExamples, maxEvalExamples: spec.data.maxEvalExamples,
     };
     const r = parallel > 1
@@ -303,7 +304,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   const studentOnnx = (id: string) => path.join(outDir, 'students', `${id}.onnx`);
   // Sizes an upgraded schemaVersion-1 cell could not tell (the evaluator reads such files too).
   const resultCells = o.resultCells.map((c) =>
-    Number.isFinite(c.student.parameters) && Number.isFinite(c.student.onnxBytes) ? c : { ...c, student: { parameters: bertParameters({ ...teacher.config, layers: c.depth }), onnxBytes: fs.statSync(studentOnnx(c.id)).size } },
+    Number.isFinite(c.student.parameters) && Number.isFinite(c.student.onnxBytes) ? c : { ...c, student: { parameters: bertParameters({ ...teacher.config, layers: c.depth, ...studentShape(teacher.config, spec.students) }), onnxBytes: fs.statSync(studentOnnx(c.id)).size } },
   );
 
   const firstSeed = spec.students.seeds[0];
@@ -314,7 +315,8 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   if (spec.analysis.angles) {
     const finished = new Set(resultCells.map((c) => c.id));
     for (const cell of cells.filter((c) => c.seed === firstSeed && c.strategy !== 'none' && finished.has(c.id))) {
-      const result = await analyzeAngles(teacher, path.join(outDir, 'students', `${cell.id}.onnx`), cell.depth, spec.task, spec.analysis.split ?? spec.eval.split, o.angleExamples ?? 256, o.dataRoot);
+      const projections = readProjections(path.join(outDir, 'students', cell.id, PROJECTIONS_FILE));
+      const result = await analyzeAngles(teacher, path.join(outDir, 'students', `${cell.id}.onnx`), cell.depth, spec.task, spec.analysis.split ?? spec.eval.split, o.angleExamples ?? 256, o.dataRoot, projections);
       angles.push({ cellId: cell.id, layers: result.map((l) => ({ studentLayer: l.studentLayer, acuteFraction: l.fractionAcute, meanCosine: offDiagonalMean(l.meanCosine, l.teacherLayers.length) })) });
       for (const l of result) {
         const labels = l.teacherLayers.map(String);

@@ -4,7 +4,7 @@
 // Every field's `.describe()` text is its one-line meaning in docs/MANIFEST.md (manifest-doc.ts renders it; a test
 // keeps the file current) and in the CRD (`kubectl explain`), so say what the field does, not how it is coded.
 import { TASK_IDS, isTaskId } from '@strata/data';
-import { layerSelectionNames } from '@strata/kd';
+import { PREDICTION_DIVERGENCES, SKEW_KL_DEFAULT_ALPHA, layerSelectionNames } from '@strata/kd';
 import { z } from 'zod';
 
 export const API_VERSION = 'strata.dev/v1alpha1';
@@ -24,7 +24,8 @@ export const TOKENIZER_KINDS = ['wordpiece', 'bpe', 'unigram', 'word-level'] as 
 export const HIDDEN_LOSSES = ['mse'] as const;
 /** METHOD.md §4: `token` is Strata's; the others reproduce the reference code's scalings. */
 export const HIDDEN_NORMALIZATIONS = ['token', 'bert-reference', 'element', 'cosine'] as const;
-export const PROJECTIONS = ['auto', 'none'] as const;
+export const PROJECTIONS = ['auto', 'shared', 'none'] as const;
+export { PREDICTION_DIVERGENCES };
 
 /**
  * What docs/MANIFEST.md says that JSON Schema cannot: the default of an optional field whose absence means a value
@@ -183,6 +184,17 @@ export const lossSchema = z
       .enum(HIDDEN_NORMALIZATIONS)
       .default('token')
       .describe('Scaling of the hidden loss: token (per valid token, averaged over pairs), bert-reference (token / batch size, as the reference code), element (per token and unit, summed over pairs), cosine (2 - 2cos per token).'),
+    kd: z
+      .enum(PREDICTION_DIVERGENCES)
+      .default('forward-kl')
+      .describe("The prediction term between the teacher's (p) and the student's (q) temperature-scaled distributions: forward-kl KL(p‖q), reverse-kl KL(q‖p), js (Jensen-Shannon), tvd (total variation), skew-kl KL(p‖αp+(1-α)q); each times τ², on top-k cached logits too (reverse-kl needs the full distribution)."),
+    skewAlpha: z
+      .number()
+      .min(0)
+      .lt(1)
+      .optional()
+      .describe("skew-kl only: the teacher's share α of the mixture the student is compared through.")
+      .register(manifestFieldDocs, computed(String(SKEW_KL_DEFAULT_ALPHA))),
   })
   .describe('The students\' loss: ce x CE + kl x KL + hidden x hidden-state matching (METHOD.md §4).');
 
@@ -207,8 +219,20 @@ export const studentsSchema = z
     epochs: positiveInt.default(5).describe('Student training epochs.'),
     batchSize: positiveInt.default(32).describe('Examples per training step.'),
     lr: positive.default(5e-4).describe('Peak AdamW learning rate.'),
-    hidden: positiveInt.optional().describe("Student width; weight copy needs the teacher's.").register(manifestFieldDocs, computed("the teacher's")),
-    projection: z.enum(PROJECTIONS).default('auto').describe('Where student and teacher widths differ: auto trains a bias-free projection per matched pair; none refuses different widths.'),
+    hidden: positiveInt.optional().describe("Student width; narrower (or wider) than the teacher's, the hidden loss goes through trained projections, and weight copy is refused.").register(manifestFieldDocs, computed("the teacher's")),
+    heads: positiveInt.optional().describe('Student attention heads; must divide the student width.').register(manifestFieldDocs, computed("the teacher's, if they divide the student width")),
+    intermediate: positiveInt.optional().describe('Student feed-forward size.').register(manifestFieldDocs, computed("the teacher's, scaled by student width / teacher width")),
+    projection: z
+      .enum(PROJECTIONS)
+      .default('auto')
+      .describe('Where student and teacher widths differ: auto trains a bias-free linear projection (student width → teacher width) per matched pair, shared trains one for every pair, none refuses different widths. Projections train with the student and are left out of its export.'),
+    divergences: z
+      .array(z.enum(PREDICTION_DIVERGENCES))
+      .min(1)
+      .max(PREDICTION_DIVERGENCES.length)
+      .optional()
+      .describe("Prediction losses to compare: one cell per divergence (a grid axis in place of loss.kd); cells other than forward-kl's add the divergence to their label, e.g. forward-js-random-d3-s1.")
+      .register(manifestFieldDocs, computed('[loss.kd]')),
     labelSmoothing: z.number().min(0).lt(1).optional().describe("Generation tasks: label smoothing of the students' token cross-entropy.").register(manifestFieldDocs, computed('0')),
   })
   .describe('The grid of students: one cell per depth x init x strategy x seed, all trained from the same cache.');

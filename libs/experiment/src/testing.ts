@@ -11,8 +11,11 @@ export async function trainTinyTeacher(dir: string, examples = 600, seed: number
   return trainTeacher({ task: 'spam', outDir: dir, config: { ...TINY_TEACHER, seed }, maxTrainExamples: examples, maxEvalExamples: 200, log: () => undefined });
 }
 
-/** A manifest (YAML) for the spam task with the given teacher .onnx, five strategies, depth 1. */
-export function tinyManifestYaml(name: string, teacherOnnx: string, o: { store?: 'file' | 'kafka'; examples?: number; epochs?: number; strategies?: string[]; seeds?: number[] } = {}): string {
+/**
+ * A manifest (YAML) for the spam task with the given teacher .onnx, five strategies, depth 1; optionally students
+ * `hidden` wide and a sweep over prediction `divergences`.
+ */
+export function tinyManifestYaml(name: string, teacherOnnx: string, o: { store?: 'file' | 'kafka'; examples?: number; epochs?: number; strategies?: string[]; seeds?: number[]; hidden?: number; divergences?: string[] } = {}): string {
   return [
     'apiVersion: strata.dev/v1alpha1',
     'kind: Experiment',
@@ -28,6 +31,8 @@ export function tinyManifestYaml(name: string, teacherOnnx: string, o: { store?:
     `    seeds: [${(o.seeds ?? [1]).join(', ')}]`,
     `    epochs: ${o.epochs ?? 2}`,
     '    lr: 0.003',
+    ...(o.hidden !== undefined ? [`    hidden: ${o.hidden}`] : []),
+    ...(o.divergences ? [`    divergences: [${o.divergences.join(', ')}]`] : []),
     '  eval: { split: dev }',
     '  analysis: { angles: true }',
     `  data: { maxTrainExamples: ${o.examples ?? 600}, maxEvalExamples: 200 }`,

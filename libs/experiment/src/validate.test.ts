@@ -50,7 +50,7 @@ describe('parseManifest: a valid manifest', () => {
           inits: ['copy', 'random'],
           strategies: ['none', 'forward', 'reverse', 'all-to-one', 'out-of-order-random'],
           seeds: [1, 2, 3],
-          loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, hiddenLoss: 'mse', normalize: 'token' },
+          loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, hiddenLoss: 'mse', normalize: 'token', kd: 'forward-kl' },
           epochs: 5,
           batchSize: 32,
           lr: 5e-4,
@@ -155,6 +155,41 @@ spec:
       "exp.yaml:8:21 spec.students.inits[1]: weight copy needs the teacher's width, but student hidden 64 differs from teacher hidden 128",
       'exp.yaml:10:17 spec.students.projection: student hidden 64 differs from teacher hidden 128; use projection: auto or hidden: 128',
     ]);
+  });
+
+  it('divergences: loss.kd and a sweep at once, skewAlpha without skew-kl, reverse-kl on top-k caches, heads', () => {
+    const text = `${HEAD}  teacher: { train: { layers: 12, hidden: 128 } }
+  students:
+    inits: [random]
+    hidden: 60
+    heads: 8
+    divergences: [js, tvd, js]
+    loss: { kd: reverse-kl, skewAlpha: 0.2 }
+`;
+    expect(problems(() => parseManifest(text, 'exp.yaml'))).toEqual([
+      'exp.yaml:10:12 spec.students.heads: student hidden 60 is not divisible by heads 8',
+      'exp.yaml:11:28 spec.students.divergences[2]: duplicate divergence "js"',
+      "exp.yaml:12:17 spec.students.loss.kd: give loss.kd or students.divergences, not both (divergences lists the grid's prediction losses)",
+      'exp.yaml:12:40 spec.students.loss.skewAlpha: skewAlpha applies to the skew-kl divergence, which this grid does not use (js, tvd, js)',
+    ]);
+    const generation = `apiVersion: strata.dev/v1alpha1
+kind: Experiment
+metadata: { name: g2p }
+spec:
+  task: cmudict-g2p
+  teacher: { train: { layers: 2 } }
+  cache: { topK: 16 }
+  students: { depths: [1], divergences: [forward-kl, reverse-kl] }
+`;
+    expect(problems(() => parseManifest(generation, 'g.yaml'))).toEqual([
+      "g.yaml:8:54 spec.students.divergences[1]: reverse-kl needs the teacher's full distribution, but a seq2seq task caches its top-16 (the tail's mass is unknown); use js, tvd or skew-kl",
+    ]);
+    expect(() => parseManifest(`${HEAD}  teacher: { train: { layers: 12 } }
+  students: { divergences: [forward-kl, reverse-kl, js, tvd, skew-kl], loss: { skewAlpha: 0.5 } }
+`)).not.toThrow();
+    expect(problems(() => parseManifest(`${HEAD}  teacher: { train: { layers: 12 } }
+  students: { loss: { kd: kl } }
+`, 'k.yaml'))[0]).toMatch(/^k\.yaml:7:27 spec\.students\.loss\.kd: Invalid option: expected one of "forward-kl"\|"reverse-kl"\|"js"\|"tvd"\|"skew-kl"/);
   });
 
   it('schema errors: missing fields, bad enums, unknown fields, bad names', () => {

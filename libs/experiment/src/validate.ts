@@ -1,7 +1,7 @@
 // Validation before any work: schema (zod) plus cross-field checks, every problem named by field path and line:col.
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { decodeUtf8, resolveSplitName } from '@strata/data';
+import { decodeUtf8, getTask, isTaskId, resolveSplitName } from '@strata/data';
 import { visit } from 'yaml';
 import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from './errors';
@@ -189,6 +189,21 @@ function semanticProblems(m: ExperimentManifest, teacher: TeacherShape | undefin
   duplicates(s.depths, 'depths', 'depth');
   duplicates(s.inits, 'inits', 'init');
   duplicates(s.seeds, 'seeds', 'seed');
+  if (s.divergences) {
+    duplicates(s.divergences, 'divergences', 'divergence');
+    if (s.loss.kd !== 'forward-kl') problems.push({ path: at('loss', 'kd'), message: `give loss.kd or students.divergences, not both (divergences lists the grid's prediction losses)` });
+  }
+  const divergences = s.divergences ?? [s.loss.kd];
+  if (s.loss.skewAlpha !== undefined && !divergences.includes('skew-kl'))
+    problems.push({ path: at('loss', 'skewAlpha'), message: `skewAlpha applies to the skew-kl divergence, which this grid does not use (${divergences.join(', ')})` });
+  const reverse = divergences.indexOf('reverse-kl');
+  if (reverse >= 0 && isTaskId(m.spec.task) && getTask(m.spec.task).kind !== 'classification')
+    problems.push({
+      path: s.divergences ? at('divergences', reverse) : at('loss', 'kd'),
+      message: `reverse-kl needs the teacher's full distribution, but a ${getTask(m.spec.task).kind} task caches its top-${m.spec.cache.topK ?? 64} (the tail's mass is unknown); use js, tvd or skew-kl`,
+    });
+  if (s.hidden !== undefined && s.heads !== undefined && s.hidden % s.heads !== 0)
+    problems.push({ path: at('heads'), message: `student hidden ${s.hidden} is not divisible by heads ${s.heads}` });
 
   const labels: string[] = [];
   s.strategies.forEach((entry, i) => {

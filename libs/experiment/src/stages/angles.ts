@@ -9,19 +9,26 @@ import { createSession } from '@strata/onnx';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { batchFeeds, bertInferenceModel } from '@strata/train';
 import { LoadedTeacher, encodeClassification, feedsFor, lengthBuckets, loadTeacher, teacherForward } from './common';
+import { projectRows, type readProjections } from './student-width';
 
 /**
  * Mean cosine per student layer over teacher layers 1..L_t, from hidden states of the eval split. The student is a
- * Strata-exported BERT .onnx sharing the teacher's tokenizer; `depth` defaults to all its layers.
+ * Strata-exported BERT .onnx sharing the teacher's tokenizer; `depth` defaults to all its layers. A student narrower
+ * than the teacher is seen through its trained projections (the ones its hidden loss used, `readProjections`): each
+ * student layer with one is compared in the teacher's space; layers without one are left out.
  */
-export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string, depth: number | undefined, task: string, split: string, examples: number, dataRoot?: string): Promise<StudentLayerAngles[]> {
+export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string, depth: number | undefined, task: string, split: string, examples: number, dataRoot?: string, projections?: ReturnType<typeof readProjections>): Promise<StudentLayerAngles[]> {
   const student = loadTeacher(studentOnnx, teacher.tokenizerPath);
-  if (student.config.hidden !== teacher.config.hidden) throw new Error(`student hidden size ${student.config.hidden} differs from the teacher's ${teacher.config.hidden}; angles need equal widths`);
+  const narrow = student.config.hidden !== teacher.config.hidden;
+  if (narrow && !projections?.size) throw new Error(`student hidden size ${student.config.hidden} differs from the teacher's ${teacher.config.hidden}, and no projections were given to compare them through`);
   const studentDepth = depth ?? student.config.layers;
   if (studentDepth > student.config.layers) throw new Error(`depth ${studentDepth} exceeds the student's ${student.config.layers} layers`);
+  for (const [layer, p] of projections ?? []) if (p.studentWidth !== student.config.hidden || p.teacherWidth !== teacher.config.hidden) throw new Error(`the projection of student layer ${layer} maps ${p.studentWidth} -> ${p.teacherWidth}, not ${student.config.hidden} -> ${teacher.config.hidden}`);
   const data = await encodeClassification(task, split, teacher.tokenizer, bertMaxLength(teacher.config), { dataRoot, maxExamples: examples });
   const batches = makeBatches(data.rows, { batchSize: 32, buckets: lengthBuckets(bertMaxLength(teacher.config)), shuffle: false });
-  const studentLayers = Array.from({ length: studentDepth }, (_, i) => i + 1);
+  const studentLayers = Array.from({ length: studentDepth }, (_, i) => i + 1).filter((l) => !narrow || projections!.has(l));
+  // In the teacher's space: the projection of a narrower student's layer (none at equal widths).
+  const view = (layer: number, x: Float32Array) => (narrow ? projectRows(x, projections!.get(layer)!) : x);
   const teacherLayers = Array.from({ length: teacher.config.layers }, (_, i) => i + 1);
   const acc = new AngleAccumulator(studentLayers, teacherLayers);
   type Session = Awaited<ReturnType<typeof createSession>>;
@@ -37,8 +44,8 @@ export async function analyzeAngles(teacher: LoadedTeacher, studentOnnx: string,
       const feeds = batchFeeds(b, false);
       const [to, so] = [await ts.run(feedsFor(ts.inputNames, feeds)), await ss.run(feeds)];
       acc.add({
-        batchSize: b.batchSize, seqLen: b.length, hiddenSize: student.config.hidden, attentionMask: b.attentionMask,
-        student: studentLayers.map((l) => so[`hidden_states.${l}`].data as Float32Array),
+        batchSize: b.batchSize, seqLen: b.length, hiddenSize: teacher.config.hidden, attentionMask: b.attentionMask,
+        student: studentLayers.map((l) => view(l, so[`hidden_states.${l}`].data as Float32Array)),
         teacher: teacherLayers.map((l) => to[`hidden_states.${l}`].data as Float32Array),
       });
     }

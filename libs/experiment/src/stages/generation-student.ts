@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActivationRecord, FileStore } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
-import { KdLossConfig, LayerMap, hiddenMse, hiddenScaleWarning, kdLossConfig, layerMap, stackedInitMap, stateRms, topKPredictionKl, totalKdLoss } from '@strata/kd';
+import { KdLossConfig, LayerMap, hiddenMse, hiddenScaleWarning, kdLossConfig, layerMap, stackedInitMap, stateRms, topKPredictionDivergence, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
 import { buildBart, buildQwen3, initParams } from '@strata/nn';
 import { Rng, TrainGraph, Trainer, exportInference, parseCausalKey, parseSeq2SeqKey, tokenCrossEntropy } from '@strata/train';
@@ -17,6 +17,7 @@ import { evaluateGeneration } from './generation-eval';
 import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, generationExportModel, generationHfConfig, paramSpecs, stacksOf, withDepth } from './generation-model';
 import { recordIds } from './generation-cache';
 import { trainEpochs, type Curve } from './loop';
+import { lossSettings } from './student';
 import { exposeLossTerms } from './loss-terms';
 
 /** One layer map per stack: `encoder` and `decoder` for seq2seq, `decoder` alone for a causal LM. */
@@ -62,7 +63,7 @@ export function generationKdGraph(student: GenerationConfig, key: string, maps: 
   if (loss.kl > 0) {
     const ids = g.input('teacher.topk_ids', DataType.INT64, [B, T, topK]);
     const lp = g.input('teacher.topk_log_probs', DataType.FLOAT, [B, T, topK]);
-    terms.kl = topKPredictionKl(g, logits, ids, lp, { temperature: loss.temperature, tokenWeights: weights });
+    terms.kl = topKPredictionDivergence(g, logits, ids, lp, { kind: loss.kd, skewAlpha: loss.skewAlpha, temperature: loss.temperature, tokenWeights: weights });
   }
   if (loss.hidden > 0) {
     const parts: string[] = [];
@@ -246,7 +247,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       settings: JSON.stringify({
-        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss, labelSmoothing: opts.labelSmoothing,
+        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss: lossSettings(loss), labelSmoothing: opts.labelSmoothing,
         epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, train: opts.train, examples: train.examples.length, cacheKey: opts.cacheKey,
       }),
       epochs: opts.epochs,

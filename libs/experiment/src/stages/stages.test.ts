@@ -5,7 +5,11 @@ import { FileStore } from '@strata/activations';
 import { copyLayers } from '@strata/kd';
 import { cacheTeacherStates } from './cache';
 import { loadTeacher, subsample } from './common';
+import { readModel } from '@strata/onnx';
+import { readSafetensors } from '@strata/hub';
+import { analyzeAngles } from './angles';
 import { initialStudentParams, trainStudent } from './student';
+import { PROJECTIONS_FILE, readProjections } from './student-width';
 import { trainTeacher } from './teacher';
 import { Interrupted, clearStopRequest, requestStop } from '../stop';
 
@@ -152,5 +156,49 @@ describe('pipeline stages', () => {
     expect(edited.some((l) => /resuming from step/.test(l))).toBe(false);
     const fresh = await trainStudent({ ...base, lr: 1e-4, outDir: path.join(root, 'edited-fresh') });
     expect(Buffer.compare(fs.readFileSync(other.onnx), fs.readFileSync(fresh.onnx))).toBe(0);
+  });
+
+  it('a half-width student trains through per-pair projections, resumes bit-identically and exports without them', async () => {
+    const teacher = loadTeacher(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache');
+    const cache = await cacheTeacherStates({ teacher, task: 'spam', split: 'train', layers: [0, 2, 4], cacheRoot, maxExamples: 320, log: quiet });
+    const base = {
+      teacher, task: 'spam', cacheRoot, cacheKey: cache.cacheKey, strategy: 'forward', init: 'random' as const, depth: 2, seed: 3, width: { hidden: 16 },
+      epochs: 2, batchSize: 32, lr: 5e-4, maxTrainExamples: 320, maxEvalExamples: 64, checkpointEvery: 4, log: quiet,
+    };
+    const straight = await trainStudent({ ...base, outDir: path.join(root, 'half') });
+    // The exported student: 16 wide, 2 heads of 8, FFN scaled with the width (64 x 16/32), no projection.
+    const model = readModel(straight.onnx);
+    const inits = new Map(model.graph.initializers.map((t) => [t.name, t.dims]));
+    expect(inits.get('bert.embeddings.word_embeddings.weight')?.[1]).toBe(16);
+    expect(inits.get('bert.encoder.layer.0.intermediate.dense.weight')).toEqual([32, 16]);
+    expect([...inits.keys()].filter((n) => n.startsWith('kd.'))).toEqual([]);
+    // Trained parameters: the model's weights (the export's other initializers are shape constants).
+    const weights = [...inits].filter(([n]) => /^(bert|classifier)\./.test(n));
+    expect(straight.parameters).toBe(weights.reduce((n, [, d]) => n + d.reduce((a, b) => a * b, 1), 0));
+    // The projections (one per matched pair of the forward map, 16 -> 32) sit beside the checkpoint.
+    const saved = readSafetensors(path.join(root, 'half', PROJECTIONS_FILE));
+    expect(saved.names()).toEqual(['kd.projection.0.weight', 'kd.projection.1.weight', 'kd.projection.2.weight']);
+    for (const n of saved.names()) expect(saved.info(n).shape).toEqual([32, 16]);
+    expect(JSON.parse(saved.metadata.layerMap)).toEqual([[0, 0], [1, 2], [2, 4]]);
+
+    await expect(trainStudent({ ...base, outDir: path.join(root, 'half-killed'), stopAfterSteps: 9 })).rejects.toThrow('stopped after 9 steps');
+    const resumed = await trainStudent({ ...base, outDir: path.join(root, 'half-killed') });
+    expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+    expect(Buffer.compare(fs.readFileSync(path.join(root, 'half-killed', PROJECTIONS_FILE)), fs.readFileSync(path.join(root, 'half', PROJECTIONS_FILE)))).toBe(0);
+
+    // One shared projection instead: a single weight, a different student.
+    const shared = await trainStudent({ ...base, width: { hidden: 16, projection: 'shared' }, epochs: 1, outDir: path.join(root, 'half-shared') });
+    expect(readSafetensors(path.join(root, 'half-shared', PROJECTIONS_FILE)).names()).toEqual(['kd.projection.shared.weight']);
+    expect(Buffer.compare(fs.readFileSync(shared.onnx), fs.readFileSync(straight.onnx))).not.toBe(0);
+
+    // Angles through the projections: every student layer compared in the teacher's 32-wide space.
+    const angles = await analyzeAngles(teacher, straight.onnx, 2, 'spam', 'dev', 32, undefined, readProjections(path.join(root, 'half', PROJECTIONS_FILE)));
+    expect(angles.map((l) => l.studentLayer)).toEqual([1, 2]);
+    for (const l of angles) expect(Array.from(l.meanCosine).every((c) => c >= -1 && c <= 1)).toBe(true);
+    await expect(analyzeAngles(teacher, straight.onnx, 2, 'spam', 'dev', 32)).rejects.toThrow(/no projections were given/);
+
+    // Weight copy cannot fill a narrower student.
+    await expect(trainStudent({ ...base, init: 'copy', outDir: path.join(root, 'half-copy') })).rejects.toThrow(/weight copy needs the teacher's width: the student is 16 wide, the teacher 32/);
   });
 });

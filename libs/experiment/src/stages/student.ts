@@ -3,15 +3,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActivationRecord, FileStore, fileEpochRecords, type EpochRecords } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
-import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionKl, studentInitMap, totalKdLoss } from '@strata/kd';
+import { KdLossConfig, LayerMap, hiddenMse, kdLossConfig, layerMap, predictionDivergence, studentInitMap, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
-import { BertConfig, bertMaxLength, bertParamSpecs, buildBert, initParams } from '@strata/nn';
+import { BertConfig, bertMaxLength, bertParamSpecs, buildBert, initParams, type ParamSpec } from '@strata/nn';
 import { Rng, TrainGraph, Trainer, batchFeeds, parseBucketKey, bucketKey, exportBertClassifier, weightedCrossEntropy } from '@strata/train';
 import { bertToHfConfig } from '@strata/hub';
 import { scoreClassifier } from './eval';
 import { trainEpochs, type Curve, type EpochMetrics } from './loop';
 import { exposeLossTerms } from './loss-terms';
 import { LoadedTeacher, encodeClassification, lengthBuckets, writeHfConfig } from './common';
+import { PROJECTIONS_FILE, StudentWidth, isProjectionParam, projectedPairs, projectionSpecs, studentShape, writeProjections } from './student-width';
 
 /** Where a student's teacher states come from, one epoch at a time: the file store, or a Kafka topic replayed per epoch. */
 export interface TeacherStateSource {
@@ -55,6 +56,8 @@ export interface StudentTrainOptions {
   strategyOptions?: { explicit?: number[] };
   init: 'copy' | 'random';
   depth: number;
+  /** A student narrower (or wider) than the teacher, and how its hidden states reach the teacher's width. */
+  width?: StudentWidth;
   seed: number;
   loss?: Partial<KdLossConfig>;
   epochs: number;
@@ -88,14 +91,29 @@ export interface StudentResult {
   trainSeconds: number;
   /** Training, the final scoring and the export: trainSeconds plus this segment's time after training. */
   wallSeconds: number;
-  /** Trained parameters (floats) of the student. */
+  /** Trained parameters (floats) of the exported student (projections, which it leaves out, not counted). */
   parameters: number;
+}
+
+/**
+ * The loss as a checkpoint's settings record it: the forward KL (the only prediction loss before the divergences)
+ * left out, so checkpoints from before them still resume.
+ */
+export function lossSettings<L extends { kd?: string; skewAlpha?: number }>(loss: L): Omit<L, 'kd'> | L {
+  if (loss.kd !== 'forward-kl' || loss.skewAlpha !== undefined) return loss;
+  const { kd: _kd, ...rest } = loss;
+  return rest;
 }
 
 const teacherInput = (t: number) => `teacher.hidden_states.${t}`;
 
-/** Student BERT + CE + prediction KL + hidden loss over the map's pairs, teacher states and logits as inputs. */
-export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, map: LayerMap, teacherClasses: number, loss: KdLossConfig): TrainGraph {
+/**
+ * Student BERT + CE + prediction divergence + hidden loss over the map's pairs, teacher states and logits as inputs.
+ * A student narrower than the teacher (`teacherHidden` ≠ cfg.hidden) reaches the teacher's width through trained
+ * projections (graph inputs `kd.projection.<k>.weight`, or one shared), as FitNets' regressors.
+ */
+export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, map: LayerMap, teacherClasses: number, loss: KdLossConfig, widths: { teacherHidden?: number; projection?: StudentWidth['projection'] } = {}): TrainGraph {
+  const teacherHidden = widths.teacherHidden ?? cfg.hidden;
   const bert = buildBert(cfg, { batch, seqLen, training: true });
   const { g } = bert;
   const labels = g.input('labels', DataType.INT64, [batch]);
@@ -103,7 +121,7 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
   const teacherLogits = g.input('teacher.logits', DataType.FLOAT, [batch, teacherClasses]);
   const terms: { ce?: string; kl?: string; hidden?: string } = {};
   if (loss.ce > 0) terms.ce = weightedCrossEntropy(g, bert.logits, labels, weights);
-  if (loss.kl > 0) terms.kl = predictionKl(g, bert.logits, teacherLogits, { temperature: loss.temperature, rowWeights: weights });
+  if (loss.kl > 0) terms.kl = predictionDivergence(g, bert.logits, teacherLogits, { kind: loss.kd, skewAlpha: loss.skewAlpha, temperature: loss.temperature, rowWeights: weights });
   if (loss.hidden > 0 && map.length > 0) {
     // Real tokens of real rows only: a padding row of @strata/data attends to one [PAD] token (so attention has
     // something to attend to), and its teacher state is zeros. Counting it pulled the student's [PAD] state toward 0
@@ -112,8 +130,8 @@ export function studentKdGraph(cfg: BertConfig, batch: number, seqLen: number, m
     const realRows = g.op('Cast', [g.op('Greater', [weights, g.scalar(0, DataType.FLOAT)])], { to: { type: 'int', value: DataType.FLOAT } });
     const mask = g.op('Mul', [tokens, g.op('Unsqueeze', [realRows, g.ints([1])])]);
     const teachers = new Map<number, string>();
-    for (const [, t] of map) if (!teachers.has(t)) teachers.set(t, g.input(teacherInput(t), DataType.FLOAT, [batch, seqLen, cfg.hidden]));
-    const pairs = map.map(([s, t]) => ({ student: bert.hiddenStates[s], teacher: teachers.get(t)! }));
+    for (const [, t] of map) if (!teachers.has(t)) teachers.set(t, g.input(teacherInput(t), DataType.FLOAT, [batch, seqLen, teacherHidden]));
+    const pairs = projectedPairs(g, map.map(([s, t]) => ({ student: bert.hiddenStates[s], teacher: teachers.get(t)! })), widths.projection);
     terms.hidden = hiddenMse(g, pairs, mask, { normalize: loss.normalize, batchSize: batch });
   }
   const weightsOf = { ce: loss.ce, kl: loss.kl, hidden: loss.hidden };
@@ -148,13 +166,18 @@ export function teacherFeeds(b: Batch, records: ActivationRecord[], cachedLayers
   return feeds;
 }
 
-/** Student parameters before training: METHOD.md §3 weight copy (classifier stays random) or random init from the seed. */
-export function initialStudentParams(teacher: LoadedTeacher, depth: number, init: 'copy' | 'random', seed: number): Map<string, Float32Array> {
-  const params = bertParamSpecs({ ...teacher.config, layers: depth });
+/**
+ * Student parameters before training: METHOD.md §3 weight copy (classifier stays random) or random init from the seed.
+ * `params` (default: a BERT of the teacher's shape and `depth` layers) may add projections after the model's own.
+ */
+export function initialStudentParams(teacher: LoadedTeacher, depth: number, init: 'copy' | 'random', seed: number, params: ParamSpec[] = bertParamSpecs({ ...teacher.config, layers: depth })): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const initial = initParams(params, () => rng.next());
   if (init === 'copy') {
     if (teacher.valuesError) throw new Error(`weight copy from ${teacher.onnx}: its weights cannot be mapped back to parameters: ${teacher.valuesError}`);
+    const width = params.find((p) => p.name === 'bert.embeddings.word_embeddings.weight')?.shape[1];
+    if (width !== undefined && width !== teacher.config.hidden)
+      throw new Error(`weight copy needs the teacher's width: the student is ${width} wide, the teacher ${teacher.config.hidden}; use init random for a narrower student`);
     const from = studentInitMap(params.map((p) => p.name), { teacherLayers: teacher.config.layers, studentLayers: depth });
     for (const [studentName, teacherName] of Object.entries(from)) initial.set(studentName, Float32Array.from(teacher.values.get(teacherName)!));
   }
@@ -165,7 +188,7 @@ export function initialStudentParams(teacher: LoadedTeacher, depth: number, init
 export async function trainStudent(opts: StudentTrainOptions): Promise<StudentResult> {
   const { teacher } = opts;
   const loss = kdLossConfig(opts.loss ?? {});
-  const cfg: BertConfig = { ...teacher.config, layers: opts.depth };
+  const cfg: BertConfig = { ...teacher.config, layers: opts.depth, ...studentShape(teacher.config, opts.width) };
   let source: TeacherStateSource;
   if (opts.source) source = opts.source;
   else if (opts.cacheRoot !== undefined && opts.cacheKey !== undefined) source = fileStateSource(opts.cacheRoot, opts.cacheKey);
@@ -185,13 +208,16 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
 
   // A fixed map (every strategy but rail-kd) gives one graph per shape for the whole run, not one per epoch.
   const mapIndex = maps.map((m) => maps.findIndex((other) => JSON.stringify(other) === JSON.stringify(m)));
+  const projection = opts.width?.projection ?? 'auto';
+  const matched = loss.hidden > 0 ? Math.max(0, ...maps.map((m) => m.length)) : 0;
+  const specs = [...bertParamSpecs(cfg), ...projectionSpecs(matched, cfg.hidden, teacher.config.hidden, projection)];
   const trainer = new Trainer({
-    params: bertParamSpecs(cfg),
-    initial: initialStudentParams(teacher, opts.depth, opts.init, opts.seed),
+    params: specs,
+    initial: initialStudentParams(teacher, opts.depth, opts.init, opts.seed, specs),
     buildGraph: (key) => {
       const [shape, mapAt] = key.split('@');
       const { batch, seqLen } = parseBucketKey(shape);
-      return studentKdGraph(cfg, batch, seqLen, maps[Number(mapAt)], teacher.config.numLabels, loss);
+      return studentKdGraph(cfg, batch, seqLen, maps[Number(mapAt)], teacher.config.numLabels, loss, { teacherHidden: teacher.config.hidden, projection });
     },
     schedule: { peakLr: opts.lr, warmupSteps: Math.round(0.1 * totalSteps), totalSteps, decay: 'linear' },
     seed: opts.seed,
@@ -208,7 +234,8 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       trainer,
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       settings: JSON.stringify({
-        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss, epochs: opts.epochs,
+        strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss: lossSettings(loss), epochs: opts.epochs,
+        ...(cfg.hidden !== teacher.config.hidden || opts.width?.heads !== undefined || opts.width?.intermediate !== undefined ? { width: { hidden: cfg.hidden, heads: cfg.heads, intermediate: cfg.intermediate, projection } } : {}),
         batchSize: opts.batchSize, lr: opts.lr, trainSplit: opts.trainSplit ?? 'train', examples: train.rows.length, cacheKey: opts.cacheKey ?? null,
       }),
       epochs: opts.epochs,
@@ -245,7 +272,9 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportBertClassifier(onnx, cfg, trainer.params);
     writeHfConfig(onnx, bertToHfConfig(cfg, train.split.labelNames));
-    const parameters = [...trainer.params.values()].reduce((n, p) => n + p.length, 0);
+    // The projections only served the hidden loss: kept beside the checkpoint (the angle analysis reads them).
+    writeProjections(path.join(opts.outDir, PROJECTIONS_FILE), trainer.params, specs, maps.at(-1) ?? []);
+    const parameters = [...trainer.params].reduce((n, [name, p]) => n + (isProjectionParam(name) ? 0 : p.length), 0);
     return { metrics, layerMaps: maps, curve, dev: devPoints, onnx, trainSeconds, wallSeconds: trainSeconds + (Date.now() - t0) / 1000, parameters };
   } finally {
     await closeEpoch();

@@ -1,4 +1,5 @@
 import { KdError } from '../errors';
+import { PREDICTION_DIVERGENCES, checkKind, type PredictionDivergence } from './divergences';
 
 /** How the hidden-state MSE is scaled (docs METHOD.md §4). */
 export type HiddenNormalize = 'token' | 'bert-reference' | 'element' | 'cosine';
@@ -17,6 +18,10 @@ export interface KdLossConfig {
   temperature: number;
   hiddenLoss: 'mse';
   normalize: HiddenNormalize;
+  /** The prediction term: forward KL (the paper's), or another divergence of the same two distributions. */
+  kd: PredictionDivergence;
+  /** Teacher share α of the skew-kl mixture (kd skew-kl only; default SKEW_KL_DEFAULT_ALPHA). */
+  skewAlpha?: number;
 }
 
 /** METHOD.md §4 defaults: CE 1, KL 1, hidden λ = 3, τ = 1 (classification), per-token normalization. */
@@ -27,6 +32,7 @@ export const KD_LOSS_DEFAULTS: Readonly<KdLossConfig> = Object.freeze({
   temperature: 1,
   hiddenLoss: 'mse',
   normalize: 'token',
+  kd: 'forward-kl',
 });
 
 /** Fills missing fields from the defaults and checks the values; throws KdError naming the bad field. */
@@ -38,5 +44,11 @@ export function kdLossConfig(partial: Partial<KdLossConfig> = {}): KdLossConfig 
   if (c.hiddenLoss !== 'mse') throw new KdError(`loss.hiddenLoss must be 'mse', got '${c.hiddenLoss}'`);
   if (!HIDDEN_NORMALIZATIONS.includes(c.normalize))
     throw new KdError(`loss.normalize must be one of ${HIDDEN_NORMALIZATIONS.join(', ')}, got '${c.normalize}'`);
+  if (!(PREDICTION_DIVERGENCES as readonly string[]).includes(c.kd)) throw new KdError(`loss.kd must be one of ${PREDICTION_DIVERGENCES.join(', ')}, got '${c.kd}'`);
+  try {
+    checkKind(c.kd, c.skewAlpha);
+  } catch (e) {
+    throw new KdError(`loss.${(e as Error).message}`);
+  }
   return c;
 }

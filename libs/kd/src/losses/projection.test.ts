@@ -77,6 +77,24 @@ describe('projection', () => {
     expect(g.shapeOf(out[2].student)).toEqual([B, S, Dt]);
   });
 
+  it('projectPairs with shared declares one projection for every differing pair', () => {
+    const g = new GraphBuilder();
+    for (const n of ['s0', 's2']) g.input(n, DataType.DOUBLE, [B, S, Ds]);
+    for (const n of ['t0', 's1', 't1', 't2']) g.input(n, DataType.DOUBLE, [B, S, Dt]);
+    const names: string[] = [];
+    const decl: ParamDeclare = { declare: (name, shape) => (names.push(name), g.input(name, DataType.DOUBLE, shape)) };
+    const out = projectPairs(g, decl, [{ student: 's0', teacher: 't0' }, { student: 's1', teacher: 't1' }, { student: 's2', teacher: 't2' }], { shared: true });
+    expect(names).toEqual(['kd.projection.shared.weight']);
+    expect(out[1]).toEqual({ student: 's1', teacher: 't1' });
+    expect(g.shapeOf(out[2].student)).toEqual([B, S, Dt]);
+    const h = new GraphBuilder();
+    h.input('a', DataType.DOUBLE, [B, S, Ds]);
+    h.input('b', DataType.DOUBLE, [B, S, 2]);
+    h.input('t', DataType.DOUBLE, [B, S, Dt]);
+    const hDecl: ParamDeclare = { declare: (name, shape) => h.input(name, DataType.DOUBLE, shape) };
+    expect(() => projectPairs(h, hDecl, [{ student: 'a', teacher: 't' }, { student: 'b', teacher: 't' }], { shared: true })).toThrow(/one width to one width/);
+  });
+
   it.each(['token', 'cosine'] as const)('gradient of the %s hidden loss w.r.t. the student state and the projection weight', async (normalize) => {
     const r = await checkGradients(
       {

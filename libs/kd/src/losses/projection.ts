@@ -43,17 +43,24 @@ export function projection(
 }
 
 /**
- * Projects each pair's student state to its teacher's width when the widths differ (pair k gets
- * `kd.projection.<k>.weight`); pairs of equal width pass through unchanged.
+ * Projects each pair's student state to its teacher's width when the widths differ: pair k through its own
+ * `kd.projection.<k>.weight` (FitNets' regressor per hint), or every pair through one `kd.projection.shared.weight`
+ * with `shared`. Pairs of equal width pass through unchanged.
  */
 export function projectPairs(
   g: GraphBuilder,
   declare: ParamDeclare,
   pairs: readonly { student: string; teacher: string }[],
+  options: { shared?: boolean } = {},
 ): { student: string; teacher: string }[] {
+  let shared: { ds: number; dt: number; apply: (x: string) => string } | undefined;
   return pairs.map((p, k) => {
     const ds = g.shapeOf(p.student).at(-1)!;
     const dt = g.shapeOf(p.teacher).at(-1)!;
-    return ds === dt ? { ...p } : { student: projection(g, declare, k, ds, dt)(p.student), teacher: p.teacher };
+    if (ds === dt) return { ...p };
+    if (!options.shared) return { student: projection(g, declare, k, ds, dt)(p.student), teacher: p.teacher };
+    shared ??= { ds, dt, apply: projection(g, declare, 'shared', ds, dt) };
+    if (shared.ds !== ds || shared.dt !== dt) throw new KdError(`a shared projection maps one width to one width; pair ${k} is ${ds} -> ${dt}, an earlier pair ${shared.ds} -> ${shared.dt}`);
+    return { student: shared.apply(p.student), teacher: p.teacher };
   });
 }
