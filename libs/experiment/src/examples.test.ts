@@ -6,10 +6,12 @@ const dir = path.resolve(__dirname, '../../../examples');
 
 describe('examples/*.yaml', () => {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  // The studies plan grids of their own; the reproductions plan Table 1's.
+  const tables = files.filter((f) => !f.startsWith('study-'));
   it('are all there', () => {
-    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'table1-dart.yaml', 'table1-sst2-pretrained-int8.yaml', 'table1-sst2-pretrained.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
+    expect(files.sort()).toEqual(['commonsenseqa.yaml', 'hellaswag.yaml', 'mnli.yaml', 'qnli.yaml', 'qqp.yaml', 'quickstart-g2p.yaml', 'quickstart.yaml', 'sst2.yaml', 'study-width-divergences-sst2.yaml', 'table1-dart.yaml', 'table1-sst2-pretrained-int8.yaml', 'table1-sst2-pretrained.yaml', 'table1-sst2.yaml', 'wmt16-en-ro.yaml']);
   });
-  it.each(files)('%s validates and plans the five strategies x both inits', (file) => {
+  it.each(tables)('%s validates and plans the five strategies x both inits', (file) => {
     const manifest = parseManifest(fs.readFileSync(path.join(dir, file), 'utf8'), file);
     const cells = planGrid(manifest);
     const s = manifest.spec.students;
@@ -32,6 +34,14 @@ describe('examples/*.yaml', () => {
     expect(m.spec.teacher.finetune).toMatchObject({ epochs: 2, maxTrainExamples: 67349 });
     expect(m.spec.students.loss.normalize).toBe('bert-reference');
     expect(m.spec.cache.teacherPrecision).toBe('float32');
+  });
+  it('the width and divergence study shares the pretrained reproduction\'s teacher, cache and data, with half-width students and five divergences', () => {
+    const [a, b] = ['table1-sst2-pretrained.yaml', 'study-width-divergences-sst2.yaml'].map((f) => parseManifest(fs.readFileSync(path.join(dir, f), 'utf8'), f));
+    for (const k of ['task', 'teacher', 'cache', 'data', 'eval'] as const) expect(b.spec[k]).toEqual(a.spec[k]);
+    expect(b.spec.students).toMatchObject({ hidden: 192, inits: ['random'], divergences: ['forward-kl', 'reverse-kl', 'js', 'tvd', 'skew-kl'] });
+    const cells = planGrid(b);
+    expect(cells).toHaveLength(30);
+    expect(cells.filter((c) => c.strategy === 'forward').map((c) => c.label)).toEqual(['forward', 'forward-reverse-kl', 'forward-js', 'forward-tvd', 'forward-skew-kl'].flatMap((l) => [l, l, l]));
   });
   it('its int8 twin differs from it only in the name and the cache\'s teacher precision', () => {
     const [a, b] = ['table1-sst2-pretrained.yaml', 'table1-sst2-pretrained-int8.yaml'].map((f) => parseManifest(fs.readFileSync(path.join(dir, f), 'utf8'), f));
