@@ -114,6 +114,11 @@ export function planGrid(manifest: ExperimentManifest, options: PlanOptions = {}
   return cells;
 }
 
+/** A cell's student width settings, as the trainers take them (stages/student-width.ts). */
+export const cellWidth = (cell: GridCell): { hidden?: number; heads?: number; intermediate?: number; projection: GridCell['training']['projection'] } => ({
+  hidden: cell.training.hidden, heads: cell.training.heads, intermediate: cell.training.intermediate, projection: cell.training.projection,
+});
+
 /** Identities a cell's result depends on that the manifest alone does not fix. */
 export interface CellHashInputs {
   /** Content hash of the teacher (its ONNX file, or the trained teacher's own hash). */

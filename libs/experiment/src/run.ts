@@ -11,7 +11,7 @@ import { bertMaxLength, bertParamSpecs, type BertConfig } from '@strata/nn';
 import { readCheckpointMeta } from '@strata/train';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
-import { GridCell, cellHash, planGrid } from './grid';
+import { GridCell, cellHash, cellWidth, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, RESULTS_SCHEMA_VERSION, ResultCell, renderReport } from './report';
 import { devPoints, resolvedMaps, trainCurves, upgradeCell } from './results';
 import { measureLatency } from './latency';
@@ -22,7 +22,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
-import { PROJECTIONS_FILE, readProjections, studentShape, type StudentWidth } from './stages/student-width';
+import { PROJECTIONS_FILE, readProjections, studentShape } from './stages/student-width';
 import type { Curve, EpochMetrics } from './stages/loop';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
@@ -158,9 +158,6 @@ export function experimentGrid(manifest: ExperimentManifest, teacherLayers: numb
   const layers = requests.length ? teacherLayerSet(...requests) : [];
   return { cells, cacheLayers: layers.length ? layers : [teacherLayers] };
 }
-
-/** A cell's student width settings, as the trainers take them. */
-export const cellWidth = (cell: GridCell): StudentWidth => ({ hidden: cell.training.hidden, heads: cell.training.heads, intermediate: cell.training.intermediate, projection: cell.training.projection });
 
 /** What training leaves for a cell's record (every transport: embedded, worker thread, student-trainer + evaluator). */
 export interface CellTraining {

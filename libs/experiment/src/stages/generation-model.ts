@@ -8,6 +8,7 @@ import { Model, floatValues, readModel } from '@strata/onnx';
 import { BART_DEFAULTS, BartConfig, ParamSource, ParamSpec, QWEN3_DEFAULTS, Qwen3Config, bartParamSpecs, qwen3ParamSpecs } from '@strata/nn';
 import { bartExportModel, bartInferenceModel, qwen3ExportModel, qwen3InferenceModel } from '@strata/train';
 import type { GenerationArchitecture } from './generation-data';
+import { studentShape, type StudentWidth } from './student-width';
 
 export type GenerationConfig = { arch: 'bart'; config: BartConfig } | { arch: 'qwen3'; config: Qwen3Config };
 
@@ -49,6 +50,21 @@ export function depthOf(c: GenerationConfig): number {
 /** The same architecture with `depth` layers per stack (the student). */
 export function withDepth(c: GenerationConfig, depth: number): GenerationConfig {
   return c.arch === 'bart' ? { arch: 'bart', config: { ...c.config, encoderLayers: depth, decoderLayers: depth } } : { arch: 'qwen3', config: { ...c.config, layers: depth } };
+}
+
+/**
+ * The same architecture at the student's width (students.hidden / heads / intermediate; studentShape's defaults).
+ * Qwen3 keeps its head size (head_dim is not tied to the width there); BART's heads shrink with the width.
+ */
+export function withWidth(c: GenerationConfig, width: StudentWidth = {}): GenerationConfig {
+  if (c.arch === 'bart') {
+    const s = studentShape({ hidden: c.config.hidden, heads: c.config.heads, intermediate: c.config.ffn }, width);
+    return { arch: 'bart', config: { ...c.config, hidden: s.hidden, heads: s.heads, ffn: s.intermediate } };
+  }
+  const s = studentShape(c.config, width);
+  const kvHeads = s.heads === c.config.heads ? c.config.kvHeads : Math.max(1, Math.round((c.config.kvHeads * s.heads) / c.config.heads));
+  if (s.heads % kvHeads !== 0) throw new Error(`students.heads ${s.heads} is not a multiple of the key/value heads ${kvHeads} (the teacher's ${c.config.kvHeads} scaled to it)`);
+  return { arch: 'qwen3', config: { ...c.config, hidden: s.hidden, heads: s.heads, kvHeads, intermediate: s.intermediate } };
 }
 
 /** Weight-copy stacks (METHOD.md §3) from a teacher to a student of `depth` layers per stack. */

@@ -14,7 +14,9 @@ import { writeHfConfig } from './common';
 import { DataOptions, SplitRef, describeSplit, generationArchitecture, loadGenerationData } from './generation-data';
 import { GenerationEvalSettings, batchKey, generationBatchOptions, modelFeeds, trainingRows } from './generation-teacher';
 import { evaluateGeneration } from './generation-eval';
-import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, generationExportModel, generationHfConfig, paramSpecs, stacksOf, withDepth } from './generation-model';
+import { GenerationConfig, LoadedGenerationModel, StackInfo, copyStacks, generationExportModel, generationHfConfig, paramSpecs, stacksOf, withDepth, withWidth } from './generation-model';
+import { PROJECTIONS_FILE, isProjectionParam, projectedPairs, projectionSpecs, writeProjections, type StudentWidth } from './student-width';
+import type { ParamSpec } from '@strata/nn';
 import { recordIds } from './generation-cache';
 import { trainEpochs, type Curve } from './loop';
 import { lossSettings } from './student';
@@ -28,10 +30,12 @@ const teacherState = (stack: string, t: number) => `teacher.${stack}_hidden_stat
 /**
  * The student's training graph: the model, CE, top-k KL (inputs `teacher.topk_ids` [B, T, k] int64 and
  * `teacher.topk_log_probs`) and the hidden loss of each stack's pairs (inputs `teacher.<stack>_hidden_states.<t>`),
- * masked by `source_mask` / `target_mask` (float, 0 on padding and on padding rows).
+ * masked by `source_mask` / `target_mask` (float, 0 on padding and on padding rows). A student narrower than the
+ * teacher (`teacherHidden`) reaches its states through trained projections, `kd.projection.<stack>.<k>.weight` per
+ * pair or one shared.
  */
-export function generationKdGraph(student: GenerationConfig, key: string, maps: StackMaps, loss: KdLossConfig, topK: number, labelSmoothing: number): TrainGraph {
-  const H = student.config.hidden;
+export function generationKdGraph(student: GenerationConfig, key: string, maps: StackMaps, loss: KdLossConfig, topK: number, labelSmoothing: number, widths: { teacherHidden?: number; projection?: StudentWidth['projection'] } = {}): TrainGraph {
+  const H = widths.teacherHidden ?? student.config.hidden;
   let g: TrainGraph['g'];
   let logits: string;
   let dropoutSites: TrainGraph['dropoutSites'];
@@ -72,7 +76,8 @@ export function generationKdGraph(student: GenerationConfig, key: string, maps: 
       const [, S] = g.shapeOf(masks[stack]);
       const teachers = new Map<number, string>();
       for (const [, t] of map) if (!teachers.has(t)) teachers.set(t, g.input(teacherState(stack, t), DataType.FLOAT, [B, S, H]));
-      parts.push(hiddenMse(g, map.map(([s, t]) => ({ student: stackStates[stack][s], teacher: teachers.get(t)! })), masks[stack], { normalize: loss.normalize, batchSize: B }));
+      const pairs = projectedPairs(g, map.map(([s, t]) => ({ student: stackStates[stack][s], teacher: teachers.get(t)! })), widths.projection, `${stack}.`);
+      parts.push(hiddenMse(g, pairs, masks[stack], { normalize: loss.normalize, batchSize: B }));
     }
     if (parts.length) terms.hidden = parts.length === 1 ? parts[0] : g.op('Add', parts);
   }
@@ -137,6 +142,8 @@ export interface GenerationStudentOptions {
   strategyOptions?: { explicit?: number[]; matchEmbeddings?: boolean };
   init: 'copy' | 'random';
   depth: number;
+  /** A student narrower (or wider) than the teacher, and how its hidden states reach the teacher's width. */
+  width?: StudentWidth;
   seed: number;
   loss?: Partial<KdLossConfig>;
   labelSmoothing: number;
@@ -167,17 +174,21 @@ export interface GenerationStudentResult {
   steps: number;
   /** Training (all resumed segments), evaluation and export. */
   wallSeconds: number;
-  /** Trained parameters (floats) of the student. */
+  /** Trained parameters (floats) of the exported student (projections, which it leaves out, not counted). */
   parameters: number;
 }
 
-/** Student parameters before training: per-stack weight copy (METHOD.md §3) or random init from the seed. */
-export function initialGenerationStudent(teacher: LoadedGenerationModel, depth: number, init: 'copy' | 'random', seed: number): Map<string, Float32Array> {
-  const student = withDepth(teacher.model, depth);
-  const specs = paramSpecs(student);
+/**
+ * Student parameters before training: per-stack weight copy (METHOD.md §3) or random init from the seed. `specs`
+ * (default: the teacher's shape at `depth` layers) may be narrower and add projections after the model's own.
+ */
+export function initialGenerationStudent(teacher: LoadedGenerationModel, depth: number, init: 'copy' | 'random', seed: number, specs: ParamSpec[] = paramSpecs(withDepth(teacher.model, depth))): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const initial = initParams(specs, () => rng.next());
   if (init === 'copy') {
+    const shape = new Map(paramSpecs(withDepth(teacher.model, depth)).map((p) => [p.name, p.shape.join('x')]));
+    const narrow = specs.find((p) => shape.has(p.name) && shape.get(p.name) !== p.shape.join('x'));
+    if (narrow) throw new Error(`weight copy needs the teacher's width: student parameter '${narrow.name}' is [${narrow.shape}], the teacher's [${shape.get(narrow.name)!.replace(/x/g, ',')}]; use init random for a narrower student`);
     const from = stackedInitMap(specs.map((p) => p.name), copyStacks(teacher.model, depth));
     for (const [name, teacherName] of Object.entries(from)) {
       const v = teacher.values.get(teacherName);
@@ -212,7 +223,9 @@ export function warnOfStateScale(store: Pick<FileStore, 'get'>, ids: { encoder?:
 export async function trainGenerationStudent(opts: GenerationStudentOptions): Promise<GenerationStudentResult> {
   const { teacher } = opts;
   const loss = kdLossConfig(opts.loss ?? {});
-  const student = withDepth(teacher.model, opts.depth);
+  const student = withWidth(withDepth(teacher.model, opts.depth), opts.width);
+  const teacherHidden = teacher.model.config.hidden;
+  const projection = opts.width?.projection ?? 'auto';
   const architecture = generationArchitecture(opts.task);
   const store = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
   if (!store.isComplete()) throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
@@ -228,13 +241,15 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
   const maps = Array.from({ length: opts.epochs }, (_, e) => stackMaps(stacks, opts.strategy, opts.depth, opts.seed, e, opts.strategyOptions, architecture));
   const mapIndex = maps.map((m) => maps.findIndex((other) => JSON.stringify(other) === JSON.stringify(m)));
   const totalSteps = makeBatches(rows, { ...batchOpts, epoch: 0 }).length * opts.epochs;
-  const specs = paramSpecs(student);
+  // Projections per stack: as many as the stack's longest map has pairs (the map may change per epoch, its length not).
+  const pairs = Object.fromEntries(stacks.map((st) => [`${st.name}.`, loss.hidden > 0 ? Math.max(0, ...maps.map((m) => m[st.name]?.length ?? 0)) : 0]));
+  const specs = [...paramSpecs(student), ...projectionSpecs(pairs, student.config.hidden, teacherHidden, projection)];
   const trainer = new Trainer({
     params: specs,
-    initial: initialGenerationStudent(teacher, opts.depth, opts.init, opts.seed),
+    initial: initialGenerationStudent(teacher, opts.depth, opts.init, opts.seed, specs),
     buildGraph: (key) => {
       const [shape, at] = key.split('@');
-      return generationKdGraph(student, shape, maps[Number(at)], loss, topK, opts.labelSmoothing);
+      return generationKdGraph(student, shape, maps[Number(at)], loss, topK, opts.labelSmoothing, { teacherHidden, projection });
     },
     schedule: { peakLr: opts.lr, warmupSteps: Math.round(0.1 * totalSteps), totalSteps, decay: 'linear' },
     seed: opts.seed,
@@ -248,6 +263,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       checkpoint: path.join(opts.outDir, 'student.ckpt'),
       settings: JSON.stringify({
         strategy: opts.strategy, options: opts.strategyOptions ?? null, init: opts.init, depth: opts.depth, seed: opts.seed, loss: lossSettings(loss), labelSmoothing: opts.labelSmoothing,
+        ...(student.config.hidden !== teacherHidden || opts.width?.heads !== undefined || opts.width?.intermediate !== undefined ? { width: { ...opts.width, projection } } : {}),
         epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, train: opts.train, examples: train.examples.length, cacheKey: opts.cacheKey,
       }),
       epochs: opts.epochs,
@@ -289,7 +305,10 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
     exportInference(onnx, (values) => generationExportModel(student, { kind: 'initializers', values }), trainer.params);
     writeHfConfig(onnx, generationHfConfig(student, teacher.tokenizer));
     fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    const parameters = [...trainer.params.values()].reduce((n, p) => n + p.length, 0);
+    // The projections only served the hidden loss: kept beside the checkpoint (the angle analysis reads them).
+    const last = maps.at(-1) ?? {};
+    writeProjections(path.join(opts.outDir, PROJECTIONS_FILE), trainer.params, specs, Object.fromEntries(stacks.map((st) => [`${st.name}.`, last[st.name] ?? []])));
+    const parameters = [...trainer.params].reduce((n, [name, p]) => n + (isProjectionParam(name) ? 0 : p.length), 0);
     return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps, wallSeconds: trainSeconds + (Date.now() - t1) / 1000, parameters };
   } finally {
     store.close();

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { FileStore } from '@strata/activations';
 import { loadSplit } from '@strata/data';
 import { loadCheckpoint } from '@strata/train';
+import { readSafetensors } from '@strata/hub';
+import { readModel } from '@strata/onnx';
+import { PROJECTIONS_FILE } from './student-width';
 import { cacheGenerationTeacher, recordIds } from './generation-cache';
 import { carvePart, describeSplit, formatSource } from './generation-data';
 import { loadGenerationModel } from './generation-model';
@@ -110,6 +113,43 @@ describe('generation pipeline stages', () => {
     expect(resumed.seconds.train).toBeGreaterThan(killedSeconds);
     expect(resumed.metrics).toEqual(straight.metrics);
     expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+  });
+
+  it('a half-width student trains through per-stack projections, resumes bit-identically and exports without them', async () => {
+    const teacher = loadGenerationModel(teacherOnnx);
+    const cacheRoot = path.join(root, 'cache');
+    const cache = await cacheGenerationTeacher({ teacher, task: 'cmudict-g2p', train, data, layers: [0, 1, 2], topK: 8, cacheRoot, ...sizes, log: quiet });
+    const base = {
+      teacher, task: 'cmudict-g2p', cacheRoot, cacheKey: cache.cacheKey, strategy: 'forward', init: 'random' as const, depth: 1, seed: 2, labelSmoothing: 0.1, width: { hidden: 8 },
+      loss: { kd: 'js' as const }, epochs: 2, batchSize: 32, lr: 2e-3, train, eval: evalRef, data, maxEvalExamples: 16, ...sizes, evaluation, checkpointEvery: 3, log: quiet,
+    };
+    const straight = await trainGenerationStudent({ ...base, outDir: path.join(root, 'half') });
+    const model = loadGenerationModel(straight.onnx, teacher.tokenizerPath);
+    expect(model.model.config).toMatchObject({ hidden: 8, heads: 2, ffn: 16 });
+    expect(readModel(straight.onnx).graph.initializers.filter((t) => t.name.startsWith('kd.'))).toEqual([]);
+    expect(straight.parameters).toBe([...model.values.values()].reduce((n, v) => n + v.length, 0));
+    const saved = readSafetensors(path.join(root, 'half', PROJECTIONS_FILE));
+    expect(saved.names()).toEqual(['kd.projection.encoder.0.weight', 'kd.projection.encoder.1.weight', 'kd.projection.decoder.0.weight', 'kd.projection.decoder.1.weight']);
+    expect(saved.info('kd.projection.decoder.1.weight').shape).toEqual([16, 8]);
+    await expect(trainGenerationStudent({ ...base, outDir: path.join(root, 'half-killed'), stopAfterSteps: 11 })).rejects.toThrow('stopped after 11 steps');
+    const resumed = await trainGenerationStudent({ ...base, outDir: path.join(root, 'half-killed') });
+    expect(Buffer.compare(fs.readFileSync(resumed.onnx), fs.readFileSync(straight.onnx))).toBe(0);
+    expect(resumed.metrics).toEqual(straight.metrics);
+    await expect(trainGenerationStudent({ ...base, init: 'copy', outDir: path.join(root, 'half-copy') })).rejects.toThrow(/weight copy needs the teacher's width/);
+
+    // Through strata experiment run: a divergence sweep of half-width students, angles per stack through the projections.
+    const file = path.join(root, 'g2p-half.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: strata.dev/v1alpha1', 'kind: Experiment', 'metadata: { name: g2p-half }', 'spec:', '  task: cmudict-g2p',
+      `  teacher: { onnx: ${JSON.stringify(teacherOnnx)} }`,
+      '  cache: { topK: 8 }', '  students: { depths: [1], inits: [random], strategies: [forward], divergences: [forward-kl, tvd], hidden: 8, seeds: [1], epochs: 1, lr: 0.002 }',
+      '  eval: { beam: 2 }', '  data: { maxTrainExamples: 64, maxEvalExamples: 8 }',
+    ].join('\n'));
+    const { results } = await runGenerationExperiment(parseManifest(fs.readFileSync(file, 'utf8'), file), file, { outDir: path.join(root, 'run-half'), log: quiet, angleExamples: 8 });
+    expect(results.cells.map((c) => c.id)).toEqual(['forward-random-d1-s1', 'forward-tvd-random-d1-s1']);
+    expect(results.angles!.map((a) => a.cellId)).toEqual(['forward-random-d1-s1 (encoder)', 'forward-random-d1-s1 (decoder)', 'forward-tvd-random-d1-s1 (encoder)', 'forward-tvd-random-d1-s1 (decoder)']);
+    for (const a of results.angles!) expect(a.layers.map((l) => l.studentLayer)).toEqual([1]);
+    expect(results.cells[0].student.parameters).toBe(straight.parameters);
   });
 
   it('strata experiment run: teacher, cache, cells with per-stack maps, angles, results and report', async () => {

@@ -180,7 +180,7 @@ describe('pipeline stages', () => {
     const saved = readSafetensors(path.join(root, 'half', PROJECTIONS_FILE));
     expect(saved.names()).toEqual(['kd.projection.0.weight', 'kd.projection.1.weight', 'kd.projection.2.weight']);
     for (const n of saved.names()) expect(saved.info(n).shape).toEqual([32, 16]);
-    expect(JSON.parse(saved.metadata.layerMap)).toEqual([[0, 0], [1, 2], [2, 4]]);
+    expect(JSON.parse(saved.metadata.layerMaps)).toEqual({ '': [[0, 0], [1, 2], [2, 4]] });
 
     await expect(trainStudent({ ...base, outDir: path.join(root, 'half-killed'), stopAfterSteps: 9 })).rejects.toThrow('stopped after 9 steps');
     const resumed = await trainStudent({ ...base, outDir: path.join(root, 'half-killed') });

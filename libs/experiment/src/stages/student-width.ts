@@ -38,44 +38,53 @@ export function studentShape(teacher: { hidden: number; heads: number; intermedi
   return { hidden, heads, intermediate };
 }
 
-/** Pairs of a map that need a projection key: pair k gets key k, or every pair 'shared'. */
-const projectionKeys = (pairs: number, shared: boolean): (string | number)[] => (shared ? (pairs > 0 ? ['shared'] : []) : Array.from({ length: pairs }, (_, k) => k));
+/**
+ * The projection parameters a student trains ([] at equal widths): weight [teacherWidth, studentWidth] per matched
+ * pair, keyed `<stack prefix><k>` (`''` for a one-stack encoder, `encoder.` / `decoder.` for a seq2seq model's
+ * stacks), or one shared by every pair. `pairs` gives each stack's most pairs in any epoch. Appended after the
+ * model's own, so its initialization (drawn in spec order from the seed) is the same as without them.
+ */
+export function projectionSpecs(pairs: number | Readonly<Record<string, number>>, studentWidth: number, teacherWidth: number, projection: StudentWidth['projection']): ParamSpec[] {
+  if (studentWidth === teacherWidth) return [];
+  const perStack = typeof pairs === 'number' ? { '': pairs } : pairs;
+  const total = Object.values(perStack).reduce((a, b) => a + b, 0);
+  const keys: (string | number)[] =
+    projection === 'shared' ? (total > 0 ? ['shared'] : []) : Object.entries(perStack).flatMap(([prefix, n]) => Array.from({ length: n }, (_, k) => `${prefix}${k}`));
+  return keys.map((k) => ({ name: projectionParamName(k), shape: [teacherWidth, studentWidth], init: 'normal', decay: true }));
+}
 
 /**
- * The projection parameters a student trains for a map of `pairs` matched pairs ([] at equal widths): weight
- * [teacherWidth, studentWidth] per pair, or one shared. Appended after the model's own, so its initialization
- * (drawn in spec order from the seed) is the same as without them.
+ * Hidden-loss pairs, projected where the widths differ; the projection weights are graph inputs (trained parameters),
+ * keyed `<prefix><k>` as projectionSpecs names them.
  */
-export function projectionSpecs(pairs: number, studentWidth: number, teacherWidth: number, projection: StudentWidth['projection']): ParamSpec[] {
-  if (studentWidth === teacherWidth) return [];
-  return projectionKeys(pairs, projection === 'shared').map((k) => ({ name: projectionParamName(k), shape: [teacherWidth, studentWidth], init: 'normal', decay: true }));
+export function projectedPairs(g: GraphBuilder, pairs: { student: string; teacher: string }[], projection: StudentWidth['projection'], prefix = ''): { student: string; teacher: string }[] {
+  return projectPairs(g, { declare: (name, shape) => g.input(name, DataType.FLOAT, shape) }, pairs, { shared: projection === 'shared', prefix });
 }
 
-/** Hidden-loss pairs, projected where the widths differ; the projection weights are graph inputs (trained parameters). */
-export function projectedPairs(g: GraphBuilder, pairs: { student: string; teacher: string }[], projection: StudentWidth['projection']): { student: string; teacher: string }[] {
-  return projectPairs(g, { declare: (name, shape) => g.input(name, DataType.FLOAT, shape) }, pairs, { shared: projection === 'shared' });
-}
-
-/** Saves the projections among a student's parameters, with the layer map they belong to (none saved: no file). */
-export function writeProjections(file: string, params: ReadonlyMap<string, Float32Array>, shapes: readonly ParamSpec[], map: LayerMap): boolean {
+/**
+ * Saves the projections among a student's parameters, with the layer map of each stack prefix they belong to
+ * (`{ '': map }` for an encoder classifier). None among the parameters: no file, false.
+ */
+export function writeProjections(file: string, params: ReadonlyMap<string, Float32Array>, shapes: readonly ParamSpec[], maps: Readonly<Record<string, LayerMap>>): boolean {
   const specs = shapes.filter((p) => isProjectionParam(p.name));
   if (specs.length === 0) return false;
-  writeSafetensors(file, specs.map((p) => ({ name: p.name, dtype: 'F32', shape: p.shape, data: params.get(p.name)! })), { layerMap: JSON.stringify(map) });
+  writeSafetensors(file, specs.map((p) => ({ name: p.name, dtype: 'F32', shape: p.shape, data: params.get(p.name)! })), { layerMaps: JSON.stringify(maps) });
   return true;
 }
 
 /**
- * A student's projections per student hidden-state index, as [teacherWidth, studentWidth] row-major weights: the
- * first pair's of each student layer (so layers matched twice use one). Undefined when the file does not exist.
+ * A student's projections of one stack (`prefix` as in projectionSpecs) per student hidden-state index, as
+ * [teacherWidth, studentWidth] row-major weights: the first pair's of each student layer (so layers matched twice use
+ * one). Undefined when the file does not exist.
  */
-export function readProjections(file: string): Map<number, { weight: Float32Array; teacherWidth: number; studentWidth: number }> | undefined {
+export function readProjections(file: string, prefix = ''): Map<number, { weight: Float32Array; teacherWidth: number; studentWidth: number }> | undefined {
   if (!fs.existsSync(file)) return undefined;
   const f = readSafetensors(file);
-  const map = JSON.parse(f.metadata.layerMap ?? '[]') as LayerMap;
+  const map = (JSON.parse(f.metadata.layerMaps ?? '{}') as Record<string, LayerMap>)[prefix] ?? [];
   const out = new Map<number, { weight: Float32Array; teacherWidth: number; studentWidth: number }>();
   map.forEach(([s], k) => {
     if (out.has(s)) return;
-    const name = [projectionParamName(k), projectionParamName('shared')].find((n) => f.has(n));
+    const name = [projectionParamName(`${prefix}${k}`), projectionParamName('shared')].find((n) => f.has(n));
     if (!name) return;
     const [teacherWidth, studentWidth] = f.info(name).shape;
     out.set(s, { weight: f.float32(name), teacherWidth, studentWidth });

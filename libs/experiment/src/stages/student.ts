@@ -273,7 +273,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
     exportBertClassifier(onnx, cfg, trainer.params);
     writeHfConfig(onnx, bertToHfConfig(cfg, train.split.labelNames));
     // The projections only served the hidden loss: kept beside the checkpoint (the angle analysis reads them).
-    writeProjections(path.join(opts.outDir, PROJECTIONS_FILE), trainer.params, specs, maps.at(-1) ?? []);
+    writeProjections(path.join(opts.outDir, PROJECTIONS_FILE), trainer.params, specs, { '': maps.at(-1) ?? [] });
     const parameters = [...trainer.params].reduce((n, [name, p]) => n + (isProjectionParam(name) ? 0 : p.length), 0);
     return { metrics, layerMaps: maps, curve, dev: devPoints, onnx, trainSeconds, wallSeconds: trainSeconds + (Date.now() - t0) / 1000, parameters };
   } finally {

@@ -45,20 +45,21 @@ export function projection(
 /**
  * Projects each pair's student state to its teacher's width when the widths differ: pair k through its own
  * `kd.projection.<k>.weight` (FitNets' regressor per hint), or every pair through one `kd.projection.shared.weight`
- * with `shared`. Pairs of equal width pass through unchanged.
+ * with `shared`; `prefix` keys the per-pair ones `<prefix><k>` (a model with several stacks). Pairs of equal width
+ * pass through unchanged.
  */
 export function projectPairs(
   g: GraphBuilder,
   declare: ParamDeclare,
   pairs: readonly { student: string; teacher: string }[],
-  options: { shared?: boolean } = {},
+  options: { shared?: boolean; prefix?: string } = {},
 ): { student: string; teacher: string }[] {
   let shared: { ds: number; dt: number; apply: (x: string) => string } | undefined;
   return pairs.map((p, k) => {
     const ds = g.shapeOf(p.student).at(-1)!;
     const dt = g.shapeOf(p.teacher).at(-1)!;
     if (ds === dt) return { ...p };
-    if (!options.shared) return { student: projection(g, declare, k, ds, dt)(p.student), teacher: p.teacher };
+    if (!options.shared) return { student: projection(g, declare, `${options.prefix ?? ''}${k}`, ds, dt)(p.student), teacher: p.teacher };
     shared ??= { ds, dt, apply: projection(g, declare, 'shared', ds, dt) };
     if (shared.ds !== ds || shared.dt !== dt) throw new KdError(`a shared projection maps one width to one width; pair ${k} is ${ds} -> ${dt}, an earlier pair ${shared.ds} -> ${shared.dt}`);
     return { student: shared.apply(p.student), teacher: p.teacher };
