@@ -39,8 +39,11 @@ function services(env: NodeJS.ProcessEnv) {
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 async function run(env: NodeJS.ProcessEnv): Promise<void> {
-  const settings = readSettings(env);
-  const namespace = env.STRATA_NAMESPACE ?? settings.namespace;
+  // The namespace the controller watches is the one its objects are created in: STRATA_NAMESPACE (the pod's own, through
+  // the downward API) over the overlay's settings, so the same settings serve a copy deployed to another namespace.
+  const overlaySettings = readSettings(env);
+  const namespace = env.STRATA_NAMESPACE ?? overlaySettings.namespace;
+  const settings = { ...overlaySettings, namespace };
   let ready = false;
   const server = healthServer(() => ready);
   await new Promise<void>((resolve) => server.listen(Number(env.STRATA_PORT ?? 8083), env.STRATA_HOST ?? '127.0.0.1', resolve));
