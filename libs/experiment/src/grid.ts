@@ -119,6 +119,10 @@ export const cellWidth = (cell: GridCell): { hidden?: number; heads?: number; in
   hidden: cell.training.hidden, heads: cell.training.heads, intermediate: cell.training.intermediate, projection: cell.training.projection,
 });
 
+/** What a cell's result records of its prediction loss: nothing for the forward KL (as before the divergences). */
+export const cellDivergence = (cell: GridCell): { kd?: PredictionDivergence; skewAlpha?: number } =>
+  cell.loss.kd === 'forward-kl' ? {} : { kd: cell.loss.kd, ...(cell.loss.skewAlpha !== undefined ? { skewAlpha: cell.loss.skewAlpha } : {}) };
+
 /** Identities a cell's result depends on that the manifest alone does not fix. */
 export interface CellHashInputs {
   /** Content hash of the teacher (its ONNX file, or the trained teacher's own hash). */

@@ -19,7 +19,7 @@ export {
   type TeacherTrainSpec,
 } from './schema';
 export { MAX_MANIFEST_BYTES, checkFiles, explicitFor, parseManifest, readManifestFile, strategyOptions, validateAgainstTeacher, type TeacherShape } from './validate';
-export { CELL_HASH_VERSION, cellHash, cellHashPayload, cellWidth, planGrid, type CellHashInputs, type CellLoss, type GridCell, type PlanOptions } from './grid';
+export { CELL_HASH_VERSION, cellDivergence, cellHash, cellHashPayload, cellWidth, planGrid, type CellHashInputs, type CellLoss, type GridCell, type PlanOptions } from './grid';
 export { RESULTS_SCHEMA_VERSION, identicalMapStrategies, renderReport, seedStats, type AngleSummary, type DevPoint, type ExperimentResults, type LatencyPoint, type LatencyResults, type ModelSize, type ResultCell, type SeedStats, type TrainCurves } from './report';
 export { devPoints, isLegacyCell, resolvedMaps, resolvedStackMaps, trainCurves, upgradeCell, type UpgradeFill } from './results';
 export { classifierLatency, measureLatency, type LatencyOptions } from './latency';

@@ -138,6 +138,20 @@ describe('renderReport', () => {
     expect(md).not.toContain('same layer maps');
   });
 
+  it('names the divergence of a sweep\'s rows and never calls them repeats of the forward-KL students', () => {
+    const twoLayer: ResultCell['layerMap'] = [[0, 0], [1, 2], [2, 4]];
+    const cells = [1, 2].flatMap((seed) => [
+      cell('none', 'random', seed, 2, { accuracy: 80 }),
+      cell('forward', 'random', seed, 2, { accuracy: 84 + seed }, twoLayer),
+      { ...cell('forward-js', 'random', seed, 2, { accuracy: 85 }, twoLayer), kd: 'js' as const },
+      { ...cell('forward-skew-kl', 'random', seed, 2, { accuracy: 83 }, twoLayer), kd: 'skew-kl' as const, skewAlpha: 0.1 },
+    ]);
+    const md2 = renderReport({ ...results, teacher: { ...results.teacher, layers: 4 }, cells, angles: undefined });
+    expect(md2).toContain('| Forward, JS | 2 | 85.00 ± 0.00 | +5.00 |');
+    expect(md2).toContain('| Forward, skew KL | 2 | 83.00 ± 0.00 | +3.00 |');
+    expect(md2).not.toContain('same layer maps');
+  });
+
   it('states compression: parameters, .onnx size and latency of the teacher and of each student depth', () => {
     const latency = { seqLen: 64, runs: 5, threads: 2, teacher: { batch1Ms: 4.25, batch32Ms: 61.5 }, students: [{ depth: 3, cellId: 'forward-random-d3-s1', batch1Ms: 1.5, batch32Ms: 17.25 }] };
     const measured = renderReport({ ...results, latency }).split('\n');

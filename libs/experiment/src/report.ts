@@ -1,5 +1,5 @@
 // Report rendering (pure): results.json -> markdown in the layout of the paper's Table 1.
-import type { LayerMap } from '@strata/kd';
+import type { LayerMap, PredictionDivergence } from '@strata/kd';
 import { TABLE1_STRATEGIES, STUDENT_INITS, type StudentInit } from './schema';
 import type { StateError } from './stages/common';
 
@@ -69,6 +69,9 @@ export interface ResultCell {
   /** Generation students: training and evaluation seconds, and training steps. */
   seconds?: { train: number; eval: number };
   steps?: number;
+  /** The prediction divergence the student trained with, when not the forward KL (and skew-kl's α when given). */
+  kd?: PredictionDivergence;
+  skewAlpha?: number;
 }
 
 /** Angle analysis of one student (METHOD.md §5), summarized per student layer. */
@@ -178,9 +181,9 @@ function row(cells: readonly string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-/** Everything a cell's training matched against: its map(s) of every epoch. */
+/** Everything a cell's training matched against: its map(s) of every epoch, and the prediction loss beside them. */
 function mapsKey(c: ResultCell): string {
-  return JSON.stringify([c.layerMapsPerEpoch ?? c.layerMap, c.stackMapsPerEpoch ?? c.stackMaps ?? null]);
+  return JSON.stringify([c.layerMapsPerEpoch ?? c.layerMap, c.stackMapsPerEpoch ?? c.stackMaps ?? null, c.kd ?? 'forward-kl', c.skewAlpha ?? null]);
 }
 
 /**
@@ -207,7 +210,16 @@ export function identicalMapStrategies(cells: readonly ResultCell[]): Map<string
   return out;
 }
 
-const displayName = (label: string) => DISPLAY_NAMES[label] ?? label;
+const DIVERGENCE_NAMES: Record<string, string> = { 'reverse-kl': 'reverse KL', js: 'JS', tvd: 'TVD', 'skew-kl': 'skew KL' };
+
+/** A Table-1 name, and in a divergence sweep the divergence after it: `forward-js` is "Forward, JS". */
+function displayName(label: string): string {
+  if (DISPLAY_NAMES[label]) return DISPLAY_NAMES[label];
+  const kd = Object.keys(DIVERGENCE_NAMES).find((k) => label.endsWith(`-${k}`));
+  if (!kd) return label;
+  const base = label.slice(0, -kd.length - 1);
+  return `${DISPLAY_NAMES[base] ?? base}, ${DIVERGENCE_NAMES[kd]}`;
+}
 
 /** The Table 1 block of one student depth: teacher row, then per init the strategies with mean ± std and Δ vs None. */
 function depthTable(results: ExperimentResults, depth: number, metrics: readonly string[]): string[] {

@@ -2,6 +2,7 @@
 // (scripts/gen-results-schema.ts; a test keeps the committed file equal to what this emits). The TypeScript types
 // in report.ts stay the source the code is written against; the checks at the bottom fail to compile when the two
 // drift apart.
+import { PREDICTION_DIVERGENCES } from '@strata/kd';
 import { z } from 'zod';
 import type { DevPoint, ExperimentResults, LatencyResults, ModelSize, ResultCell, TrainCurves } from './report';
 
@@ -57,6 +58,8 @@ export const resultCellSchema = z
     student: modelSizeSchema.describe('Size of the exported student'),
     seconds: z.object({ train: seconds, eval: seconds }).strict().optional().describe('Generation students: training and evaluation seconds'),
     steps: count.optional().describe('Generation students: training steps'),
+    kd: z.enum(PREDICTION_DIVERGENCES).optional().describe('The prediction divergence the student trained with, when not forward-kl'),
+    skewAlpha: z.number().min(0).lt(1).optional().describe("skew-kl cells: the teacher's share α of the mixture, when the manifest gave it"),
   })
   .strict()
   .describe('One finished student; also students/<cellId>/result.json');

@@ -11,7 +11,7 @@ import { bertMaxLength, bertParamSpecs, type BertConfig } from '@strata/nn';
 import { readCheckpointMeta } from '@strata/train';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
-import { GridCell, cellHash, cellWidth, planGrid } from './grid';
+import { GridCell, cellDivergence, cellHash, cellWidth, planGrid } from './grid';
 import { AngleSummary, ExperimentResults, RESULTS_SCHEMA_VERSION, ResultCell, renderReport } from './report';
 import { devPoints, resolvedMaps, trainCurves, upgradeCell } from './results';
 import { measureLatency } from './latency';
@@ -177,7 +177,7 @@ export function cellResult(cell: GridCell, r: CellTraining, hash: string): CellR
   return {
     id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, ...resolvedMaps(r.layerMaps),
     metrics: percentMetrics(r.metrics), curves: trainCurves(r.curve), ...(r.dev?.length ? { dev: devPoints(r.dev, (m) => percentMetrics(m as { accuracy: number; f1?: number })) } : {}),
-    hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes: r.onnxBytes },
+    hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes: r.onnxBytes }, ...cellDivergence(cell),
   };
 }
 
