@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DATA_ROOT_ENV, getTask, listSplits, loadSplit, resolveSplitName, taskDataDir } from '@strata/data';
-import { ManifestError, checkFiles, planGrid, readManifestFile, type ExperimentManifest } from '@strata/experiment';
+import { ManifestError, checkFiles, planGrid, readManifestFile, strategyOptions, type ExperimentManifest } from '@strata/experiment';
 import { bertForwardFlops, type BertConfig } from '@strata/nn';
 import { DataType, GraphBuilder, createSession, ort } from '@strata/onnx';
 
@@ -37,7 +37,7 @@ export interface ValidationReport {
   task?: string;
   kind?: string;
   data?: { source: 'embedded' | 'shared'; root?: string; rootFrom?: string; taskDir?: string; splits: SplitCheck[] };
-  grid?: { cells: number; depths: number[]; inits: string[]; strategies: string[]; seeds: number[]; ids: string[] };
+  grid?: { cells: number; depths: number[]; inits: string[]; strategies: string[]; divergences: string[]; seeds: number[]; ids: string[] };
   estimate?: Estimate;
 }
 
@@ -135,22 +135,25 @@ const ACHIEVED_SHARE = 0.4;
 export function estimateSeconds(manifest: ExperimentManifest, shape: Pick<BertConfig, 'layers' | 'hidden' | 'intermediate'>, seqLen: number, trainExamples: number, evalExamples: number, gflops: number): Estimate {
   const { spec } = manifest;
   const stacks = getTask(spec.task).kind === 'seq2seq' ? 2 : 1;
-  const forward = (layers: number) => stacks * bertForwardFlops({ vocabSize: 0, maxPositions: seqLen, heads: 1, numLabels: 2, typeVocabSize: 2, ...shape, layers } as BertConfig, seqLen);
+  const forward = (layers: number, width: Pick<BertConfig, 'hidden' | 'intermediate'> = shape) => stacks * bertForwardFlops({ vocabSize: 0, maxPositions: seqLen, heads: 1, numLabels: 2, typeVocabSize: 2, ...shape, ...width, layers } as BertConfig, seqLen);
   const speed = gflops * 1e9 * ACHIEVED_SHARE;
-  const stepSeconds = (layers: number, batch: number) => STEP_OVERHEAD_S + (3 * forward(layers) * batch) / speed;
+  const stepSeconds = (layers: number, batch: number, width?: Pick<BertConfig, 'hidden' | 'intermediate'>) => STEP_OVERHEAD_S + (3 * forward(layers, width) * batch) / speed;
   const t = spec.teacher;
   const teacherEpochs = t.train?.epochs ?? (t.pretrained ? t.finetune?.epochs ?? 3 : 0);
   const teacherBatch = t.train?.batchSize ?? t.finetune?.batchSize ?? 32;
   const teacherSteps = Math.ceil(Math.min(trainExamples, t.finetune?.maxTrainExamples ?? Infinity) / teacherBatch) * teacherEpochs;
   const cells = planGrid(manifest, { teacherLayers: shape.layers });
   const s = spec.students;
+  // A narrower student: its FFN scales with the width unless given (stages/student-width.ts).
+  const hidden = s.hidden ?? shape.hidden;
+  const studentWidth = { hidden, intermediate: s.intermediate ?? Math.max(1, Math.round((shape.intermediate * hidden) / shape.hidden)) };
   const studentSteps = cells.reduce((n, c) => n + Math.ceil(trainExamples / s.batchSize) * s.epochs, 0);
-  const studentSeconds = cells.reduce((sec, c) => sec + Math.ceil(trainExamples / s.batchSize) * s.epochs * stepSeconds(c.depth, s.batchSize), 0);
+  const studentSeconds = cells.reduce((sec, c) => sec + Math.ceil(trainExamples / s.batchSize) * s.epochs * stepSeconds(c.depth, s.batchSize, studentWidth), 0);
   const stages = {
     teacher: teacherSteps * stepSeconds(shape.layers, teacherBatch),
     cache: (trainExamples * forward(shape.layers)) / speed + Math.ceil(trainExamples / 32) * STEP_OVERHEAD_S,
     students: studentSeconds,
-    evaluation: ((cells.length + 1) * evalExamples * forward(shape.layers)) / speed,
+    evaluation: ((evalExamples * forward(shape.layers)) + cells.reduce((n, c) => n + evalExamples * forward(c.depth, studentWidth), 0)) / speed,
   };
   const seconds = stages.teacher + stages.cache + stages.students + stages.evaluation;
   return {
@@ -189,7 +192,7 @@ export async function validateExperiment(manifestPath: string, o: { load?: boole
   const shape = teacherShape(manifest, baseDir);
   const cells = planGrid(manifest, shape ? { teacherLayers: shape.shape.layers } : {});
   const s = spec.students;
-  report.grid = { cells: cells.length, depths: s.depths, inits: [...new Set(cells.map((c) => c.init))], strategies: [...new Set(cells.map((c) => c.label))], seeds: s.seeds, ids: cells.map((c) => c.id) };
+  report.grid = { cells: cells.length, depths: s.depths, inits: [...new Set(cells.map((c) => c.init))], strategies: [...new Set(s.strategies.map((e) => strategyOptions(e).label))], divergences: [...new Set(cells.map((c) => c.loss.kd))], seeds: s.seeds, ids: cells.map((c) => c.id) };
   const train = splits.find((x) => x.role === 'train')?.examples;
   const evalCount = splits.find((x) => x.role === 'eval')?.examples;
   if ((o.estimate ?? true) && shape && train !== undefined && evalCount !== undefined) report.estimate = estimateSeconds(manifest, shape.shape, shape.seqLen, train, evalCount, await matmulGflops());
@@ -208,7 +211,7 @@ export function formatValidation(r: ValidationReport): string {
     lines.push(r.data.source === 'embedded' ? 'data: embedded in an npm package (no data root needed)' : `data: ${r.data.taskDir} (data root from ${r.data.rootFrom})`);
     for (const s of r.data.splits) lines.push(`  ${s.role} split ${s.split}: ${s.available ? `found${s.examples !== undefined ? `, ${s.examples} examples used` : ''}` : 'MISSING'}${s.files.length ? ` (${s.files.join(', ')})` : ''}`);
   }
-  if (r.grid) lines.push(`grid: ${r.grid.cells} cells = ${r.grid.depths.length} depth${r.grid.depths.length === 1 ? '' : 's'} x ${r.grid.inits.length} init${r.grid.inits.length === 1 ? '' : 's'} x ${r.grid.strategies.length} strateg${r.grid.strategies.length === 1 ? 'y' : 'ies'} x ${r.grid.seeds.length} seed${r.grid.seeds.length === 1 ? '' : 's'} (${r.grid.ids.slice(0, 3).join(', ')}${r.grid.cells > 3 ? ', ...' : ''})`);
+  if (r.grid) lines.push(`grid: ${r.grid.cells} cells = ${r.grid.depths.length} depth${r.grid.depths.length === 1 ? '' : 's'} x ${r.grid.inits.length} init${r.grid.inits.length === 1 ? '' : 's'} x ${r.grid.strategies.length} strateg${r.grid.strategies.length === 1 ? 'y' : 'ies'}${r.grid.divergences.length > 1 ? ` x ${r.grid.divergences.length} divergences` : ''} x ${r.grid.seeds.length} seed${r.grid.seeds.length === 1 ? '' : 's'} (${r.grid.ids.slice(0, 3).join(', ')}${r.grid.cells > 3 ? ', ...' : ''})`);
   if (r.estimate) {
     const e = r.estimate;
     lines.push(`estimated time: about ${duration(e.seconds)} (teacher ${duration(e.stages.teacher)}, cache ${duration(e.stages.cache)}, students ${duration(e.stages.students)}, evaluation ${duration(e.stages.evaluation)})`);
