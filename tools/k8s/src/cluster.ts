@@ -18,6 +18,10 @@ const SERVICE_CIDR = '10.96.0.0/24';
 const SERVICE_IP = '10.96.0.1';
 const CNI_BRIDGE = 'strata0';
 const POD_SUBNET = '10.244.0.0/24';
+/** The bridge's own address: pods reach the host-network services (k8s/overlays/local) there. */
+export const BRIDGE_IP = '10.244.0.1';
+/** The local overlay's hostPath volumes (kept across clusters, like a PersistentVolume's data), owned by the pods' user 10001. */
+export const LOCAL_VOLUMES = '/var/tmp/strata-local';
 
 export type NodeMode = 'auto' | 'yes' | 'no';
 
@@ -267,6 +271,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     fs.mkdirSync(np.cniConf, { recursive: true });
     fs.writeFileSync(path.join(np.cniConf, '10-strata.conflist'), cniConfig({ bridge: CNI_BRIDGE, subnet: POD_SUBNET, ipamDir: path.join(np.root, 'ipam') }));
+    // The bridge exists with its address before any pod, so host-network pods (Kafka) can listen on it.
+    if (!fs.existsSync(`/sys/class/net/${CNI_BRIDGE}`)) {
+      for (const args of [['link', 'add', CNI_BRIDGE, 'type', 'bridge'], ['addr', 'add', `${BRIDGE_IP}/24`, 'dev', CNI_BRIDGE], ['link', 'set', CNI_BRIDGE, 'up']]) {
+        const r = spawnSync('ip', args, { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+      }
+    }
+    for (const v of ['artifacts', 'data', 'kafka']) {
+      fs.mkdirSync(path.join(LOCAL_VOLUMES, v), { recursive: true });
+      fs.chownSync(path.join(LOCAL_VOLUMES, v), 10001, 10001);
+    }
     fs.writeFileSync(np.config, containerdConfig(np, { cniBin: cniBinDir()!, snapshotter }));
     if (ensure('containerd', '/usr/bin/containerd', ['--config', np.config])) launched.push('containerd');
     await waitFor('containerd', async () => {

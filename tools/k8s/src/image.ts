@@ -7,9 +7,19 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface ImageSpec {
-  /** The image's full name, e.g. strata.local/controller:0.1.0. */
+/** One name of the archive's image, with the process settings that differ between names (the layer is shared). */
+export interface ImageName {
+  /** The full name, e.g. docker.io/strata/controller:0.1.0. */
   name: string;
+  entrypoint?: string[];
+  cmd?: string[];
+}
+
+export interface ImageSpec {
+  /** The image's full name, e.g. strata.local/pause:3.10 ... */
+  name?: string;
+  /** ... or several names over the same root filesystem, each with its own entrypoint. */
+  names?: ImageName[];
   /** The root filesystem: a directory (kept with its owners) ... */
   rootfs?: string;
   /** ... or single files placed at paths relative to / (owned by root). */
@@ -43,7 +53,10 @@ function tar(args: string[]): void {
 /** The tar flags that make a layer reproducible (GNU tar). */
 const REPRODUCIBLE = ['--sort=name', '--mtime=@0', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--numeric-owner'];
 
-/** Writes an OCI image archive (oci-layout, index.json, blobs/sha256/...) for one single-layer image; returns its manifest digest. */
+/**
+ * Writes an OCI image archive (oci-layout, index.json, blobs/sha256/...) holding one single-layer image under each name
+ * (one config and manifest per name, one shared layer); returns the first manifest's digest.
+ */
 export function ociImageArchive(spec: ImageSpec): string {
   const work = fs.mkdtempSync(path.join(path.dirname(path.resolve(spec.out)), '.oci-'));
   try {
@@ -72,33 +85,34 @@ export function ociImageArchive(spec: ImageSpec): string {
       fs.writeFileSync(path.join(blobs, digest), bytes);
       return { digest: `sha256:${digest}`, size: bytes.length };
     };
-    const config = blob({
-      architecture: 'amd64',
-      os: 'linux',
-      config: {
-        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-        ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-        Env: spec.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-        ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
-        ...(spec.user ? { User: spec.user } : {}),
-      },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
+    const names: ImageName[] = spec.names ?? [{ name: spec.name ?? '', entrypoint: spec.entrypoint, cmd: spec.cmd }];
+    if (names.some((n) => !n.name)) throw new Error('an image needs a name');
+    const manifests = names.map((n) => {
+      const config = blob({
+        architecture: 'amd64',
+        os: 'linux',
+        config: {
+          ...(n.entrypoint ? { Entrypoint: n.entrypoint } : {}),
+          ...(n.cmd ? { Cmd: n.cmd } : {}),
+          Env: spec.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          ...(spec.workdir ? { WorkingDir: spec.workdir } : {}),
+          ...(spec.user ? { User: spec.user } : {}),
+        },
+        rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
+      });
+      const manifest = blob({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${layerDigest}`, size: layerSize }],
+      });
+      const tag = n.name.slice(n.name.lastIndexOf(':') + 1);
+      return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: 'amd64', os: 'linux' }, annotations: { 'io.containerd.image.name': n.name, 'org.opencontainers.image.ref.name': tag } };
     });
-    const manifest = blob({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${layerDigest}`, size: layerSize }],
-    });
-    const tag = spec.name.slice(spec.name.lastIndexOf(':') + 1);
-    fs.writeFileSync(path.join(work, 'layout', 'index.json'), JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: 'amd64', os: 'linux' }, annotations: { 'io.containerd.image.name': spec.name, 'org.opencontainers.image.ref.name': tag } }],
-    }));
+    fs.writeFileSync(path.join(work, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
     fs.writeFileSync(path.join(work, 'layout', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     tar([...REPRODUCIBLE, '--owner=0', '--group=0', '-C', path.join(work, 'layout'), '-cf', spec.out, '.']);
-    return manifest.digest;
+    return manifests[0].digest;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -1,12 +1,13 @@
 // `node tools/k8s/bin/k8s.js <fetch|start|stop|status> [--dir D] [--port N] [--no-node|--node] [--node-ip IP] [--keep-data]`
 import { clusterStatus, startCluster, stopCluster, type ClusterOptions } from './cluster';
 import { fetchKubernetes } from './fetch';
+import { buildImages, buildKafkaImage, loadImages } from './images';
 
-const USAGE = 'usage: k8s.js <fetch|start|stop|status> [--dir <state dir>] [--port 6443] [--node | --no-node] [--node-ip <address>] [--version 1.33.13] [--keep-data]';
+const USAGE = 'usage: k8s.js <fetch|start|stop|status|images> [--dir <state dir>] [--port 6443] [--node | --no-node] [--node-ip <address>] [--version 1.33.13] [--keep-data] [--no-load]';
 
-function parse(argv: string[]): { command: string; options: ClusterOptions & { keepData?: boolean } } {
+function parse(argv: string[]): { command: string; options: ClusterOptions & { keepData?: boolean; noLoad?: boolean } } {
   const [command, ...rest] = argv;
-  const options: ClusterOptions & { keepData?: boolean } = {};
+  const options: ClusterOptions & { keepData?: boolean; noLoad?: boolean } = {};
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = () => {
@@ -25,6 +26,7 @@ function parse(argv: string[]): { command: string; options: ClusterOptions & { k
     else if (flag === '--no-node') options.node = 'no';
     else if (flag === '--node-ip') options.nodeIp = value();
     else if (flag === '--keep-data') options.keepData = true;
+    else if (flag === '--no-load') options.noLoad = true;
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   if (!command) throw new Error(USAGE);
@@ -51,6 +53,21 @@ export async function main(argv: string[]): Promise<void> {
       const info = clusterStatus(options);
       process.stdout.write(info ? `${JSON.stringify(info, null, 2)}\n` : 'not running\n');
       if (!info) process.exitCode = 3;
+      return;
+    }
+    case 'images': {
+      // Build Strata's images from HEAD (cached per commit) and load them into the running cluster's node.
+      const all = [buildImages({ home: options.home }), buildKafkaImage({ home: options.home })];
+      const info = clusterStatus(options);
+      for (const built of all) {
+        if (!options.noLoad && info?.node.containerdSocket) {
+          const t0 = Date.now();
+          loadImages(built, info.node);
+          process.stderr.write(`loaded into ${info.node.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${built.names.join(', ')}\n`);
+        }
+        process.stdout.write(`${built.archive}\n`);
+      }
+      if (!options.noLoad && !info?.node.containerdSocket) process.stderr.write(`not loaded: ${info ? `the cluster has no node (${info.node.skipped})` : 'no cluster running'}\n`);
       return;
     }
     default:
