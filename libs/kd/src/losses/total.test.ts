@@ -60,7 +60,7 @@ describe('totalKdLoss', () => {
 
 describe('kdLossConfig', () => {
   it('has the METHOD.md §4 defaults', () => {
-    expect(KD_LOSS_DEFAULTS).toEqual({ kl: 1, hidden: 3, ce: 1, temperature: 1, hiddenLoss: 'mse', normalize: 'token' });
+    expect(KD_LOSS_DEFAULTS).toEqual({ kl: 1, hidden: 3, ce: 1, temperature: 1, hiddenLoss: 'mse', normalize: 'token', kd: 'forward-kl' });
     expect(kdLossConfig()).toEqual(KD_LOSS_DEFAULTS);
     expect(kdLossConfig({ temperature: 2, normalize: 'element' })).toEqual({ ...KD_LOSS_DEFAULTS, temperature: 2, normalize: 'element' });
   });
@@ -70,6 +70,10 @@ describe('kdLossConfig', () => {
     expect(() => kdLossConfig({ temperature: 0 })).toThrow(/loss\.temperature/);
     expect(() => kdLossConfig({ normalize: 'sum' as never })).toThrow(/loss\.normalize/);
     expect(() => kdLossConfig({ hiddenLoss: 'l1' as never })).toThrow(/loss\.hiddenLoss/);
+    expect(() => kdLossConfig({ kd: 'kl' as never })).toThrow("loss.kd must be one of forward-kl, reverse-kl, js, tvd, skew-kl, got 'kl'");
+    expect(() => kdLossConfig({ kd: 'js', skewAlpha: 0.2 })).toThrow("loss.skewAlpha only applies to kind 'skew-kl', not 'js'");
+    expect(() => kdLossConfig({ kd: 'skew-kl', skewAlpha: 1 })).toThrow('loss.skewAlpha must be in [0, 1), got 1');
+    expect(kdLossConfig({ kd: 'skew-kl', skewAlpha: 0.3 })).toMatchObject({ kd: 'skew-kl', skewAlpha: 0.3 });
   });
 });
 
