@@ -6,7 +6,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getTask } from '@strata/data';
-import { Interrupted, cellHash, experimentContext, experimentGrid, finishExperiment, finishedCell, obtainTeacher, savedTeacherMetrics, onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults } from '@strata/experiment';
+import {
+  Interrupted, cellHash, experimentContext, experimentGrid, finishExperiment, finishGenerationExperiment, finishedCell, generationCellHash, generationExperiment, obtainTeacher, savedTeacherMetrics,
+  onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults, type GenerationExperiment, type GridCell, type ResultCell,
+} from '@strata/experiment';
 import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
 
@@ -53,8 +56,12 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const ctx = experimentContext(manifestPath, { outDir: o.outDir, log: o.log });
   const { manifest, outDir, log } = ctx;
   const { spec } = manifest;
-  const kind = getTask(spec.task).kind;
-  if (kind !== 'classification') throw new Error(`${manifestPath}: task '${spec.task}' is ${kind}; the services (--transport kafka) run classification tasks so far; run it embedded`);
+  const generation = getTask(spec.task).kind !== 'classification';
+  if (generation) {
+    // teacher-inference loads the task's data itself: training files of the manifest would not reach it.
+    const files = (['trainFile', 'trainSourceFile', 'trainTargetFile'] as const).filter((k) => spec.data[k] !== undefined);
+    if (files.length) throw new Error(`${manifestPath}: spec.data.${files.join(', spec.data.')}: user training files are not read by the services (--transport kafka) yet; run it embedded`);
+  }
   const artifacts = path.dirname(outDir);
   const dir = path.basename(outDir);
   const logs = path.join(outDir, 'logs');
@@ -62,9 +69,20 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   writeRunPlan(outDir, { transport: 'kafka', manifest });
 
   // 1. The teacher, trained (or copied) where every service looks for it.
-  const { teacher, hash: teacherHash } = await obtainTeacher(ctx);
-  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
-  writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
+  let teacherHash: string;
+  let cells: GridCell[];
+  let cacheLayers: number[];
+  let classifier: Awaited<ReturnType<typeof obtainTeacher>>['teacher'] | undefined;
+  let gen: GenerationExperiment | undefined;
+  if (generation) {
+    gen = await generationExperiment(manifest, path.resolve(manifestPath), { outDir, log, transport: 'kafka' });
+    ({ teacherHash, cells, cacheLayers } = gen);
+  } else {
+    const t = await obtainTeacher(ctx);
+    ({ teacher: classifier, hash: teacherHash } = t);
+    ({ cells, cacheLayers } = experimentGrid(manifest, t.teacher.config.layers));
+    writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
+  }
   const manifestFile = path.join(outDir, 'manifest.json');
   writeAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -82,6 +100,7 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   process.once('exit', killAll);
   let queue: typeof cells = [];
   let cacheKey = '';
+  let cacheTotal = 0;
   let partial = false;
   // A stop request (SIGINT/SIGTERM through withStopOnSignals): no new students; running ones save a checkpoint and
   // exit on SIGTERM; the services are stopped and waited for in the finally below.
@@ -107,10 +126,20 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const [teacherInference, evaluator] = settled.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
     throwIfStopped();
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
+    // A generation cache also carries the top-k and the lengths, in batches of the students' size as embedded mode
+    // caches (the same batches give the same records, byte for byte).
+    const generationFields = gen
+      ? {
+        tokenizer: path.join(dir, 'teacher', 'tokenizer.json'), topK: gen.settings.topK, maxLength: gen.settings.maxLength, maxTargetLength: gen.settings.maxTargetLength, batchSize: spec.students.batchSize,
+        ...(spec.data.carve ? { carve: spec.data.carve } : {}),
+      }
+      : {};
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
+      ...generationFields,
     });
     cacheKey = cache.cacheKey;
+    cacheTotal = cache.total;
     log(`teacher cache ${cache.cacheKey} (${cache.state}): ${cache.total} examples, layers ${cacheLayers.join(', ')} -> Kafka topic ${cache.topic}`);
     log(`dashboard: ${evaluator.url}/experiments/${encodeURIComponent(dir)}`);
 
@@ -190,10 +219,21 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     await Promise.all(services.map((x) => stopServiceProcess(x)));
     process.off('exit', killAll);
   }
+  if (partial && gen) {
+    // The cells scored so far (this run's and any earlier run's), with the grid's missing ones named.
+    const topK = Math.min(gen.settings.topK, gen.teacher.model.config.vocabSize);
+    const resultCells = cells.map((c) => {
+      const file = path.join(outDir, 'students', c.id, 'result.json');
+      const r = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ResultCell) : undefined;
+      return r && r.hash === generationCellHash(c, teacherHash, cacheKey, topK, gen!.settings) ? r : undefined;
+    });
+    const results = await finishGenerationExperiment({ run: gen, resultCells, trainExamples: cacheTotal, topK });
+    return { outDir, results };
+  }
   if (partial) {
     // The cells scored so far (this run's and any earlier run's), with the grid's missing ones named.
     const resultCells = cells.flatMap((c) => finishedCell(outDir, c.id, cellHash(c, { teacherHash, cacheKey })) ?? []);
-    const results = await finishExperiment({ outDir, manifest, teacher, teacherMetrics: savedTeacherMetrics(path.join(outDir, 'teacher')), teacherHash, cells, resultCells, dataRoot: ctx.dataRoot, log });
+    const results = await finishExperiment({ outDir, manifest, teacher: classifier!, teacherMetrics: savedTeacherMetrics(path.join(outDir, 'teacher')), teacherHash, cells, resultCells, dataRoot: ctx.dataRoot, log });
     return { outDir, results };
   }
   const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;

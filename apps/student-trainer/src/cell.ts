@@ -1,5 +1,6 @@
-// One grid cell trained from teacher states streamed over Kafka: the same trainStudent as embedded mode, fed by a
-// per-epoch replay of strata.acts.<cacheKey>, publishing run events as it goes.
+// One grid cell trained from teacher states streamed over Kafka: the same trainStudent (classification) or
+// trainGenerationStudent (seq2seq, multiple choice) as embedded mode, fed by a per-epoch replay of
+// strata.acts.<cacheKey>, publishing run events as it goes.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,10 +10,14 @@ import {
   cellHash,
   cellWidth,
   experimentGrid,
+  generationServiceRun,
   loadTeacher,
+  prepareRunCache,
+  serviceCellHash,
   prepareCache,
   sha256File,
   stopRequested,
+  trainGenerationStudent,
   trainStudent,
   writeAtomic,
   type ExperimentManifest,
@@ -20,6 +25,7 @@ import {
   type RunEventPublisher,
   type TeacherStateSource,
 } from '@strata/experiment';
+import { getTask } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
 
@@ -42,8 +48,9 @@ export interface TrainingRecord {
   cacheKey: string;
   /** Logged steps: total loss and each weighted term. */
   curve: { step: number; loss: number; ce?: number; kl?: number; hidden?: number }[];
-  layerMaps: [number, number][][];
-  /** Eval-split metrics (fractions) after each epoch. */
+  /** Classification: the map of each epoch; generation: each epoch's map per stack ({encoder?, decoder}). */
+  layerMaps: [number, number][][] | Partial<Record<'encoder' | 'decoder', [number, number][]>>[];
+  /** Eval-split metrics (fractions) after each epoch (classification; [] for generation students). */
   dev: { epoch: number; step: number; metrics: Record<string, number> }[];
   /** Training (every resumed segment) and export; the evaluator adds its scoring time. */
   wallSeconds: number;
@@ -52,6 +59,25 @@ export interface TrainingRecord {
   /** The exported student, relative to the experiment directory. */
   onnx: string;
   finishedAt: string;
+  /** Generation students: what the evaluator needs for the cell's hash and result (cache top-k, training examples, steps, training seconds). */
+  generation?: { topK: number; trainExamples: number; steps: number; trainSeconds: number };
+}
+
+/** What runCell needs of a cell, whatever the task family: its identity, its cache, and how to train it from a source. */
+interface CellPlan {
+  cell: GridCell;
+  hash: string;
+  cacheKey: string;
+  /** Teacher hidden-state indices the cache holds. */
+  layers: number[];
+  /** Every record the student reads each epoch (the epoch stops reading once all have arrived). */
+  recordIds: readonly string[];
+  train(source: TeacherStateSource, hooks: TrainHooks): Promise<Omit<TrainingRecord, 'cellId' | 'hash' | 'cacheKey' | 'onnx' | 'finishedAt'> & { onnx: string; trainSeconds: number }>;
+}
+
+interface TrainHooks {
+  onStart: (info: { resumedFromStep: number; totalSteps: number }) => void;
+  onStep: (step: { step: number; epoch: number; loss: number; totalSteps: number }) => void;
 }
 
 export interface RunCellOptions {
@@ -89,12 +115,10 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const expDir = confinePath(o.artifacts, dirRel, 'dir');
   const teacherPath = confinePath(o.artifacts, spec.teacher ?? path.join(dirRel, 'teacher', 'teacher.onnx'), 'teacher');
   if (!fs.existsSync(teacherPath)) throw new Error(`teacher '${teacherPath}' not found: the experiment's teacher must be trained (or copied) before its students run`);
-  const teacher = loadTeacher(teacherPath, undefined, { hiddenStates: s.teacher.hiddenStates });
-  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
-  const cell = pickCell(cells, spec.cell, name);
-  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, teacherPrecision: s.cache.teacherPrecision, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
-  const hash = cellHash(cell, { teacherHash: sha256File(teacherPath), cacheKey: prepared.cacheKey });
-  const cellDir = path.join(expDir, 'students', cell.id);
+  const cellDirOf = (id: string) => path.join(expDir, 'students', id);
+  const plan = getTask(s.task).kind === 'classification' ? await classificationPlan(spec, o, teacherPath, cellDirOf) : await generationPlan(spec, o, teacherPath, expDir, cellDirOf);
+  const { cell, hash } = plan;
+  const cellDir = cellDirOf(cell.id);
   const recordFile = path.join(cellDir, 'training.json');
   const rel = (p: string) => path.relative(o.artifacts, p);
 
@@ -111,8 +135,8 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   // next join until its session times out.
   const incarnation = crypto.randomBytes(4).toString('hex');
   const source: TeacherStateSource = {
-    layers: prepared.layers,
-    openEpoch: (epoch) => KafkaEpoch.open(o.client, prepared.cacheKey, { groupId: `strata-student.${name}.${cell.id}.${incarnation}.e${epoch}`, expectedIds: prepared.data.ids, idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_RECORD_IDLE_MS, stopped: stopRequested }),
+    layers: plan.layers,
+    openEpoch: (epoch) => KafkaEpoch.open(o.client, plan.cacheKey, { groupId: `strata-student.${name}.${cell.id}.${incarnation}.e${epoch}`, expectedIds: plan.recordIds, idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_RECORD_IDLE_MS, stopped: stopRequested }),
     close: async () => undefined,
   };
   let lastProgress = 0;
@@ -120,10 +144,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const every = o.progressEveryMs ?? 2000;
   const pending: Promise<unknown>[] = [];
   try {
-    const r = await trainStudent({
-      teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
-      init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-      outDir: cellDir, evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
+    const r = await plan.train(source, {
       onStart: ({ resumedFromStep, totalSteps }) => void pending.push(o.events.publish({ type: 'started', experiment: name, dir: dirRel, cellId: cell.id, resumedFromStep, totalSteps }).catch((e) => o.log(`${cell.id}: started event not published: ${(e as Error).message}`))),
       onStep: ({ step, epoch, loss, totalSteps }) => {
         lastStep = { step, loss };
@@ -138,8 +159,8 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     fs.copyFileSync(r.onnx, `${onnx}.tmp-${process.pid}`);
     fs.renameSync(`${onnx}.tmp-${process.pid}`, onnx);
     const record: TrainingRecord = {
-      cellId: cell.id, hash, cacheKey: prepared.cacheKey, curve: r.curve, layerMaps: r.layerMaps, dev: r.dev, wallSeconds: r.wallSeconds, parameters: r.parameters,
-      onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString(),
+      cellId: cell.id, hash, cacheKey: plan.cacheKey, curve: r.curve, layerMaps: r.layerMaps, dev: r.dev, wallSeconds: r.wallSeconds, parameters: r.parameters,
+      onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString(), ...(r.generation ? { generation: r.generation } : {}),
     };
     writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
     // Training-side figures; the eval-split metrics are the evaluator's.
@@ -155,4 +176,52 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, dir: dirRel, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
     throw e;
   }
+}
+
+/** A classification cell: trainStudent over the encoded split, the cache key of prepareCache. */
+async function classificationPlan(spec: CellSpec, o: RunCellOptions, teacherPath: string, cellDirOf: (id: string) => string): Promise<CellPlan> {
+  const { manifest } = spec;
+  const { spec: s } = manifest;
+  const teacher = loadTeacher(teacherPath, undefined, { hiddenStates: s.teacher.hiddenStates });
+  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
+  const cell = pickCell(cells, spec.cell, manifest.metadata.name);
+  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, teacherPrecision: s.cache.teacherPrecision, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
+  return {
+    cell, hash: cellHash(cell, { teacherHash: sha256File(teacherPath), cacheKey: prepared.cacheKey }), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.data.ids,
+    train: (source, hooks) => trainStudent({
+      teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
+      init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
+      outDir: cellDirOf(cell.id), evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
+      ...hooks,
+    }),
+  };
+}
+
+/**
+ * A generation cell (seq2seq, multiple choice): trainGenerationStudent over the run's token rows, reading both stacks'
+ * records (enc:<id>, dec:<id>) per example, with the cache key and cell hash embedded mode computes. The evaluator
+ * scores the exported student.
+ */
+async function generationPlan(spec: CellSpec, o: RunCellOptions, teacherPath: string, expDir: string, cellDirOf: (id: string) => string): Promise<CellPlan> {
+  const { manifest } = spec;
+  const { spec: s } = manifest;
+  const run = generationServiceRun(manifest, expDir, { dataRoot: o.dataRoot, teacherOnnx: teacherPath });
+  const cell = pickCell(run.cells, spec.cell, manifest.metadata.name);
+  const prepared = await prepareRunCache(manifest, run);
+  const st = run.settings;
+  return {
+    cell, hash: serviceCellHash(run, cell, prepared), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.recordIds,
+    train: async (source, hooks) => {
+      const r = await trainGenerationStudent({
+        teacher: run.teacher, task: s.task, cacheKey: prepared.cacheKey, source: { ...source, topK: prepared.topK }, score: false, strategy: cell.strategy, strategyOptions: cell.options,
+        init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, labelSmoothing: st.labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
+        outDir: cellDirOf(cell.id), train: st.train, eval: st.eval, data: st.data, maxEvalExamples: st.maxEvalExamples, maxLength: st.maxLength, maxTargetLength: st.maxTargetLength, evaluation: st.evaluation,
+        log: o.log, checkpointEvery: o.checkpointEvery, ...hooks,
+      });
+      return {
+        curve: r.curve, layerMaps: r.layerMaps, dev: [], wallSeconds: r.wallSeconds, parameters: r.parameters, onnx: r.onnx, trainSeconds: r.seconds.train,
+        generation: { topK: prepared.topK, trainExamples: prepared.ids.length, steps: r.steps, trainSeconds: r.seconds.train },
+      };
+    },
+  };
 }

@@ -3,8 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaCacheWriter, actsTopic, readCacheManifest } from '@strata/activations';
-import { CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, loadTeacher, prepareCache, writeAtomic, type LoadedTeacher, type PreparedCache } from '@strata/experiment';
-import { DataError, TASK_IDS, isTaskId } from '@strata/data';
+import {
+  CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, fillGenerationCache, loadGenerationModel, loadTeacher, prepareCache, prepareGenerationCache, recordIds, writeAtomic,
+  type LoadedGenerationModel, type LoadedTeacher, type PreparedCache, type PreparedGenerationCache, type SplitRef,
+} from '@strata/experiment';
+import { DataError, TASK_IDS, getTask, isTaskId } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
 import type { Logger } from 'pino';
@@ -24,6 +27,14 @@ export const cacheRequestSchema = z.strictObject({
   /** An exported teacher's hidden-state tensors, embeddings first (the manifest's teacher.hiddenStates). */
   hiddenStates: z.array(z.string().min(1)).min(2).optional(),
   batchSize: z.int().positive().max(1024).default(32),
+  // --- generation tasks (seq2seq, multiple choice): a Strata-exported encoder-decoder or decoder-only teacher ---
+  /** Vocabulary entries kept per target position (the manifest's cache.topK). */
+  topK: z.int().positive().optional(),
+  /** Source length (seq2seq) or whole sequence (decoder-only), and the seq2seq target length (default: the teacher's positions). */
+  maxLength: z.int().positive().optional(),
+  maxTargetLength: z.int().positive().optional(),
+  /** The manifest's data.carve: train on one part of a split (replaces split). */
+  carve: z.strictObject({ from: z.string().min(1), evalFraction: z.number().gt(0).lt(1), seed: z.int() }).optional(),
 });
 export type CacheRequest = z.output<typeof cacheRequestSchema>;
 
@@ -45,11 +56,24 @@ export interface JobEvents {
   onState?: (counts: Record<JobState, number>) => void;
 }
 
+/** What a job with work to do holds: a classification teacher and its encoded split, or a generation teacher and its rows. */
+type JobWork = { kind: 'classification'; teacher: LoadedTeacher; prepared: PreparedCache } | { kind: 'generation'; teacher: LoadedGenerationModel; prepared: PreparedGenerationCache };
+
 interface Job {
   status: JobStatus;
   /** Loaded for jobs that still have work; a job restored as complete has none. */
-  work?: { teacher: LoadedTeacher; prepared: PreparedCache };
+  work?: JobWork;
 }
+
+/** STRATA_KAFKA_CHUNK_BYTES: records larger than this are split into several messages (default: under the broker's 1 MiB message limit). */
+function chunkBytes(): { chunkBytes?: number } {
+  const raw = process.env.STRATA_KAFKA_CHUNK_BYTES;
+  if (raw === undefined || raw === '') return {};
+  if (!/^[1-9]\d*$/.test(raw)) throw new Error(`STRATA_KAFKA_CHUNK_BYTES='${raw}' is not a positive number of bytes`);
+  return { chunkBytes: Number(raw) };
+}
+
+const GENERATION_ONLY = ['topK', 'maxLength', 'maxTargetLength', 'carve'] as const;
 
 /** A request that cannot be served as sent: 400 with the reason, not a 500 with a stack trace. */
 function badRequest(message: string): Error {
@@ -96,6 +120,25 @@ export class CacheJobs {
     if (!fs.existsSync(onnx)) throw Object.assign(new Error(`teacher: '${request.teacher}' not found under the artifacts root`), { status: 400 });
     const tokenizer = request.tokenizer ? confinePath(this.artifacts, request.tokenizer, 'tokenizer') : undefined;
     if (fs.statSync(onnx).isDirectory()) throw badRequest(`teacher: '${request.teacher}' is a directory; expected an .onnx file`);
+    const work = getTask(request.task).kind === 'classification' ? await this.classificationWork(request, onnx, tokenizer) : await this.generationWork(request, onnx, tokenizer);
+    const key = work.prepared.cacheKey;
+    const existing = this.jobs.get(key);
+    // "complete" is what the broker holds (the cache's manifest on strata.caches), never only a local note: a fresh
+    // broker, or one that lost the topic, gets the cache made again.
+    const stale = existing?.status.state === 'complete' && !(await readCacheManifest(this.client, key));
+    if (stale) this.log.warn({ cacheKey: key }, 'a cache saved as complete is not on the broker; making it again');
+    if (existing && existing.status.state !== 'failed' && !stale) return { status: existing.status, created: false };
+    const total = work.kind === 'classification' ? work.prepared.data.rows.length : work.prepared.rows.length;
+    const status: JobStatus = { cacheKey: key, topic: actsTopic(key), state: 'queued', produced: 0, total, request, updatedAt: '' };
+    this.jobs.set(key, { status, work });
+    this.save(status);
+    this.enqueue(key);
+    return { status, created: true };
+  }
+
+  private async classificationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<JobWork> {
+    const extra = GENERATION_ONLY.filter((f) => request[f] !== undefined);
+    if (extra.length) throw badRequest(`${extra.join(', ')}: for generation tasks only; task '${request.task}' is a classification task`);
     let teacher: LoadedTeacher;
     try {
       teacher = loadTeacher(onnx, tokenizer, { hiddenStates: request.hiddenStates });
@@ -110,17 +153,34 @@ export class CacheJobs {
       if (err instanceof DataError && err.code === 'MISSING_DATA') throw Object.assign(err, { status: 503 });
       throw badRequest((err as Error).message);
     }
-    const existing = this.jobs.get(prepared.cacheKey);
-    // "complete" is what the broker holds (the cache's manifest on strata.caches), never only a local note: a fresh
-    // broker, or one that lost the topic, gets the cache made again.
-    const stale = existing?.status.state === 'complete' && !(await readCacheManifest(this.client, prepared.cacheKey));
-    if (stale) this.log.warn({ cacheKey: prepared.cacheKey }, 'a cache saved as complete is not on the broker; making it again');
-    if (existing && existing.status.state !== 'failed' && !stale) return { status: existing.status, created: false };
-    const status: JobStatus = { cacheKey: prepared.cacheKey, topic: actsTopic(prepared.cacheKey), state: 'queued', produced: 0, total: prepared.data.rows.length, request, updatedAt: '' };
-    this.jobs.set(prepared.cacheKey, { status, work: { teacher, prepared } });
-    this.save(status);
-    this.enqueue(prepared.cacheKey);
-    return { status, created: true };
+    return { kind: 'classification', teacher, prepared };
+  }
+
+  /**
+   * A generation cache (docs/SERVICES.md): the teacher's states of both stacks and its top-k next-token distribution
+   * per target token, the same records and cache key as embedded mode's cacheGenerationTeacher.
+   */
+  private async generationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<JobWork> {
+    if (request.hiddenStates) throw badRequest(`hiddenStates: for an exported classification teacher only; task '${request.task}' takes a Strata-exported generation teacher`);
+    let teacher: LoadedGenerationModel;
+    try {
+      teacher = loadGenerationModel(onnx, tokenizer);
+    } catch (err) {
+      throw badRequest(`teacher: '${request.teacher}' is not a usable generation teacher: ${(err as Error).message}`);
+    }
+    const train: SplitRef = request.carve ? { split: request.carve.from, part: 'train', carve: request.carve } : { split: request.split };
+    const maxLength = request.maxLength ?? teacher.model.config.maxPositions;
+    let prepared: PreparedGenerationCache;
+    try {
+      prepared = await prepareGenerationCache({
+        teacher, task: request.task, train, data: { dataRoot: this.dataRoot, maxExamples: request.maxExamples }, layers: request.layers, topK: request.topK, dtype: request.dtype,
+        teacherPrecision: request.teacherPrecision, maxLength, maxTargetLength: request.maxTargetLength ?? maxLength,
+      });
+    } catch (err) {
+      if (err instanceof DataError && err.code === 'MISSING_DATA') throw Object.assign(err, { status: 503 });
+      throw badRequest((err as Error).message);
+    }
+    return { kind: 'generation', teacher, prepared };
   }
 
   /** Re-submits every saved job that had not completed (after a crash or a SIGTERM). */
@@ -161,28 +221,32 @@ export class CacheJobs {
 
   private async run(job: Job): Promise<void> {
     const s = job.status;
-    const { teacher, prepared } = job.work!;
+    const work = job.work!;
     s.state = 'running';
     this.save(s);
     const started = Date.now();
     let writer: KafkaCacheWriter | undefined;
     try {
-      writer = await KafkaCacheWriter.open(this.client, s.cacheKey);
+      writer = await KafkaCacheWriter.open(this.client, s.cacheKey, chunkBytes());
       if (writer.resumedCount) this.log.info({ cacheKey: s.cacheKey, resumed: writer.resumedCount, torn: writer.tornSequences }, 'resuming a cache');
-      s.produced = writer.count;
-      let bytes = writer.bytesWritten;
       const w = writer;
-      const finished = await fillCache(teacher, prepared, writer, {
+      // produced counts examples (a seq2seq example is two records: its encoder's and its decoder's).
+      s.produced = work.kind === 'classification' ? writer.count : work.prepared.ids.filter((id) => w.has(recordIds(work.teacher.model, id).decoder)).length;
+      let bytes = writer.bytesWritten;
+      let records = writer.count;
+      const fill = {
         batchSize: s.request.batchSize,
         shouldStop: () => this.stopping,
-        onProgress: (written) => {
-          this.events.onRecords?.(written - s.produced, w.bytesWritten - bytes);
-          s.produced = written;
+        onProgress: (examples: number) => {
+          this.events.onRecords?.(w.count - records, w.bytesWritten - bytes);
+          s.produced = examples;
+          records = w.count;
           bytes = w.bytesWritten;
           this.save(s);
         },
-      });
-      s.produced = writer.count;
+      };
+      const finished = work.kind === 'classification' ? await fillCache(work.teacher, work.prepared, writer, fill) : await fillGenerationCache(work.teacher, work.prepared, writer, fill);
+      s.produced = work.kind === 'classification' ? writer.count : finished ? s.total : s.produced;
       s.state = finished ? 'complete' : 'queued';
       this.log.info({ cacheKey: s.cacheKey, state: s.state, produced: s.produced, total: s.total, seconds: (Date.now() - started) / 1000 }, finished ? 'cache complete' : 'cache job stopped; it resumes on restart');
     } catch (e) {

@@ -64,11 +64,18 @@ export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEvent
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
 // Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
 export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';
+// Generation over the services (issue #23 point 1): the pieces embedded mode and the services share.
+export {
+  finishGenerationExperiment, generationCacheLayers, generationCellHash, generationExperiment, generationParameters, generationResultCell, generationSettings, savedGenerationTeacherMetrics, scoreGenerationModel,
+  type FinishGenerationOptions, type GenerationCellTraining, type GenerationExperiment, type GenerationSettings,
+} from './run-generation';
+export { generationServiceRun, prepareRunCache, serviceCellHash, type GenerationServiceRun } from './generation-services';
+export { fillGenerationCache, prepareGenerationCache, recordIds, type GenerationFillOptions, type PreparedGenerationCache } from './stages/generation-cache';
 export { threadsPerStudent } from './stages/student-workers';
 export { benchParallelStudents, formatParallelStudents, type ParallelStudentsReport } from './parallel-bench';
 export { estimateFullRun, formatEstimate, fullRunSizes, smokeManifest, type FullRunSizes, type RunEstimate, type SmokeScale } from './estimate';
 export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
-export { trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
+export { generationBatchOptions, trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
 export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/generation-cache';
 export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
 export { evaluateGeneration, evaluateGenerationModel, goldNll, type EvaluateGenerationModelOptions, type GenerationEvalResult } from './stages/generation-eval';

@@ -2,8 +2,8 @@
 // targets) and cache, per example, the selected hidden states of each stack and the top-k of its next-token
 // distribution at every target position (top-k log-probabilities + log-sum-exp, the activation record's top-k kind).
 import * as fs from 'node:fs';
-import { ActivationDtype, FileStore, cacheKey, recordsFromBatch, type ActivationRecordInput } from '@strata/activations';
-import { makeBatches } from '@strata/data';
+import { ActivationDtype, FileStore, cacheKey, fileCacheWriter, recordsFromBatch, type ActivationRecordInput, type CacheWriter } from '@strata/activations';
+import { makeBatches, type BatchRow } from '@strata/data';
 import { topKLogProbs } from '@strata/kd';
 import { GraphBuilder, SessionPool, createSession, ort } from '@strata/onnx';
 import { seq2seqFeeds, causalFeeds } from '@strata/train';
@@ -59,8 +59,28 @@ function cachingModel(model: GenerationConfig, values: Map<string, Float32Array>
   return g.build(full.metadata);
 }
 
-/** Idempotent by cache key: a complete cache is reused, an interrupted one resumes after its last whole record. */
-export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Promise<GenerationCacheResult> {
+/** What identifies a generation cache and what fills it: the token rows, their example ids and the key they hash to. */
+export interface PreparedGenerationCache {
+  cacheKey: string;
+  task: string;
+  train: SplitRef;
+  layers: number[];
+  dtype: ActivationDtype;
+  teacherPrecision: TeacherPrecision;
+  topK: number;
+  maxLength: number;
+  maxTargetLength: number;
+  rows: BatchRow[];
+  /** Example ids in row order. */
+  ids: string[];
+  /** Every record id of the cache (seq2seq: enc:<id> and dec:<id>), in row order. */
+  recordIds: string[];
+}
+
+export type PrepareGenerationCacheOptions = Omit<GenerationCacheOptions, 'cacheRoot' | 'batchSize' | 'log'>;
+
+/** Loads and tokenizes the training rows and computes the cache key (teacher bytes, tokenizer, dataset, split, layers, dtype, top-k, teacher precision). */
+export async function prepareGenerationCache(opts: PrepareGenerationCacheOptions): Promise<PreparedGenerationCache> {
   const { teacher } = opts;
   const model = teacher.model;
   const k = Math.min(opts.topK ?? 64, model.config.vocabSize);
@@ -81,25 +101,48 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
     logits: { kind: 'topk', k },
     teacherPrecision,
   });
-  const t0 = Date.now();
-  const store = FileStore.open(opts.cacheRoot, key);
+  const ids = data.examples.map((e) => e.id);
+  const recordIdList = ids.flatMap((id) => {
+    const r = recordIds(model, id);
+    return r.encoder ? [r.encoder, r.decoder] : [r.decoder];
+  });
+  return { cacheKey: key, task: opts.task, train: opts.train, layers, dtype, teacherPrecision, topK: k, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, rows, ids, recordIds: recordIdList };
+}
+
+export interface GenerationFillOptions {
+  batchSize?: number;
+  log?: (line: string) => void;
+  /** Called after each batch is written (examples cached so far, examples in all). */
+  onProgress?: (examples: number, total: number) => void;
+  /** Checked between batches: true stops after the batch in flight, leaving the cache incomplete (resumable). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Runs the teacher over every example the writer does not hold yet (teacher-forced on the gold targets), appends one
+ * batch at a time (a seq2seq example's encoder records before its decoder record: an example counts as cached once
+ * its decoder record is there), and completes the cache. Returns false when stopped early (shouldStop). The same
+ * pass fills the embedded file store and a Kafka topic (teacher-inference).
+ */
+export async function fillGenerationCache(teacher: LoadedGenerationModel, prepared: PreparedGenerationCache, writer: CacheWriter, opts: GenerationFillOptions = {}): Promise<boolean> {
+  const model = teacher.model;
+  const { layers, dtype, teacherPrecision, topK: k, rows, ids: exampleIdsOf } = prepared;
+  const batchSize = opts.batchSize ?? 32;
+  const batches = makeBatches(rows, { ...generationBatchOptions(prepared.task, batchSize, prepared.maxLength, prepared.maxTargetLength, 0), shuffle: false });
+  const sessions = new SessionPool<ort.InferenceSession>((session) => session.release());
+  const hidden = hiddenSize(model);
+  const split = describeSplit(prepared.train);
+  const bar = progress(`caching teacher states (${split}, layers ${layers.join(',')} per stack, top-${k}, ${dtype}${teacherPrecision === 'int8' ? ', int8 teacher' : ''})`, rows.length);
+  let done = 0;
   try {
-    const finish = (computed: boolean) => ({ cacheKey: key, count: data.examples.length, computed, topK: k, seconds: (Date.now() - t0) / 1000 });
-    if (store.isComplete()) return finish(false);
-    const batchSize = opts.batchSize ?? 32;
-    const batches = makeBatches(rows, { ...generationBatchOptions(opts.task, batchSize, opts.maxLength, opts.maxTargetLength, 0), shuffle: false });
-    const sessions = new SessionPool<ort.InferenceSession>((session) => session.release());
-    const hidden = hiddenSize(model);
-    const bar = progress(`caching teacher states (${describeSplit(opts.train)}, layers ${layers.join(',')} per stack, top-${k}, ${dtype}${teacherPrecision === 'int8' ? ', int8 teacher' : ''})`, rows.length);
     for (const b of batches) {
-      const stop = stopRequested();
-      if (stop !== undefined) {
-        bar.stopped(`stopped by ${stop} with ${store.count} records written`);
-        await sessions.release();
-        throwIfStopRequested(`caching teacher states (key ${key})`);
+      if (opts.shouldStop?.()) {
+        bar.stopped(`stopped with ${writer.count} records written`);
+        return false;
       }
-      const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => data.examples[r].id);
-      if (ids.every((id) => store.has(recordIds(model, id).decoder))) {
+      const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => exampleIdsOf[r]);
+      done += b.size;
+      if (ids.every((id) => writer.has(recordIds(model, id).decoder))) {
         bar.tick(b.size, 'cached');
         continue;
       }
@@ -119,12 +162,29 @@ export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Prom
         records.push(recordsFromBatch({ exampleIds, layers, hiddenStates: stateOf('hidden_states'), attentionMask: b.attentionMask, seqLen: b.length, hiddenSize: hidden, dtype, logits }));
       }
       // Decoder records last: an example counts as cached once its decoder record is there.
-      for (const list of records) for (const r of list.slice(0, b.size)) if (!store.has(r.exampleId)) store.append(r);
+      await writer.appendBatch(records.flatMap((list) => list.slice(0, b.size)).filter((r) => !writer.has(r.exampleId)));
       bar.tick(b.size);
+      opts.onProgress?.(done, rows.length);
     }
-    store.complete({ layers, dtype, meta: { task: opts.task, split: describeSplit(opts.train), teacher: teacher.onnx, topK: k, architecture: model.arch, teacherPrecision } });
-    bar.done(`${store.count} records, key ${key}`);
+    await writer.complete({ layers, dtype, meta: { task: prepared.task, split, teacher: teacher.onnx, topK: k, architecture: model.arch, teacherPrecision } });
+    bar.done(`${writer.count} records, key ${prepared.cacheKey}`);
+    return true;
+  } finally {
     await sessions.release();
+  }
+}
+
+/** Idempotent by cache key: a complete cache is reused, an interrupted one resumes after its last whole record. */
+export async function cacheGenerationTeacher(opts: GenerationCacheOptions): Promise<GenerationCacheResult> {
+  const t0 = Date.now();
+  const prepared = await prepareGenerationCache(opts);
+  const key = prepared.cacheKey;
+  const store = FileStore.open(opts.cacheRoot, key);
+  try {
+    const finish = (computed: boolean) => ({ cacheKey: key, count: prepared.ids.length, computed, topK: prepared.topK, seconds: (Date.now() - t0) / 1000 });
+    if (store.isComplete()) return finish(false);
+    const whole = await fillGenerationCache(opts.teacher, prepared, fileCacheWriter(store), { batchSize: opts.batchSize, log: opts.log, shouldStop: () => stopRequested() !== undefined });
+    if (!whole) throwIfStopRequested(`caching teacher states (key ${key}, ${store.count} records written)`);
     return finish(true);
   } finally {
     store.close();

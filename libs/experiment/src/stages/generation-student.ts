@@ -4,7 +4,7 @@
 // masked by the source mask and decoder pairs by the target mask; the stacks' hidden losses add.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ActivationRecord, FileStore } from '@strata/activations';
+import { ActivationRecord, FileStore, fileEpochRecords, type EpochRecords } from '@strata/activations';
 import { makeBatches, type Batch } from '@strata/data';
 import { KdLossConfig, LayerMap, hiddenMse, hiddenScaleWarning, kdLossConfig, layerMap, stackedInitMap, stateRms, topKPredictionDivergence, totalKdLoss } from '@strata/kd';
 import { DataType, ort } from '@strata/onnx';
@@ -19,7 +19,7 @@ import { PROJECTIONS_FILE, isProjectionParam, projectedPairs, projectionSpecs, w
 import type { ParamSpec } from '@strata/nn';
 import { recordIds } from './generation-cache';
 import { trainEpochs, type Curve } from './loop';
-import { lossSettings } from './student';
+import { lossSettings, type TeacherStateSource } from './student';
 import { exposeLossTerms } from './loss-terms';
 
 /** One layer map per stack: `encoder` and `decoder` for seq2seq, `decoder` alone for a causal LM. */
@@ -136,8 +136,17 @@ function teacherFeeds(model: GenerationConfig, b: Batch, records: { encoder?: Ac
 export interface GenerationStudentOptions {
   teacher: LoadedGenerationModel;
   task: string;
-  cacheRoot: string;
+  /** The file-store cache (embedded mode) ... */
+  cacheRoot?: string;
   cacheKey: string;
+  /** ... or another source of teacher states (the services' per-epoch Kafka replay), with the top-k its records hold. */
+  source?: TeacherStateSource & { topK: number };
+  /** Score the student on the eval split here (default true; the services leave it to the evaluator: metrics are then {}). */
+  score?: boolean;
+  /** After every training step (run events). */
+  onStep?: (step: { step: number; epoch: number; loss: number; totalSteps: number }) => void;
+  /** Once, before training starts, with the step it resumes from. */
+  onStart?: (info: { resumedFromStep: number; totalSteps: number }) => void;
   strategy: string;
   strategyOptions?: { explicit?: number[]; matchEmbeddings?: boolean };
   init: 'copy' | 'random';
@@ -227,15 +236,31 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
   const teacherHidden = teacher.model.config.hidden;
   const projection = opts.width?.projection ?? 'auto';
   const architecture = generationArchitecture(opts.task);
-  const store = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
-  if (!store.isComplete()) throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
-  const manifest = store.readManifest()!;
-  const cachedLayers = manifest.layers;
-  const topK = Number((manifest.meta ?? {}).topK);
-  if (!(topK > 0)) throw new Error(`teacher cache ${opts.cacheKey} records no top-k size; it was not made by the generation cache stage`);
+  let store: FileStore | undefined;
+  let source: TeacherStateSource & { topK: number };
+  if (opts.source) source = opts.source;
+  else {
+    if (opts.cacheRoot === undefined) throw new Error('trainGenerationStudent: give cacheRoot and cacheKey, or a source');
+    const file = FileStore.open(opts.cacheRoot, opts.cacheKey, { readOnly: true });
+    store = file;
+    if (!file.isComplete()) {
+      file.close();
+      throw new Error(`teacher cache ${opts.cacheKey} is not complete; run the cache stage first`);
+    }
+    const manifest = file.readManifest()!;
+    const records = fileEpochRecords(file);
+    source = { layers: manifest.layers, topK: Number((manifest.meta ?? {}).topK), openEpoch: async () => records, close: async () => file.close() };
+  }
+  const cachedLayers = source.layers;
+  const topK = source.topK;
+  if (!(topK > 0)) {
+    await source.close();
+    throw new Error(`teacher cache ${opts.cacheKey} records no top-k size; it was not made by the generation cache stage`);
+  }
+  const score = opts.score ?? true;
   const train = loadGenerationData(opts.task, opts.train, opts.data, false);
   const rows = await trainingRows(opts.task, teacher.tokenizer, train, opts.maxLength, opts.maxTargetLength);
-  const evalData = loadGenerationData(opts.task, opts.eval, { ...opts.data, maxExamples: opts.maxEvalExamples }, true);
+  const evalData = score ? loadGenerationData(opts.task, opts.eval, { ...opts.data, maxExamples: opts.maxEvalExamples }, true) : undefined;
   const batchOpts = generationBatchOptions(opts.task, opts.batchSize, opts.maxLength, opts.maxTargetLength, opts.seed);
   const stacks = stacksOf(teacher.model);
   const maps = Array.from({ length: opts.epochs }, (_, e) => stackMaps(stacks, opts.strategy, opts.depth, opts.seed, e, opts.strategyOptions, architecture));
@@ -256,7 +281,13 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
   });
   fs.mkdirSync(opts.outDir, { recursive: true });
   const needed = maps.map((m) => (loss.hidden > 0 ? m : {}));
-  warnOfStateScale(store, train.examples.slice(0, 64).map((e) => recordIds(teacher.model, e.id)), needed, loss, opts.log ?? ((l) => process.stderr.write(`${l}\n`)));
+  // (A file cache only: a Kafka replay hands each record out once per epoch.)
+  if (store) warnOfStateScale(store, train.examples.slice(0, 64).map((e) => recordIds(teacher.model, e.id)), needed, loss, opts.log ?? ((l) => process.stderr.write(`${l}\n`)));
+  let epochRecords: EpochRecords | undefined;
+  const closeEpoch = async () => {
+    await epochRecords?.close();
+    epochRecords = undefined;
+  };
   try {
     const { curve, trainSeconds, bar } = await trainEpochs({
       trainer,
@@ -270,14 +301,15 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       totalSteps,
       batches: (epoch) => makeBatches(rows, { ...batchOpts, epoch }),
       key: (b, epoch) => `${batchKey(student, b)}@${mapIndex[epoch]}`,
-      feeds: (b, epoch) => {
-        const records = Array.from(b.rowIndex.subarray(0, b.size), (r) => {
-          const ids = recordIds(teacher.model, train.examples[r].id);
-          const decoder = store.get(ids.decoder);
-          const encoder = ids.encoder ? store.get(ids.encoder) : undefined;
-          if (!decoder || (ids.encoder && !encoder)) throw new Error(`example '${train.examples[r].id}' is missing from teacher cache ${opts.cacheKey}`);
-          return { encoder, decoder };
-        });
+      beginEpoch: async (epoch) => {
+        await closeEpoch();
+        epochRecords = await source.openEpoch(epoch);
+      },
+      endEpoch: closeEpoch,
+      feeds: async (b, epoch) => {
+        const ids = Array.from(b.rowIndex.subarray(0, b.size), (r) => recordIds(teacher.model, train.examples[r].id));
+        const got = await epochRecords!.get(ids.flatMap((i) => (i.encoder ? [i.encoder, i.decoder] : [i.decoder])));
+        const records = ids.map((i, row) => (i.encoder ? { encoder: got[2 * row], decoder: got[2 * row + 1] } : { decoder: got[row] }));
         const feeds = modelFeeds(student, b);
         if (student.arch === 'bart') {
           feeds.source_mask = new ort.Tensor('float32', realTokens(b.attentionMask, b.batchSize, b.size), [b.batchSize, b.length]);
@@ -292,26 +324,31 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
       progressFile: path.join(opts.outDir, 'progress.json'),
+      onStep: opts.onStep ? (st) => opts.onStep!({ ...st, totalSteps }) : undefined,
+      onStart: opts.onStart ? (resumedFromStep) => opts.onStart!({ resumedFromStep, totalSteps }) : undefined,
     });
     const t1 = Date.now();
     await trainer.release(); // its training sessions are not needed to evaluate
-    const evaluated = await evaluateGeneration(
-      { task: opts.task, model: student, values: trainer.params, tokenizer: teacher.tokenizer, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: opts.batchSize },
-      evalData.examples as never,
-    );
+    const evaluated = evalData
+      ? await evaluateGeneration(
+        { task: opts.task, model: student, values: trainer.params, tokenizer: teacher.tokenizer, maxLength: opts.maxLength, maxTargetLength: opts.maxTargetLength, beam: opts.evaluation.beam, lengthPenalty: opts.evaluation.lengthPenalty, maxAnswerLength: opts.evaluation.maxAnswerLength, batchSize: opts.batchSize },
+        evalData.examples as never,
+      )
+      : undefined;
     const evalSeconds = (Date.now() - t1) / 1000;
-    bar.done(`${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    bar.done(evaluated ? `${describeSplit(opts.eval)} ${Object.entries(evaluated.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}` : 'trained');
     const onnx = path.join(opts.outDir, 'student.onnx');
     exportInference(onnx, (values) => generationExportModel(student, { kind: 'initializers', values }), trainer.params);
     writeHfConfig(onnx, generationHfConfig(student, teacher.tokenizer));
-    fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    if (evaluated) fs.writeFileSync(path.join(opts.outDir, 'predictions.jsonl'), evaluated.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
     // The projections only served the hidden loss: kept beside the checkpoint (the angle analysis reads them).
     const last = maps.at(-1) ?? {};
     writeProjections(path.join(opts.outDir, PROJECTIONS_FILE), trainer.params, specs, Object.fromEntries(stacks.map((st) => [`${st.name}.`, last[st.name] ?? []])));
     const parameters = [...trainer.params].reduce((n, [name, p]) => n + (isProjectionParam(name) ? 0 : p.length), 0);
-    return { metrics: evaluated.metrics, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps, wallSeconds: trainSeconds + (Date.now() - t1) / 1000, parameters };
+    return { metrics: evaluated?.metrics ?? {}, layerMaps: maps, curve, onnx, seconds: { train: trainSeconds, eval: evalSeconds }, steps: totalSteps, wallSeconds: trainSeconds + (Date.now() - t1) / 1000, parameters };
   } finally {
-    store.close();
+    await closeEpoch();
+    await source.close();
     await trainer.release();
   }
 }

@@ -1,0 +1,120 @@
+// Generation over Kafka (#23 point 1), end to end against the real broker: a quickstart-g2p-shaped run (a tiny
+// BART-style teacher trained from scratch on CMUdict, its states of both stacks and its top-k per target token cached
+// by teacher-inference into the activation topic, chunked into many messages; three student-trainers at once
+// replaying it; the evaluator scoring the saved students) gives the results of embedded mode: the same cells, hashes,
+// layer maps and metrics, and byte-identical students.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RUNS_TOPIC, parseRunEvent, runExperiment, type ExperimentResults, type RunEvent } from '@strata/experiment';
+import { createKafkaClient, describeKafka, uniqueName } from '@strata/kafka';
+import { runExperimentOverKafka } from './kafka-run';
+
+jest.setTimeout(600_000);
+
+/** quickstart-g2p's shape (examples/quickstart-g2p.yaml), small enough for a test. */
+function g2pManifest(file: string, name: string, store: 'file' | 'kafka'): string {
+  fs.writeFileSync(file, [
+    'apiVersion: strata.dev/v1alpha1', 'kind: Experiment', `metadata: { name: ${name} }`, 'spec:', '  task: cmudict-g2p',
+    '  teacher:',
+    '    train: { layers: 3, hidden: 32, heads: 2, intermediate: 64, maxLength: 16, maxTargetLength: 16, vocabSize: 128, tokenizer: word-level, epochs: 3, batchSize: 32, lr: 0.003, dropout: 0.1, seed: 1 }',
+    `  cache: { dtype: float16, store: ${store}, topK: 8 }`,
+    '  students: { depths: [2], inits: [copy], strategies: [none, forward, reverse], seeds: [1], epochs: 2, lr: 0.003, loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: element } }',
+    '  eval: { split: dev, beam: 2 }',
+    '  analysis: { angles: true }',
+    '  data: { maxTrainExamples: 512, maxEvalExamples: 24 }',
+    '',
+  ].join('\n'));
+  return file;
+}
+
+describeKafka('experiment run --transport kafka, generation task (quickstart-g2p shape)', (brokers) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-gen-e2e-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('caches both stacks and the top-k into the topic, trains three students at once from it, and equals embedded mode', async () => {
+    const name = uniqueName('g2p').replace(/[^a-z0-9-]/g, '-');
+    const quiet = () => undefined;
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    // Records well above this size are split into chunks (a decoder record here is ~10 KB): the students must
+    // reassemble them.
+    const chunk = process.env.STRATA_KAFKA_CHUNK_BYTES;
+    process.env.STRATA_KAFKA_CHUNK_BYTES = '2048';
+    let embedded: ExperimentResults;
+    let streamed: ExperimentResults;
+    const embeddedDir = path.join(dir, 'embedded', name);
+    const kafkaDir = path.join(dir, 'kafka', name);
+    const t0 = Date.now();
+    try {
+      embedded = (await runExperiment(g2pManifest(path.join(dir, 'file.yaml'), name, 'file'), { outDir: embeddedDir, log: quiet })).results;
+      const t1 = Date.now();
+      streamed = (await runExperimentOverKafka(g2pManifest(path.join(dir, 'kafka.yaml'), name, 'kafka'), { outDir: kafkaDir, brokers, parallelism: 3, log: quiet })).results;
+      process.stdout.write(`generation e2e: embedded ${((t1 - t0) / 1000).toFixed(0)} s, over Kafka ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
+    } finally {
+      if (chunk === undefined) delete process.env.STRATA_KAFKA_CHUNK_BYTES;
+      else process.env.STRATA_KAFKA_CHUNK_BYTES = chunk;
+      stderr.mockRestore();
+    }
+
+    const ids = ['none-copy-d2-s1', 'forward-copy-d2-s1', 'reverse-copy-d2-s1'];
+    expect(streamed.cells.map((c) => c.id)).toEqual(ids);
+    expect(embedded.cells.map((c) => c.id)).toEqual(ids);
+    // The same teacher, trained twice from the same seed.
+    expect(streamed.teacher.hash).toBe(embedded.teacher.hash);
+    expect(streamed.teacher.metrics).toEqual(embedded.teacher.metrics);
+    for (const c of streamed.cells) {
+      const e = embedded.cells.find((x) => x.id === c.id)!;
+      expect(c.hash).toBe(e.hash);
+      expect(c.stackMaps).toEqual(e.stackMaps);
+      expect(Object.keys(c.metrics).sort()).toEqual(['bleu', 'per', 'word_accuracy']);
+      expect(c.metrics).toEqual(e.metrics);
+      expect(c.steps).toBe(e.steps);
+      expect(c.student).toEqual(e.student);
+      // Byte-identical students: the same records in the same batches, whichever transport carried them.
+      const a = fs.readFileSync(path.join(kafkaDir, 'students', `${c.id}.onnx`));
+      const b = fs.readFileSync(path.join(embeddedDir, 'students', `${c.id}.onnx`));
+      expect(a.equals(b)).toBe(true);
+      expect(c.curves).toEqual(e.curves);
+    }
+    expect(streamed.cells.find((c) => c.id === 'reverse-copy-d2-s1')!.stackMaps).toEqual({ encoder: [[0, 0], [1, 3], [2, 2]], decoder: [[0, 0], [1, 3], [2, 2]] });
+    expect(streamed.cells.find((c) => c.id === 'forward-copy-d2-s1')!.stackMaps).toEqual({ encoder: [[0, 0], [1, 2], [2, 3]], decoder: [[0, 0], [1, 2], [2, 3]] });
+    // The students learned something, and differently (the metrics compared above are not all the untrained ones).
+    expect(new Set(streamed.cells.map((c) => JSON.stringify(c.curves.loss))).size).toBe(3);
+    expect(Math.min(...streamed.cells.map((c) => c.metrics.per))).toBeLessThan(100);
+    expect(Math.max(...streamed.cells.map((c) => c.metrics.bleu))).toBeGreaterThan(0);
+    expect(streamed.angles?.map((a) => a.cellId)).toEqual(embedded.angles?.map((a) => a.cellId));
+    streamed.angles!.forEach((a, i) => a.layers.forEach((l, j) => expect(l.acuteFraction).toBe(embedded.angles![i].layers[j].acuteFraction)));
+    const setup = (r: ExperimentResults) => (r as ExperimentResults & { setup: Record<string, unknown> }).setup;
+    expect(setup(streamed)).toEqual(setup(embedded));
+    for (const f of ['results.json', 'report.md', 'students/reverse-copy-d2-s1/predictions.jsonl']) expect(fs.existsSync(path.join(kafkaDir, f))).toBe(true);
+    expect(fs.readFileSync(path.join(kafkaDir, 'report.md'), 'utf8')).toContain('| reverse-copy-d2-s1 | encoder: 0→0, 1→3, 2→2; decoder: 0→0, 1→3, 2→2 |');
+    // teacher-inference cached per example (two records each: the encoder's and the decoder's), chunked.
+    const tiLog = fs.readFileSync(path.join(kafkaDir, 'logs', 'teacher-inference.log'), 'utf8');
+    expect(tiLog).toMatch(/cache complete/);
+
+    // The three student-trainers overlapped: every one had started before the first finished.
+    const client = createKafkaClient({ brokers });
+    const events: RunEvent[] = [];
+    try {
+      const end = [...(await client.endOffsets(RUNS_TOPIC)).values()].reduce((x, y) => x + y, 0n);
+      const reader = await client.read(RUNS_TOPIC, { groupId: uniqueName('gen-events'), from: 'earliest' });
+      let seen = 0n;
+      for await (const batch of reader) {
+        seen += BigInt(batch.length);
+        for (const m of batch) {
+          const e = parseRunEvent(m.value).event;
+          if (e && e.experiment === name) events.push(e);
+        }
+        if (seen >= end) break;
+      }
+      await reader.close();
+    } finally {
+      await client.close();
+    }
+    const started = events.filter((e) => e.type === 'started').map((e) => Date.parse(e.at));
+    const finished = events.filter((e) => e.type === 'finished').map((e) => Date.parse(e.at));
+    expect(started).toHaveLength(3);
+    expect(finished).toHaveLength(3);
+    expect(Math.max(...started)).toBeLessThan(Math.min(...finished));
+  });
+});
