@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { StrategyRequest, teacherLayerSet } from '@strata/kd';
 import { heatmapSvg, histogramSvg } from '@strata/plots';
 import { writeCurvePlots } from './curve-plots';
-import { GridCell, cellHash, cellWidth, planGrid } from './grid';
+import { GridCell, cellDivergence, cellHash, cellWidth, planGrid } from './grid';
 import { writeRunPlan } from './run-status';
 import { AngleSummary, ExperimentResults, RESULTS_SCHEMA_VERSION, ResultCell, renderReport } from './report';
 import { resolvedStackMaps, trainCurves, upgradeCell } from './results';
@@ -157,7 +157,7 @@ export interface GenerationCellTraining {
 export function generationResultCell(cell: GridCell, r: GenerationCellTraining, hash: string, onnxBytes: number): ResultCell {
   return {
     id: cell.id, strategy: cell.label, init: cell.init, seed: cell.seed, depth: cell.depth, ...resolvedStackMaps(r.layerMaps),
-    metrics: r.metrics, curves: trainCurves(r.curve), hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes }, seconds: r.seconds, steps: r.steps,
+    metrics: r.metrics, curves: trainCurves(r.curve), hash, wallSeconds: r.wallSeconds, student: { parameters: r.parameters, onnxBytes }, seconds: r.seconds, steps: r.steps, ...cellDivergence(cell),
   };
 }
 

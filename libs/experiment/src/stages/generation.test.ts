@@ -147,6 +147,7 @@ describe('generation pipeline stages', () => {
     ].join('\n'));
     const { results } = await runGenerationExperiment(parseManifest(fs.readFileSync(file, 'utf8'), file), file, { outDir: path.join(root, 'run-half'), log: quiet, angleExamples: 8 });
     expect(results.cells.map((c) => c.id)).toEqual(['forward-random-d1-s1', 'forward-tvd-random-d1-s1']);
+    expect(results.cells.map((c) => c.kd)).toEqual([undefined, 'tvd']);
     expect(results.angles!.map((a) => a.cellId)).toEqual(['forward-random-d1-s1 (encoder)', 'forward-random-d1-s1 (decoder)', 'forward-tvd-random-d1-s1 (encoder)', 'forward-tvd-random-d1-s1 (decoder)']);
     for (const a of results.angles!) expect(a.layers.map((l) => l.studentLayer)).toEqual([1]);
     expect(results.cells[0].student.parameters).toBe(straight.parameters);
