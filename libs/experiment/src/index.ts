@@ -74,12 +74,12 @@ export { fillGenerationCache, prepareGenerationCache, recordIds, type Generation
 export { threadsPerStudent } from './stages/student-workers';
 export { benchParallelStudents, formatParallelStudents, type ParallelStudentsReport } from './parallel-bench';
 export { estimateFullRun, formatEstimate, fullRunSizes, smokeManifest, type FullRunSizes, type RunEstimate, type SmokeScale } from './estimate';
-export { loadGenerationModel, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
+export { generationConfig, generationExportModel, loadGenerationModel, paramSpecs as generationParamSpecs, type GenerationConfig, type LoadedGenerationModel } from './stages/generation-model';
 export { generationBatchOptions, trainGenerationTeacher, type GenerationTeacherConfig, type GenerationTeacherResult } from './stages/generation-teacher';
 export { cacheGenerationTeacher, type GenerationCacheResult } from './stages/generation-cache';
 export { trainGenerationStudent, generationKdGraph, initialGenerationStudent, type GenerationStudentResult } from './stages/generation-student';
 export { evaluateGeneration, evaluateGenerationModel, goldNll, type EvaluateGenerationModelOptions, type GenerationEvalResult } from './stages/generation-eval';
-export { carvePart, describeSplit, formatSource, generationArchitecture, type Carve, type SplitRef } from './stages/generation-data';
+export { carvePart, describeSplit, formatSource, generationArchitecture, loadGenerationData, tokenizerTexts, type Carve, type SplitRef } from './stages/generation-data';
 export { formatKlGap, measureTopKGap, type KlGapReport } from './kl-gap';
 export { Interrupted, clearStopRequest, onStopRequest, requestStop, stopRequested, withStopOnSignals } from './stop';
 export { majorityBaseline, teacherChanceWarning, type ChanceCheck } from './stages/teacher-check';

@@ -12,3 +12,5 @@ export { benchTrainMemory, MALLOC_TUNABLES } from './train-memory';
 export type { TrainMemoryReport, TrainMemoryVariant, TrainShape } from './train-memory';
 export { benchKdStep, KD_STEP_CONFIGS } from './kd-step';
 export type { KdStepReport, KdStepOptions, KdStepPhases, KdStepConfigName } from './kd-step';
+export { benchGenerationCacheKafka, formatGenerationCacheKafka } from './generation-cache-kafka';
+export type { GenerationCacheKafkaOptions, GenerationCacheKafkaReport, Throughput } from './generation-cache-kafka';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { benchKafkaClients, benchKdStep, KD_STEP_CONFIGS, type KdStepConfigName, type KdStepReport, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
+import { benchGenerationCacheKafka, formatGenerationCacheKafka, benchKafkaClients, benchKdStep, KD_STEP_CONFIGS, type KdStepConfigName, type KdStepReport, benchTrainStep, measureMatMulPeak, benchGatherGrad, benchGenerationMemory, benchTrainMemory } from '@strata/bench';
 import { startBroker, stopBroker } from '@strata/kafka-broker';
 import { positiveInt } from './stages';
 import { benchParallelStudents, formatParallelStudents, estimateFullRun, formatEstimate, formatKlGap, measureTopKGap, fullRunSizes, readManifestFile, runExperiment, runGenerationExperiment, smokeManifest, withStopOnSignals, type GenerationResults } from '@strata/experiment';
@@ -108,6 +108,21 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
         const ratios = Object.entries(r.ratios).map(([set, x]) => `${set}: platformatic/kafkajs produce ${x.produce_mb_s.toFixed(2)}x, consume ${x.consume_mb_s.toFixed(2)}x, p50 latency ${x.latency_p50_ms.toFixed(2)}x, p99 latency ${x.latency_p99_ms.toFixed(2)}x, store write ${x.store_write_mb_s.toFixed(2)}x, student epoch ${x.store_epoch_mb_s.toFixed(2)}x`);
         const overhead = r.figures.map((f) => `${f.set}/${f.client}: store write / raw produce ${(f.store_write_mb_s / f.produce_mb_s).toFixed(2)}, student epoch / raw consume ${(f.store_epoch_mb_s / f.consume_mb_s).toFixed(2)}`);
         process.stdout.write(['| records | client | produce MB/s | produce rec/s | consume MB/s | consume rec/s | p50 ms | p99 ms | store write MB/s | student epoch MB/s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows, '', ...ratios, ...overhead, `throughput leader: ${r.throughputLeader}`].join('\n') + '\n');
+      } finally {
+        if (own) await stopBroker(own);
+      }
+    },
+  },
+  'generation-cache-kafka': {
+    description: 'a DART-sized generation cache through the broker (table1-dart\'s record layout over 2,048 DART pairs; needs ../shared/data): teacher-inference fill, write, one and three student epochs in MB/s and records/s (uses $STRATA_BROKERS, else starts a local broker)',
+    run: async (json) => {
+      const log = json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+      let brokers = process.env.STRATA_BROKERS;
+      const own = brokers ? undefined : { port: 19192, log: (l: string) => process.stderr.write(`${l}\n`) };
+      if (own) brokers = (await startBroker(own)).brokers;
+      try {
+        const r = await benchGenerationCacheKafka({ brokers: brokers!, dataRoot: process.env.STRATA_DATA_ROOT, log });
+        process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatGenerationCacheKafka(r)}\n`);
       } finally {
         if (own) await stopBroker(own);
       }
