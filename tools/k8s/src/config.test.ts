@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { clusterStatus } from './cluster';
 import { COMPONENTS, ldflags, scratchGoMod, stagingModules } from './fetch';
 import { ociImageArchive } from './image';
+import { APPS, LOCAL_KAFKA, imageNames, kafkaEntrypoint } from './images';
 import { PAUSE_IMAGE, cniConfig, containerdConfig, kubeletConfig, nodePaths } from './node';
 import { kubeconfig } from './pki';
 
@@ -90,5 +91,23 @@ describe('the command line', () => {
     expect(bad.stderr).toContain("--port: 'x' is not a port number");
     const stop = spawnSync(process.execPath, [CLI, 'stop', '--dir', dir], { encoding: 'utf8' });
     expect([stop.status, stop.stdout]).toEqual([0, 'not running\n']);
+  });
+});
+
+describe('Strata\'s images', () => {
+  it('are named as the cpu overlay names them, each with its Dockerfile\'s entrypoint', () => {
+    const names = imageNames('0.1.0');
+    expect(names.map((n) => n.name)).toEqual(APPS.map((a) => `docker.io/strata/${a}:0.1.0`));
+    for (const n of names) {
+      const app = n.name.split('/')[2].split(':')[0];
+      const dockerfile = fs.readFileSync(path.join(__dirname, '../../../apps', app, 'Dockerfile'), 'utf8');
+      expect(dockerfile).toContain(`ENTRYPOINT ${JSON.stringify(n.entrypoint)}`.replace(/","/g, '", "'));
+    }
+  });
+  it('start Kafka by formatting its storage once, then exec the broker', () => {
+    const script = kafkaEntrypoint();
+    expect(script).toMatch(/if \[ ! -f \/var\/lib\/kafka\/data\/meta.properties \]; then\n.*kafka.tools.StorageTool format/);
+    expect(script).toMatch(/\nexec java .* kafka.Kafka \/opt\/kafka\/server.properties\n/);
+    expect(LOCAL_KAFKA).toEqual(expect.objectContaining({ host: '10.244.0.1', port: 29092 }));
   });
 });

@@ -127,7 +127,7 @@ export function buildImages(o: ImageBuildOptions = {}): BuiltImages {
     });
     fs.renameSync(partial, archive);
     // One commit's archive is kept: they are about 700 MB each.
-    for (const f of fs.readdirSync(dir)) if (/^strata-[0-9a-f]{12}\.oci\.tar$/.test(f) && path.join(dir, f) !== archive) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of fs.readdirSync(dir)) if (/^(strata-[0-9a-f]{12}\.oci\.tar|build-[0-9a-f]{12}\.log)$/.test(f) && path.join(dir, f) !== archive && path.join(dir, f) !== buildLog) fs.rmSync(path.join(dir, f), { force: true });
     log(`built ${names.length} images (${(fs.statSync(archive).size / 1e6).toFixed(0)} MB archive) in ${Math.round((Date.now() - started) / 1000)} s: ${archive}`);
     return { archive, names: names.map((n) => n.name), commit };
   } finally {
