@@ -319,7 +319,7 @@ export async function trainGenerationStudent(opts: GenerationStudentOptions): Pr
         }
         return { ...feeds, ...teacherFeeds(teacher.model, b, records, cachedLayers, needed[epoch], topK, loss.kl > 0) };
       },
-      label: `student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`,
+      label: `student ${opts.strategy}${loss.kd === 'forward-kl' ? '' : `+${loss.kd}`}/${opts.init}/d${opts.depth}/s${opts.seed}`,
       checkpointEvery: opts.checkpointEvery,
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,

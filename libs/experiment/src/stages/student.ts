@@ -253,7 +253,7 @@ export async function trainStudent(opts: StudentTrainOptions): Promise<StudentRe
       },
       onStep: opts.onStep ? (st) => opts.onStep!({ ...st, totalSteps }) : undefined,
       onStart: opts.onStart ? (resumedFromStep) => opts.onStart!({ resumedFromStep, totalSteps }) : undefined,
-      label: `student ${opts.strategy}/${opts.init}/d${opts.depth}/s${opts.seed}`,
+      label: `student ${opts.strategy}${loss.kd === 'forward-kl' ? '' : `+${loss.kd}`}/${opts.init}/d${opts.depth}/s${opts.seed}`,
       checkpointEvery: opts.checkpointEvery,
       stopAfterSteps: opts.stopAfterSteps,
       log: opts.log,
