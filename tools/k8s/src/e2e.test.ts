@@ -53,6 +53,9 @@ describeE2e(TITLE, (cluster: () => TestCluster) => {
     const r = cluster().run(['-n', NS, 'get', 'experiment', NAME, '-o', 'json']);
     return r.status === 0 ? (JSON.parse(r.stdout) as { status?: { phase?: string; message?: string; cellsDone?: number; cellsTotal?: number } }) : undefined;
   };
+  /** The Experiment ended Failed or Invalid: its message, and the service logs it points at. */
+  const ended = (st: { phase?: string; message?: string }) =>
+    new Error(`the Experiment ended ${st.phase}: ${st.message}\n--- teacher-inference (tail) ---\n${cluster().run(['-n', NS, 'logs', 'deploy/strata-teacher-inference', '--tail=5']).stdout}\n--- evaluator (tail) ---\n${cluster().run(['-n', NS, 'logs', 'deploy/strata-evaluator', '--tail=5']).stdout}`);
   const owned = () => json<{ items: Array<{ kind: string; metadata: { name: string } }> }>(['-n', NS, 'get', 'jobs,configmaps', '-l', `strata.dev/experiment=${NAME}`]).items.map((i) => `${i.kind}/${i.metadata.name}`).sort();
   async function until<T>(what: string, f: () => T | undefined | false, ms: number, every = 2000): Promise<T> {
     const start = Date.now();
@@ -85,7 +88,11 @@ describeE2e(TITLE, (cluster: () => TestCluster) => {
     kubectl(['-n', NS, 'rollout', 'status', 'statefulset/strata-kafka', 'deploy/strata-teacher-inference', 'deploy/strata-evaluator', 'deploy/strata-controller', '--timeout=600s']);
     stamp('overlay applied and rolled out');
     kubectl(['-n', NS, 'apply', '-f', path.join(repo, 'examples/quickstart.yaml')]);
-    await until('phase Training', () => experiment()?.status?.phase === 'Training', 15 * 60_000);
+    await until('phase Training', () => {
+      const st = experiment()?.status;
+      if (st?.phase === 'Failed' || st?.phase === 'Invalid') throw ended(st);
+      return st?.phase === 'Training' || st?.phase === 'Evaluating' || st?.phase === 'Succeeded';
+    }, 15 * 60_000);
     stamp('teacher trained, cache requested, students started');
     // A running student pod deleted: the Job replaces it (the cell resumes from its checkpoint or starts over).
     const running = json<{ items: Array<{ metadata: { name: string }; status: { phase: string } }> }>(['-n', NS, 'get', 'pods', '-l', 'batch.kubernetes.io/job-name=' + `${NAME}-students`]).items.find((p) => p.status.phase === 'Running');
@@ -99,7 +106,7 @@ describeE2e(TITLE, (cluster: () => TestCluster) => {
     expect(table.split('\n')[0]).toMatch(/^NAME\s+TASK\s+PHASE\s+DONE\s+CELLS\s+AGE/);
     const done = await until('phase Succeeded', () => {
       const s = experiment()?.status;
-      if (s?.phase === 'Failed' || s?.phase === 'Invalid') throw new Error(`the Experiment ended ${s.phase}: ${s.message}`);
+      if (s?.phase === 'Failed' || s?.phase === 'Invalid') throw ended(s);
       return s?.phase === 'Succeeded' ? s : undefined;
     }, 30 * 60_000, 5000);
     stamp('Succeeded');
