@@ -71,11 +71,15 @@ describeK8s('k8s/ against a local API server', (cluster: () => TestCluster) => {
     expect(crd.spec.versions[0].additionalPrinterColumns?.length).toBeGreaterThan(0);
   });
 
-  it.each(['cpu', 'gpu'])('accepts the %s overlay in a server-side dry run', (overlay) => {
+  it.each(['cpu', 'gpu', 'local'])('accepts the %s overlay in a server-side dry run', (overlay) => {
     const r = cluster().run(['apply', '--dry-run=server', '-k', path.join(repo, 'k8s/overlays', overlay)]);
     ok(r, `kubectl apply --dry-run=server -k k8s/overlays/${overlay}`);
     expect(r.stdout).toMatch(/deployment.apps\/strata-controller (created|configured|unchanged) \(server dry run\)/);
-    expect(r.stdout).toMatch(/kafka.kafka.strimzi.io\/strata-kafka (created|configured|unchanged) \(server dry run\)/);
+    // The local overlay runs Kafka as a StatefulSet instead of Strimzi's objects.
+    if (overlay === 'local') {
+      expect(r.stdout).toMatch(/statefulset.apps\/strata-kafka (created|configured|unchanged) \(server dry run\)/);
+      expect(r.stdout).not.toMatch(/strimzi/);
+    } else expect(r.stdout).toMatch(/kafka.kafka.strimzi.io\/strata-kafka (created|configured|unchanged) \(server dry run\)/);
   });
 
   it(`accepts every example Experiment in a server-side dry run (${EXAMPLES.length})`, () => {
