@@ -118,3 +118,37 @@ describeKafka('experiment run --transport kafka, generation task (quickstart-g2p
     expect(Math.max(...started)).toBeLessThan(Math.min(...finished));
   });
 });
+
+describeKafka('experiment run --transport kafka --cells, generation task', (brokers) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-gen-cells-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('trains the chosen cells, writes partial generation results naming the rest, and completes the grid on the next run', async () => {
+    const name = uniqueName('g2p-cells').replace(/[^a-z0-9-]/g, '-');
+    const file = path.join(dir, 'kafka.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: strata.dev/v1alpha1', 'kind: Experiment', `metadata: { name: ${name} }`, 'spec:', '  task: cmudict-g2p',
+      '  teacher: { train: { layers: 2, hidden: 16, heads: 2, intermediate: 32, maxLength: 16, maxTargetLength: 16, vocabSize: 128, tokenizer: word-level, epochs: 1, batchSize: 32, lr: 0.002 } }',
+      '  cache: { store: kafka, topK: 8 }', '  students: { depths: [1], inits: [copy], strategies: [none, reverse], seeds: [1], epochs: 1, lr: 0.002 }',
+      '  eval: { beam: 1 }', '  analysis: { angles: false }', '  data: { maxTrainExamples: 128, maxEvalExamples: 8 }', '',
+    ].join('\n'));
+    const outDir = path.join(dir, 'runs', name);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const first = await runExperimentOverKafka(file, { outDir, brokers, parallelism: 2, cells: ['reverse-copy-d1-s1'], log: () => undefined, evaluatorTimeoutMs: 120_000 });
+      expect(first.results.cells.map((c) => c.id)).toEqual(['reverse-copy-d1-s1']);
+      expect(first.results.missingCells).toEqual(['none-copy-d1-s1']);
+      expect(Object.keys(first.results.cells[0].metrics).sort()).toEqual(['bleu', 'per', 'word_accuracy']);
+      expect(fs.readFileSync(path.join(outDir, 'report.md'), 'utf8')).toContain('**Partial results:** 1 of 2 cells of the grid have finished');
+
+      const second = await runExperimentOverKafka(file, { outDir, brokers, parallelism: 2, cells: ['none-copy-d1-s1'], log: () => undefined, evaluatorTimeoutMs: 120_000 });
+      expect(second.results.cells.map((c) => c.id)).toEqual(['none-copy-d1-s1', 'reverse-copy-d1-s1']);
+      expect(second.results.missingCells).toBeUndefined();
+      // The first run's cell was kept (same hash), not retrained.
+      expect(second.results.cells[1].hash).toBe(first.results.cells[0].hash);
+      expect(second.results.cells[1].metrics).toEqual(first.results.cells[0].metrics);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+});
