@@ -120,6 +120,7 @@ describeE2e(TITLE, (cluster: () => TestCluster) => {
 
     kubectl(['-n', NS, 'delete', 'experiment', NAME, '--wait=true', '--timeout=120s']);
     await until('the owned objects to go', () => owned().length === 0, 120_000);
-    expect(json<{ items: unknown[] }>(['-n', NS, 'get', 'pods', '-l', `strata.dev/experiment=${NAME}`]).items).toEqual([]);
+    // The Jobs' pods go after their Jobs (the garbage collector works in the background).
+    await until('the Jobs\' pods to go', () => json<{ items: unknown[] }>(['-n', NS, 'get', 'pods', '-l', `strata.dev/experiment=${NAME}`]).items.length === 0, 120_000);
   });
 });
