@@ -37,7 +37,7 @@ describe('renderExperiment', () => {
   it('stores the validated manifest, defaults filled, in the ConfigMap', () => {
     const stored = JSON.parse(byName(objects, 'sst2-layer-selection-manifest').data['manifest.json']);
     expect(stored.metadata).toEqual({ name: 'sst2-layer-selection' });
-    expect(stored.spec.students.loss).toEqual({ ce: 1, kl: 1, hidden: 3, temperature: 1, hiddenLoss: 'mse', normalize: 'token' });
+    expect(stored.spec.students.loss).toEqual({ ce: 1, kl: 1, hidden: 3, temperature: 1, hiddenLoss: 'mse', normalize: 'token', kd: 'forward-kl' });
     expect(parseManifest(JSON.stringify(stored)).spec).toEqual(sst2.spec);
   });
 
