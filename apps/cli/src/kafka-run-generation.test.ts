@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUNS_TOPIC, parseRunEvent, runExperiment, type ExperimentResults, type RunEvent } from '@strata/experiment';
+import { readRunEvents, runExperiment, type ExperimentResults, type RunEvent } from '@strata/experiment';
 import { createKafkaClient, describeKafka, uniqueName } from '@strata/kafka';
 import { runExperimentOverKafka } from './kafka-run';
 
@@ -93,24 +93,13 @@ describeKafka('experiment run --transport kafka, generation task (quickstart-g2p
     const job = JSON.parse(fs.readFileSync(path.join(jobs, fs.readdirSync(jobs).find((f) => f.endsWith('.json'))!), 'utf8')) as { cacheKey: string; state: string; produced: number; total: number };
     expect(job).toMatchObject({ state: 'complete', produced: 512, total: 512 });
     const client = createKafkaClient({ brokers });
-    const events: RunEvent[] = [];
+    let events: RunEvent[] = [];
     try {
       const messages = [...(await client.endOffsets(`strata.acts.${job.cacheKey}`)).values()].reduce((x, y) => x + y, 0n);
       expect(messages).toBeGreaterThan(2n * 512n);
 
       // The three student-trainers read the topic concurrently: each one trained while another did.
-      const end = [...(await client.endOffsets(RUNS_TOPIC)).values()].reduce((x, y) => x + y, 0n);
-      const reader = await client.read(RUNS_TOPIC, { groupId: uniqueName('gen-events'), from: 'earliest' });
-      let seen = 0n;
-      for await (const batch of reader) {
-        seen += BigInt(batch.length);
-        for (const m of batch) {
-          const e = parseRunEvent(m.value).event;
-          if (e && e.experiment === name) events.push(e);
-        }
-        if (seen >= end) break;
-      }
-      await reader.close();
+      events = await readRunEvents(client, uniqueName('gen-events'), name);
     } finally {
       await client.close();
     }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUNS_TOPIC, parseRunEvent, runExperiment, trainTinyTeacher, writeTinyManifest, type ExperimentResults, type RunEvent } from '@strata/experiment';
+import { readRunEvents, runExperiment, trainTinyTeacher, writeTinyManifest, type ExperimentResults, type RunEvent } from '@strata/experiment';
 import { createKafkaClient, describeKafka, uniqueName } from '@strata/kafka';
 import { runExperimentOverKafka } from './kafka-run';
 
@@ -47,20 +47,9 @@ describeKafka('experiment run --transport kafka', (brokers) => {
 
     // The five student-trainers overlapped: every one had started before the first finished.
     const client = createKafkaClient({ brokers });
-    const events: RunEvent[] = [];
+    let events: RunEvent[];
     try {
-      const end = [...(await client.endOffsets(RUNS_TOPIC)).values()].reduce((a, b) => a + b, 0n);
-      const reader = await client.read(RUNS_TOPIC, { groupId: uniqueName('e2e-events'), from: 'earliest' });
-      let seen = 0n;
-      for await (const batch of reader) {
-        seen += BigInt(batch.length);
-        for (const m of batch) {
-          const e = parseRunEvent(m.value).event;
-          if (e && e.experiment === name) events.push(e);
-        }
-        if (seen >= end) break;
-      }
-      await reader.close();
+      events = await readRunEvents(client, uniqueName('e2e-events'), name);
     } finally {
       await client.close();
     }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, getTask } from '@strata/data';
 import { layerMap, type Architecture, type LayerMap, type LayerMapOptions, type PredictionDivergence } from '@strata/kd';
+import type { StudentWidth } from './stages/student-width';
 import { TABLE1_STRATEGIES, STUDENT_INITS, type ExperimentManifest, type LossConfig, type StudentInit } from './schema';
 import { explicitFor, strategyOptions } from './validate';
 
@@ -115,7 +116,7 @@ export function planGrid(manifest: ExperimentManifest, options: PlanOptions = {}
 }
 
 /** A cell's student width settings, as the trainers take them (stages/student-width.ts). */
-export const cellWidth = (cell: GridCell): { hidden?: number; heads?: number; intermediate?: number; projection: GridCell['training']['projection'] } => ({
+export const cellWidth = (cell: GridCell): StudentWidth => ({
   hidden: cell.training.hidden, heads: cell.training.heads, intermediate: cell.training.intermediate, projection: cell.training.projection,
 });
 

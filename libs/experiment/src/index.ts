@@ -60,7 +60,7 @@ export { PROJECTIONS_FILE, isProjectionParam, projectionSpecs, readProjections, 
 export { PROGRESS_EVERY_MS, curvePoint, type Curve, type EpochMetrics, type ProgressFile } from './stages/loop';
 export { LOSS_TERMS, exposeLossTerms, lossTermOutput, type LossTerm } from './stages/loss-terms';
 export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResult } from './stages/eval';
-export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
+export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, readRunEvents, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
 // Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
 export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';

@@ -68,3 +68,28 @@ export class RunEventPublisher {
     if (p) await (await p).close();
   }
 }
+
+/**
+ * Every valid event on strata.runs up to the topic's end offsets at the call, optionally of one experiment only, in
+ * log order (a fresh consumer group from the earliest offset). For tools and tests that look back over finished runs.
+ */
+export async function readRunEvents(client: KafkaClient, groupId: string, experiment?: string): Promise<RunEvent[]> {
+  const end = [...(await client.endOffsets(RUNS_TOPIC)).values()].reduce((a, b) => a + b, 0n);
+  const events: RunEvent[] = [];
+  if (end === 0n) return events;
+  const reader = await client.read(RUNS_TOPIC, { groupId, from: 'earliest' });
+  try {
+    let seen = 0n;
+    for await (const batch of reader) {
+      seen += BigInt(batch.length);
+      for (const m of batch) {
+        const e = parseRunEvent(m.value).event;
+        if (e && (experiment === undefined || e.experiment === experiment)) events.push(e);
+      }
+      if (seen >= end) break;
+    }
+  } finally {
+    await reader.close();
+  }
+  return events;
+}

@@ -22,7 +22,7 @@ import { analyzeAngles } from './stages/angles';
 import { cacheTeacherStates } from './stages/cache';
 import { LoadedTeacher, copyIntoRun, loadTeacher } from './stages/common';
 import { trainStudent } from './stages/student';
-import { PROJECTIONS_FILE, readProjections, studentShape } from './stages/student-width';
+import { PROJECTIONS_FILE, readProjections, studentBertConfig, studentShape } from './stages/student-width';
 import type { Curve, EpochMetrics } from './stages/loop';
 import { mapPool, studentLanes, trainInWorker } from './stages/student-workers';
 import { finetuneTeacher, trainTeacher, type TeacherTrainResult } from './stages/teacher';
@@ -239,7 +239,7 @@ export async function runExperiment(manifestPath: string, opts: RunOptions = {})
   const pending: { i: number; cell: GridCell; hash: string }[] = [];
   for (const [i, cell] of cells.entries()) {
     const hash = cellHash(cell, { teacherHash, cacheKey: cache.cacheKey });
-    const done = finishedCell(outDir, cell.id, hash, (depth) => bertParameters({ ...teacher.config, layers: depth, ...studentShape(teacher.config, spec.students) }));
+    const done = finishedCell(outDir, cell.id, hash, (depth) => bertParameters(studentBertConfig(teacher.config, depth, spec.students)));
     if (done) {
       log(`[${i + 1}/${cells.length}] ${cell.id}: finished earlier, skipped`);
       resultCells[i] = done;
@@ -301,7 +301,7 @@ export async function finishExperiment(o: FinishOptions): Promise<ExperimentResu
   const studentOnnx = (id: string) => path.join(outDir, 'students', `${id}.onnx`);
   // Sizes an upgraded schemaVersion-1 cell could not tell (the evaluator reads such files too).
   const resultCells = o.resultCells.map((c) =>
-    Number.isFinite(c.student.parameters) && Number.isFinite(c.student.onnxBytes) ? c : { ...c, student: { parameters: bertParameters({ ...teacher.config, layers: c.depth, ...studentShape(teacher.config, spec.students) }), onnxBytes: fs.statSync(studentOnnx(c.id)).size } },
+    Number.isFinite(c.student.parameters) && Number.isFinite(c.student.onnxBytes) ? c : { ...c, student: { parameters: bertParameters(studentBertConfig(teacher.config, c.depth, spec.students)), onnxBytes: fs.statSync(studentOnnx(c.id)).size } },
   );
 
   const firstSeed = spec.students.seeds[0];

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_VOLUMES } from './cluster';
 import { buildImages, buildKafkaImage, loadImages } from './images';
-import { K8S_STATE_DIR_ENV, REQUIRE_K8S_ENV, describeK8s, type TestCluster } from './testing';
+import { REQUIRE_K8S_ENV, describeK8sNode, type TestCluster } from './testing';
 
 const repo = path.resolve(__dirname, '../../..');
 const NS = 'strata';
@@ -22,21 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const TITLE = 'the quickstart over Kubernetes (local overlay)';
 
-// A cluster this file would start has no node: without a caller's cluster, say so without starting one.
-const describeE2e = process.env[K8S_STATE_DIR_ENV]
-  ? describeK8s
-  : (name: string, _fn: (cluster: () => TestCluster) => void) => {
-      const reason = `${name}: needs a cluster with a node (node tools/k8s/bin/k8s.js start --node, then ${K8S_STATE_DIR_ENV}=<its state dir>)`;
-      if (process.env[REQUIRE_K8S_ENV] === '1') describe(name, () => it('needs a local cluster with a node', () => {
-        throw new Error(`${reason}; ${REQUIRE_K8S_ENV}=1 requires it`);
-      }));
-      else {
-        process.stderr.write(`skipping ${reason}\n`);
-        describe.skip(name, () => it('runs the quickstart', () => undefined));
-      }
-    };
-
-describeE2e(TITLE, (cluster: () => TestCluster) => {
+describeK8sNode(TITLE, (cluster: () => TestCluster) => {
   let applied = false;
   // The overlay's pods hold host ports (8081-8083, 29092): take them down so later tests find the ports free.
   afterAll(() => {

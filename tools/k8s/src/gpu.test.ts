@@ -11,7 +11,7 @@ import { parseManifest } from '@strata/experiment';
 import { defaultSettings, renderExperiment, type K8sObject } from '@strata/k8s';
 import { NODE_NAME } from './cluster';
 import { buildImages, loadImages } from './images';
-import { K8S_STATE_DIR_ENV, REQUIRE_K8S_ENV, describeK8s, type TestCluster } from './testing';
+import { K8S_STATE_DIR_ENV, describeK8sNode, type TestCluster } from './testing';
 
 jest.setTimeout(15 * 60_000);
 
@@ -21,20 +21,7 @@ const TAINT = 'nvidia.com/gpu=present:NoSchedule';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const TITLE = 'GPU node pool scheduling (the gpu overlay\'s teacher Job on a node advertising nvidia.com/gpu)';
-const describeNode = process.env[K8S_STATE_DIR_ENV]
-  ? describeK8s
-  : (name: string, _fn: (cluster: () => TestCluster) => void) => {
-      const reason = `${name}: needs a cluster with a node (node tools/k8s/bin/k8s.js start --node, then ${K8S_STATE_DIR_ENV}=<its state dir>)`;
-      if (process.env[REQUIRE_K8S_ENV] === '1') describe(name, () => it('needs a local cluster with a node', () => {
-        throw new Error(`${reason}; ${REQUIRE_K8S_ENV}=1 requires it`);
-      }));
-      else {
-        process.stderr.write(`skipping ${reason}\n`);
-        describe.skip(name, () => it('schedules the teacher', () => undefined));
-      }
-    };
-
-describeNode(TITLE, (cluster: () => TestCluster) => {
+describeK8sNode(TITLE, (cluster: () => TestCluster) => {
   const kubectl = (args: string[], input?: string) => {
     const r = cluster().run(args, input);
     if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);

@@ -94,3 +94,23 @@ export function describeK8s(name: string, fn: (cluster: () => TestCluster) => vo
     throw new Error('no cluster');
   }));
 }
+
+/**
+ * describeK8s for tests that need a node (pods that run): only the cluster a caller started with `start --node` and
+ * named by STRATA_K8S_STATE_DIR has one, so without it this skips with the reason printed (or fails under
+ * STRATA_REQUIRE_K8S=1) rather than starting a control-plane-only cluster.
+ */
+export function describeK8sNode(name: string, fn: (cluster: () => TestCluster) => void): void {
+  if (process.env[K8S_STATE_DIR_ENV]) return describeK8s(name, fn);
+  const reason = `${name}: needs a cluster with a node (node tools/k8s/bin/k8s.js start --node, then ${K8S_STATE_DIR_ENV}=<its state dir>)`;
+  if (process.env[REQUIRE_K8S_ENV] === '1') {
+    describe(name, () => it('needs a local cluster with a node', () => {
+      throw new Error(`${reason}; ${REQUIRE_K8S_ENV}=1 requires it`);
+    }));
+    return;
+  }
+  process.stderr.write(`skipping ${reason}\n`);
+  describe.skip(name, () => fn(() => {
+    throw new Error('no cluster');
+  }));
+}

@@ -95,11 +95,8 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
     description: 'kafkajs vs @platformatic/kafka with real activation records: produce/consume MB/s, p99 latency (uses $STRATA_BROKERS, else starts a local broker)',
     run: async (json) => {
       const log = json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-      let brokers = process.env.STRATA_BROKERS;
-      const own = brokers ? undefined : { port: 19192, log: (l: string) => process.stderr.write(`${l}\n`) };
-      if (own) brokers = (await startBroker(own)).brokers;
-      try {
-        const r = await benchKafkaClients({ brokers: brokers!, log });
+      await withBrokers(async (brokers) => {
+        const r = await benchKafkaClients({ brokers, log });
         if (json) {
           process.stdout.write(`${JSON.stringify(r)}\n`);
           return;
@@ -108,24 +105,17 @@ const BENCHES: Record<string, { description: string; long?: boolean; run: (json:
         const ratios = Object.entries(r.ratios).map(([set, x]) => `${set}: platformatic/kafkajs produce ${x.produce_mb_s.toFixed(2)}x, consume ${x.consume_mb_s.toFixed(2)}x, p50 latency ${x.latency_p50_ms.toFixed(2)}x, p99 latency ${x.latency_p99_ms.toFixed(2)}x, store write ${x.store_write_mb_s.toFixed(2)}x, student epoch ${x.store_epoch_mb_s.toFixed(2)}x`);
         const overhead = r.figures.map((f) => `${f.set}/${f.client}: store write / raw produce ${(f.store_write_mb_s / f.produce_mb_s).toFixed(2)}, student epoch / raw consume ${(f.store_epoch_mb_s / f.consume_mb_s).toFixed(2)}`);
         process.stdout.write(['| records | client | produce MB/s | produce rec/s | consume MB/s | consume rec/s | p50 ms | p99 ms | store write MB/s | student epoch MB/s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows, '', ...ratios, ...overhead, `throughput leader: ${r.throughputLeader}`].join('\n') + '\n');
-      } finally {
-        if (own) await stopBroker(own);
-      }
+      });
     },
   },
   'generation-cache-kafka': {
     description: 'a DART-sized generation cache through the broker (table1-dart\'s record layout over 2,048 DART pairs; needs ../shared/data): teacher-inference fill, write, one and three student epochs in MB/s and records/s (uses $STRATA_BROKERS, else starts a local broker)',
     run: async (json) => {
       const log = json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-      let brokers = process.env.STRATA_BROKERS;
-      const own = brokers ? undefined : { port: 19192, log: (l: string) => process.stderr.write(`${l}\n`) };
-      if (own) brokers = (await startBroker(own)).brokers;
-      try {
-        const r = await benchGenerationCacheKafka({ brokers: brokers!, dataRoot: process.env.STRATA_DATA_ROOT, log });
+      await withBrokers(async (brokers) => {
+        const r = await benchGenerationCacheKafka({ brokers, dataRoot: process.env.STRATA_DATA_ROOT, log });
         process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatGenerationCacheKafka(r)}\n`);
-      } finally {
-        if (own) await stopBroker(own);
-      }
+      });
     },
   },
   'gather-grad': {
@@ -231,4 +221,17 @@ export function registerBenchCommands(program: Command): void {
         else await bench.run(!!opts.json, { smoke: opts.smoke, config: opts.config, steps: opts.steps, seqLen: opts.seqLen });
       }
     });
+}
+
+/** Runs `fn` against $STRATA_BROKERS, or against a broker started here on 19192 and stopped afterwards. */
+async function withBrokers(fn: (brokers: string) => Promise<void>): Promise<void> {
+  const given = process.env.STRATA_BROKERS;
+  if (given) return fn(given);
+  const own = { port: 19192, log: (l: string) => process.stderr.write(`${l}\n`) };
+  const { brokers } = await startBroker(own);
+  try {
+    await fn(brokers);
+  } finally {
+    await stopBroker(own);
+  }
 }

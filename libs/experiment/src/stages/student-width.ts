@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { projectPairs, projectionParamName, type LayerMap } from '@strata/kd';
 import { DataType, type GraphBuilder } from '@strata/onnx';
-import type { ParamSpec } from '@strata/nn';
+import type { BertConfig, ParamSpec } from '@strata/nn';
 import { readSafetensors, writeSafetensors } from '@strata/hub';
 
 /** The manifest's students.hidden / heads / intermediate / projection, as a trainer takes them. */
@@ -36,6 +36,11 @@ export function studentShape(teacher: { hidden: number; heads: number; intermedi
     throw new Error(width.heads === undefined ? `students.hidden ${hidden} is not divisible by the teacher's ${heads} heads; set students.heads` : `students.hidden ${hidden} is not divisible by students.heads ${heads}`);
   const intermediate = width.intermediate ?? Math.max(1, Math.round((teacher.intermediate * hidden) / teacher.hidden));
   return { hidden, heads, intermediate };
+}
+
+/** A BERT student of `depth` layers at the manifest's width (the classification twin of generation's withWidth). */
+export function studentBertConfig(teacher: BertConfig, depth: number, width?: StudentWidth): BertConfig {
+  return { ...teacher, layers: depth, ...studentShape(teacher, width) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { scoreClassifier } from './eval';
 import { trainEpochs, type Curve, type EpochMetrics } from './loop';
 import { exposeLossTerms } from './loss-terms';
 import { LoadedTeacher, encodeClassification, lengthBuckets, writeHfConfig } from './common';
-import { PROJECTIONS_FILE, StudentWidth, isProjectionParam, projectedPairs, projectionSpecs, studentShape, writeProjections } from './student-width';
+import { PROJECTIONS_FILE, StudentWidth, isProjectionParam, projectedPairs, projectionSpecs, studentBertConfig, writeProjections } from './student-width';
 
 /** Where a student's teacher states come from, one epoch at a time: the file store, or a Kafka topic replayed per epoch. */
 export interface TeacherStateSource {
@@ -188,7 +188,7 @@ export function initialStudentParams(teacher: LoadedTeacher, depth: number, init
 export async function trainStudent(opts: StudentTrainOptions): Promise<StudentResult> {
   const { teacher } = opts;
   const loss = kdLossConfig(opts.loss ?? {});
-  const cfg: BertConfig = { ...teacher.config, layers: opts.depth, ...studentShape(teacher.config, opts.width) };
+  const cfg = studentBertConfig(teacher.config, opts.depth, opts.width);
   let source: TeacherStateSource;
   if (opts.source) source = opts.source;
   else if (opts.cacheRoot !== undefined && opts.cacheKey !== undefined) source = fileStateSource(opts.cacheRoot, opts.cacheKey);
