@@ -6,6 +6,24 @@ import { brokerList, headerRecord, splitByBytes, type IncomingMessage, type Kafk
 // Enough retries to ride out a broker restart (about 10-30 s on this machine) instead of failing the run.
 const RETRY = { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 };
 
+// A single broker that has just created a topic (or just restarted) can answer metadata and ListOffsets for a few
+// hundred milliseconds with these codes before the partition's leader is settled; kafkajs' admin retries only some of
+// them (fetchTopicOffsets gives up on NOT_LEADER_OR_FOLLOWER at once), so admin reads wait them out here.
+const LEADER_SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
+const SETTLE_LIMIT_MS = 30_000;
+
+/** Runs an admin read again while the broker answers that a partition's leader is still being settled (at most 30 s). */
+export async function whileLeaderSettles<T>(read: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  for (let waited = 0; ; waited += 200) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!LEADER_SETTLING.has((e as { type?: string }).type ?? '') || waited >= SETTLE_LIMIT_MS) throw e;
+    }
+    await sleep(200);
+  }
+}
+
 export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
   const brokers = brokerList(options.brokers);
   const log = options.log;
@@ -44,17 +62,7 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
         // kafkajs waits for leaders but retries only LEADER_NOT_AVAILABLE; a loaded single broker can briefly answer
         // UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created (seen once in CI), so wait that out here.
         if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
-        const names = missing.map((t) => t.name);
-        for (let waited = 0; ; waited += 200) {
-          try {
-            await a.fetchTopicMetadata({ topics: names });
-            return;
-          } catch (again) {
-            const type = (again as { type?: string }).type;
-            if ((type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') || waited >= 30_000) throw again;
-          }
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        await whileLeaderSettles(() => a.fetchTopicMetadata({ topics: missing.map((t) => t.name) }));
       }
     },
     async deleteTopics(names: string[]) {
@@ -64,7 +72,8 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       return (await connectedAdmin()).listTopics();
     },
     async endOffsets(topic: string) {
-      const offsets = await (await connectedAdmin()).fetchTopicOffsets(topic);
+      const a = await connectedAdmin();
+      const offsets = await whileLeaderSettles(() => a.fetchTopicOffsets(topic));
       return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     },
     async producer(o = {}) {
@@ -152,7 +161,8 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       });
       if (!committed) {
         // With no committed offsets kafkajs starts at the beginning; seek anyway, in case the group committed once.
-        const partitions = (await (await connectedAdmin()).fetchTopicOffsets(topic)).map((p) => p.partition);
+        const a = await connectedAdmin();
+        const partitions = (await whileLeaderSettles(() => a.fetchTopicOffsets(topic))).map((p) => p.partition);
         for (const partition of partitions) consumer.seek({ topic, partition, offset: '0' });
       }
       let closed = false;
