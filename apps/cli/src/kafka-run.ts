@@ -5,10 +5,8 @@ import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getTask } from '@strata/data';
 import {
-  Interrupted, cellHash, experimentContext, experimentGrid, finishExperiment, finishGenerationExperiment, finishedCell, generationCellHash, generationExperiment, obtainTeacher, savedTeacherMetrics,
-  onStopRequest, stopRequested, threadsPerStudent, writeAtomic, writeRunPlan, type ExperimentResults, type GenerationExperiment, type GridCell, type ResultCell,
+  Interrupted, experimentContext, familyOf, finishRun, onStopRequest, stopRequested, threadsPerStudent, writeJsonAtomic, writeRunPlan, type ExperimentResults,
 } from '@strata/experiment';
 import { probeBrokers } from '@strata/kafka';
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@strata/service';
@@ -56,8 +54,8 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   const ctx = experimentContext(manifestPath, { outDir: o.outDir, log: o.log });
   const { manifest, outDir, log } = ctx;
   const { spec } = manifest;
-  const generation = getTask(spec.task).kind !== 'classification';
-  if (generation) {
+  const family = familyOf(spec.task);
+  if (family.kind === 'generation') {
     // teacher-inference loads the task's data itself: training files of the manifest would not reach it.
     const files = (['trainFile', 'trainSourceFile', 'trainTargetFile'] as const).filter((k) => spec.data[k] !== undefined);
     if (files.length) throw new Error(`${manifestPath}: spec.data.${files.join(', spec.data.')}: user training files are not read by the services (--transport kafka) yet; run it embedded`);
@@ -69,22 +67,11 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
   writeRunPlan(outDir, { transport: 'kafka', manifest });
 
   // 1. The teacher, trained (or copied) where every service looks for it.
-  let teacherHash: string;
-  let cells: GridCell[];
-  let cacheLayers: number[];
-  let classifier: Awaited<ReturnType<typeof obtainTeacher>>['teacher'] | undefined;
-  let gen: GenerationExperiment | undefined;
-  if (generation) {
-    gen = await generationExperiment(manifest, path.resolve(manifestPath), { outDir, log, transport: 'kafka' });
-    ({ teacherHash, cells, cacheLayers } = gen);
-  } else {
-    const t = await obtainTeacher(ctx);
-    ({ teacher: classifier, hash: teacherHash } = t);
-    ({ cells, cacheLayers } = experimentGrid(manifest, t.teacher.config.layers));
-    writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
-  }
+  const run = await family.obtainTeacher(ctx);
+  const { cells, cacheLayers } = run;
+  writeRunPlan(outDir, { transport: 'kafka', manifest, cells });
   const manifestFile = path.join(outDir, 'manifest.json');
-  writeAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeJsonAtomic(manifestFile, manifest);
 
   // 2. The services, on free loopback ports, with a token of this run.
   const token = crypto.randomBytes(24).toString('hex');
@@ -126,17 +113,9 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     const [teacherInference, evaluator] = settled.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
     throwIfStopped();
     await call(`${evaluator.url}/v1/experiments`, token, { manifest, dir });
-    // A generation cache also carries the top-k and the lengths, in batches of the students' size as embedded mode
-    // caches (the same batches give the same records, byte for byte).
-    const generationFields = gen
-      ? {
-        tokenizer: path.join(dir, 'teacher', 'tokenizer.json'), topK: gen.settings.topK, maxLength: gen.settings.maxLength, maxTargetLength: gen.settings.maxTargetLength, batchSize: spec.students.batchSize,
-        ...(spec.data.carve ? { carve: spec.data.carve } : {}),
-      }
-      : {};
     const cache = await call(`${teacherInference.url}/v1/caches`, token, {
       experiment: manifest.metadata.name, teacher: path.join(dir, 'teacher', 'teacher.onnx'), task: spec.task, split: spec.data.trainSplit, layers: cacheLayers, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision, ...(spec.data.maxTrainExamples ? { maxExamples: spec.data.maxTrainExamples } : {}),
-      ...generationFields,
+      ...family.cacheRequestFields(run, dir),
     });
     cacheKey = cache.cacheKey;
     cacheTotal = cache.total;
@@ -219,21 +198,11 @@ export async function runExperimentOverKafka(manifestPath: string, o: KafkaRunOp
     await Promise.all(services.map((x) => stopServiceProcess(x)));
     process.off('exit', killAll);
   }
-  if (partial && gen) {
-    // The cells scored so far (this run's and any earlier run's), with the grid's missing ones named.
-    const topK = Math.min(gen.settings.topK, gen.teacher.model.config.vocabSize);
-    const resultCells = cells.map((c) => {
-      const file = path.join(outDir, 'students', c.id, 'result.json');
-      const r = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ResultCell) : undefined;
-      return r && r.hash === generationCellHash(c, teacherHash, cacheKey, topK, gen!.settings) ? r : undefined;
-    });
-    const results = await finishGenerationExperiment({ run: gen, resultCells, trainExamples: cacheTotal, topK });
-    return { outDir, results };
-  }
   if (partial) {
     // The cells scored so far (this run's and any earlier run's), with the grid's missing ones named.
-    const resultCells = cells.flatMap((c) => finishedCell(outDir, c.id, cellHash(c, { teacherHash, cacheKey })) ?? []);
-    const results = await finishExperiment({ outDir, manifest, teacher: classifier!, teacherMetrics: savedTeacherMetrics(path.join(outDir, 'teacher')), teacherHash, cells, resultCells, dataRoot: ctx.dataRoot, log });
+    const cache = family.servedCache(run, cacheKey, cacheTotal);
+    const resultCells = cells.map((c) => family.finishedCell(run, c, family.cellHash(run, c, cache)));
+    const results = await finishRun(family, run, resultCells);
     return { outDir, results };
   }
   const results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as ExperimentResults;

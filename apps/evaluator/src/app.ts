@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import express from 'express';
-import { RUNS_TOPIC, RUNS_TOPIC_SPEC, experimentManifestSchema, loadClassification, parseRunEvent } from '@strata/experiment';
+import { RUNS_TOPIC, RUNS_TOPIC_SPEC, experimentManifestSchema, loadClassification, parseRunEvent, type ClassificationRun } from '@strata/experiment';
 import { createKafkaClient, type KafkaClient, type TopicReader } from '@strata/kafka';
 import { readModel } from '@strata/onnx';
 import { HttpError, PathOutsideRootError, createServiceApp, errorHandler, parseBody, type ServiceConfig } from '@strata/service';
@@ -119,7 +119,9 @@ export function createEvaluator(config: ServiceConfig, options: { client?: Kafka
     const bert = JSON.parse(model.metadata['strata.config'] ?? '{}') as { maxLength?: number; maxPositions?: number };
     const longest = typeof shape[1] === 'number' ? shape[1] : bert.maxLength ?? bert.maxPositions;
     if (!longest) throw new HttpError(500, `${file}: no static length and no 'strata.config' metadata to bound it`);
-    const [enc] = await s.teacher!.tokenizer.encodeBatch([text], { maxLength: longest });
+    // The demo classifies: a generation run has no label to show.
+    if (s.family.kind !== 'classification' || !s.run) throw new HttpError(400, `'${req.params.name}' is not a classification run with a teacher: no demo`);
+    const [enc] = await (s.run as ClassificationRun).teacher.tokenizer.encodeBatch([text], { maxLength: longest });
     const feeds = studentFeeds(enc, shape);
     if (!labelNames.has(s.manifest.spec.task)) labelNames.set(s.manifest.spec.task, loadClassification(s.manifest.spec.task, s.manifest.spec.eval.split, config.dataRoot).labelNames);
     res.json({ ...feeds, tokens: enc.ids.length, labels: labelNames.get(s.manifest.spec.task) });

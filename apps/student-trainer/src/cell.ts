@@ -1,31 +1,12 @@
-// One grid cell trained from teacher states streamed over Kafka: the same trainStudent (classification) or
-// trainGenerationStudent (seq2seq, multiple choice) as embedded mode, fed by a per-epoch replay of
-// strata.acts.<cacheKey>, publishing run events as it goes.
+// One grid cell trained from teacher states streamed over Kafka: the task family's own training, as in embedded mode
+// (family.ts), fed by a per-epoch replay of strata.acts.<cacheKey>, publishing run events as it goes.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaEpoch } from '@strata/activations';
 import {
-  Interrupted,
-  cellHash,
-  cellWidth,
-  experimentGrid,
-  generationServiceRun,
-  loadTeacher,
-  prepareRunCache,
-  serviceCellHash,
-  prepareCache,
-  sha256File,
-  stopRequested,
-  trainGenerationStudent,
-  trainStudent,
-  writeAtomic,
-  type ExperimentManifest,
-  type GridCell,
-  type RunEventPublisher,
-  type TeacherStateSource,
+  Interrupted, familyOf, stopRequested, writeJsonAtomic, type ExperimentManifest, type GridCell, type RunEventPublisher, type TeacherStateSource, type TrainingRecord as FamilyTrainingRecord,
 } from '@strata/experiment';
-import { getTask } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
 import { confinePath } from '@strata/service';
 
@@ -42,43 +23,7 @@ export interface CellSpec {
 }
 
 /** What a student-trainer leaves for the evaluator beside student.onnx (the evaluator scores and writes result.json). */
-export interface TrainingRecord {
-  cellId: string;
-  hash: string;
-  cacheKey: string;
-  /** Logged steps: total loss and each weighted term. */
-  curve: { step: number; loss: number; ce?: number; kl?: number; hidden?: number }[];
-  /** Classification: the map of each epoch; generation: each epoch's map per stack ({encoder?, decoder}). */
-  layerMaps: [number, number][][] | Partial<Record<'encoder' | 'decoder', [number, number][]>>[];
-  /** Eval-split metrics (fractions) after each epoch (classification; [] for generation students). */
-  dev: { epoch: number; step: number; metrics: Record<string, number> }[];
-  /** Training (every resumed segment) and export; the evaluator adds its scoring time. */
-  wallSeconds: number;
-  /** Trained parameters of the student. */
-  parameters: number;
-  /** The exported student, relative to the experiment directory. */
-  onnx: string;
-  finishedAt: string;
-  /** Generation students: what the evaluator needs for the cell's hash and result (cache top-k, training examples, steps, training seconds). */
-  generation?: { topK: number; trainExamples: number; steps: number; trainSeconds: number };
-}
-
-/** What runCell needs of a cell, whatever the task family: its identity, its cache, and how to train it from a source. */
-interface CellPlan {
-  cell: GridCell;
-  hash: string;
-  cacheKey: string;
-  /** Teacher hidden-state indices the cache holds. */
-  layers: number[];
-  /** Every record the student reads each epoch (the epoch stops reading once all have arrived). */
-  recordIds: readonly string[];
-  train(source: TeacherStateSource, hooks: TrainHooks): Promise<Omit<TrainingRecord, 'cellId' | 'hash' | 'cacheKey' | 'onnx' | 'finishedAt'> & { onnx: string; trainSeconds: number }>;
-}
-
-interface TrainHooks {
-  onStart: (info: { resumedFromStep: number; totalSteps: number }) => void;
-  onStep: (step: { step: number; epoch: number; loss: number; totalSteps: number }) => void;
-}
+export type TrainingRecord = FamilyTrainingRecord & Required<Pick<FamilyTrainingRecord, 'dev' | 'wallSeconds' | 'parameters' | 'finishedAt'>>;
 
 export interface RunCellOptions {
   client: KafkaClient;
@@ -115,10 +60,12 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
   const expDir = confinePath(o.artifacts, dirRel, 'dir');
   const teacherPath = confinePath(o.artifacts, spec.teacher ?? path.join(dirRel, 'teacher', 'teacher.onnx'), 'teacher');
   if (!fs.existsSync(teacherPath)) throw new Error(`teacher '${teacherPath}' not found: the experiment's teacher must be trained (or copied) before its students run`);
-  const cellDirOf = (id: string) => path.join(expDir, 'students', id);
-  const plan = getTask(s.task).kind === 'classification' ? await classificationPlan(spec, o, teacherPath, cellDirOf) : await generationPlan(spec, o, teacherPath, expDir, cellDirOf);
-  const { cell, hash } = plan;
-  const cellDir = cellDirOf(cell.id);
+  const family = familyOf(s.task);
+  const run = family.serviceRun(manifest, expDir, { dataRoot: o.dataRoot, teacherOnnx: teacherPath });
+  const cell = pickCell(run.cells, spec.cell, name);
+  const cellDir = path.join(expDir, 'students', cell.id);
+  const plan = await family.streamedCell(run, cell, { outDir: cellDir, log: o.log, checkpointEvery: o.checkpointEvery });
+  const { hash } = plan;
   const recordFile = path.join(cellDir, 'training.json');
   const rel = (p: string) => path.relative(o.artifacts, p);
 
@@ -162,7 +109,7 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
       cellId: cell.id, hash, cacheKey: plan.cacheKey, curve: r.curve, layerMaps: r.layerMaps, dev: r.dev, wallSeconds: r.wallSeconds, parameters: r.parameters,
       onnx: path.relative(expDir, onnx), finishedAt: new Date().toISOString(), ...(r.generation ? { generation: r.generation } : {}),
     };
-    writeAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
+    writeJsonAtomic(recordFile, record);
     // Training-side figures; the eval-split metrics are the evaluator's.
     const metrics = { ...(lastStep ? { trainLoss: lastStep.loss, steps: lastStep.step } : {}), trainSeconds: r.trainSeconds };
     await o.events.publish({ type: 'finished', experiment: name, cellId: cell.id, onnx: rel(onnx), result: rel(recordFile), dir: dirRel, metrics });
@@ -176,52 +123,4 @@ export async function runCell(spec: CellSpec, o: RunCellOptions): Promise<{ cell
     if (!(e instanceof Interrupted)) await o.events.publish({ type: 'failed', experiment: name, dir: dirRel, cellId: cell.id, error: (e as Error).message }).catch(() => undefined);
     throw e;
   }
-}
-
-/** A classification cell: trainStudent over the encoded split, the cache key of prepareCache. */
-async function classificationPlan(spec: CellSpec, o: RunCellOptions, teacherPath: string, cellDirOf: (id: string) => string): Promise<CellPlan> {
-  const { manifest } = spec;
-  const { spec: s } = manifest;
-  const teacher = loadTeacher(teacherPath, undefined, { hiddenStates: s.teacher.hiddenStates });
-  const { cells, cacheLayers } = experimentGrid(manifest, teacher.config.layers);
-  const cell = pickCell(cells, spec.cell, manifest.metadata.name);
-  const prepared = await prepareCache({ teacher, task: s.task, split: s.data.trainSplit, layers: cacheLayers, dtype: s.cache.dtype, teacherPrecision: s.cache.teacherPrecision, dataRoot: o.dataRoot, maxExamples: s.data.maxTrainExamples });
-  return {
-    cell, hash: cellHash(cell, { teacherHash: sha256File(teacherPath), cacheKey: prepared.cacheKey }), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.data.ids,
-    train: (source, hooks) => trainStudent({
-      teacher, task: s.task, source, score: false, strategy: cell.strategy, strategyOptions: cell.options,
-      init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-      outDir: cellDirOf(cell.id), evalSplit: s.eval.split, trainSplit: s.data.trainSplit, dataRoot: o.dataRoot, maxTrainExamples: s.data.maxTrainExamples, maxEvalExamples: s.data.maxEvalExamples, log: o.log, checkpointEvery: o.checkpointEvery,
-      ...hooks,
-    }),
-  };
-}
-
-/**
- * A generation cell (seq2seq, multiple choice): trainGenerationStudent over the run's token rows, reading both stacks'
- * records (enc:<id>, dec:<id>) per example, with the cache key and cell hash embedded mode computes. The evaluator
- * scores the exported student.
- */
-async function generationPlan(spec: CellSpec, o: RunCellOptions, teacherPath: string, expDir: string, cellDirOf: (id: string) => string): Promise<CellPlan> {
-  const { manifest } = spec;
-  const { spec: s } = manifest;
-  const run = generationServiceRun(manifest, expDir, { dataRoot: o.dataRoot, teacherOnnx: teacherPath });
-  const cell = pickCell(run.cells, spec.cell, manifest.metadata.name);
-  const prepared = await prepareRunCache(manifest, run);
-  const st = run.settings;
-  return {
-    cell, hash: serviceCellHash(run, cell, prepared), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.recordIds,
-    train: async (source, hooks) => {
-      const r = await trainGenerationStudent({
-        teacher: run.teacher, task: s.task, cacheKey: prepared.cacheKey, source: { ...source, topK: prepared.topK }, score: false, strategy: cell.strategy, strategyOptions: cell.options,
-        init: cell.init, depth: cell.depth, width: cellWidth(cell), seed: cell.seed, loss: cell.loss, labelSmoothing: st.labelSmoothing, epochs: cell.training.epochs, batchSize: cell.training.batchSize, lr: cell.training.lr,
-        outDir: cellDirOf(cell.id), train: st.train, eval: st.eval, data: st.data, maxEvalExamples: st.maxEvalExamples, maxLength: st.maxLength, maxTargetLength: st.maxTargetLength, evaluation: st.evaluation,
-        log: o.log, checkpointEvery: o.checkpointEvery, ...hooks,
-      });
-      return {
-        curve: r.curve, layerMaps: r.layerMaps, dev: [], wallSeconds: r.wallSeconds, parameters: r.parameters, onnx: r.onnx, trainSeconds: r.seconds.train,
-        generation: { topK: prepared.topK, trainExamples: prepared.ids.length, steps: r.steps, trainSeconds: r.seconds.train },
-      };
-    },
-  };
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { estimateFullRun, smokeManifest } from './estimate';
-import type { GenerationResults } from './run-generation';
+import type { GenerationResults } from './families/generation-setup';
 import { parseManifest } from './validate';
 
 const file = path.resolve(__dirname, '../../../examples/table1-dart.yaml');

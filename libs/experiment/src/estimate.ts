@@ -2,7 +2,8 @@
 // examples and cells, every stage timed; the full run's time is the per-step / per-example cost times its sizes.
 import * as path from 'node:path';
 import type { ExperimentManifest } from './schema';
-import { generationData, type GenerationResults } from './run-generation';
+import { generationData } from './families/generation-settings';
+import type { GenerationResults } from './families/generation-setup';
 import { loadGenerationData } from './stages/generation-data';
 import { planGrid } from './grid';
 

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeShared, loadSplit, type Seq2SeqExample } from '@strata/data';
 import { parseManifest } from './validate';
-import { generationData, runGenerationExperiment } from './run-generation';
+import { generationData } from './families/generation-settings';
+import { runGenerationExperiment } from './run';
 import { loadGenerationData } from './stages/generation-data';
 import { evaluateGenerationModel } from './stages/generation-eval';
 

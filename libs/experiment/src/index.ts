@@ -31,28 +31,18 @@ export {
 export { loadTeacher, loadClassification, encodeClassification, lengthBuckets, teacherPassModel, stateError, type LoadedTeacher, type EncodedSplit, type StateError, type TeacherPrecision } from './stages/common';
 export { cacheTeacherStates, fillCache, prepareCache, type CacheOptions, type CacheResult, type FillOptions, type PrepareCacheOptions, type PreparedCache } from './stages/cache';
 export { fileStateSource, trainStudent, studentKdGraph, teacherFeeds, initialStudentParams, type StudentTrainOptions, type StudentResult, type TeacherStateSource } from './stages/student';
-export {
-  cellResult,
-  experimentContext,
-  experimentGrid,
-  bertParameters,
-  checkpointTrainSeconds,
-  finishExperiment,
-  finishedCell,
-  obtainTeacher,
-  percentMetrics,
-  runExperiment,
-  savedTeacherMetrics,
-  savedTeacherWarnings,
-  sha256File,
-  writeAtomic,
-  type CellResultFile,
-  type CellTraining,
-  type ExperimentContext,
-  type ExperimentTeacher,
-  type FinishOptions,
-  type RunOptions,
-} from './run';
+// The one pipeline: a run's context, the family adapters, embedded mode, the shared close.
+export { contextOf, experimentContext, type ExperimentContext, type RunOptions } from './context';
+export { sha256File, writeAtomic, writeJsonAtomic } from './files';
+export type { CacheRef, FamilyAdapter, FamilyKind, FamilyRun, LabelledAngles, Lane, ResultExtras, ScoredCell, StageTimes, TrainingRecord } from './family';
+export { familyOf } from './families';
+export { runPipeline } from './pipeline';
+export { finishRun, missingCells, type FinishRunOptions } from './finish';
+export { runExperiment, runGenerationExperiment } from './run';
+// Classification.
+export { classificationFamily, type ClassificationRun } from './families/classification';
+export { bertParameters, cellResult, checkpointTrainSeconds, experimentGrid, finishedCell, type CellResultFile, type CellTraining } from './families/classification-cells';
+export { obtainTeacher, percentMetrics, savedTeacherMetrics, savedTeacherWarnings, type ExperimentTeacher } from './families/classification-teacher';
 export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
 export { CURVE_TERMS, curvePlots, curveSeries, metricBarGroups, writeCurvePlots, type CurveCell, type CurvePlot, type CurvePlotOptions, type CurveTerm, type MetricCell } from './curve-plots';
 export { analyzeAngles, anglePlots, writeAnglePlots } from './stages/angles';
@@ -63,13 +53,11 @@ export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResu
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, readRunEvents, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
 // Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
-export { generationData, renderGenerationReport, runGenerationExperiment, type GenerationResults } from './run-generation';
-// Generation over the services (issue #23 point 1): the pieces embedded mode and the services share.
-export {
-  finishGenerationExperiment, generationCacheLayers, generationCellHash, generationExperiment, generationParameters, generationResultCell, generationSettings, savedGenerationTeacherMetrics, scoreGenerationModel,
-  type FinishGenerationOptions, type GenerationCellTraining, type GenerationExperiment, type GenerationSettings,
-} from './run-generation';
-export { generationServiceRun, prepareRunCache, serviceCellHash, type GenerationServiceRun } from './generation-services';
+export { generationFamily, type GenerationRun } from './families/generation';
+export { renderGenerationReport } from './families/generation-report';
+export { generationTeacher, savedGenerationTeacherMetrics, scoreGenerationModel, type GenerationExperiment, type GenerationResults } from './families/generation-setup';
+export { generationCacheLayers, generationCellHash, generationData, generationParameters, generationSettings, type GenerationSettings } from './families/generation-settings';
+export { finishedGenerationCell, generationResultCell, type GenerationCellTraining } from './families/generation-cells';
 export { fillGenerationCache, prepareGenerationCache, recordIds, type GenerationFillOptions, type PreparedGenerationCache } from './stages/generation-cache';
 export { threadsPerStudent } from './stages/student-workers';
 export { benchParallelStudents, formatParallelStudents, type ParallelStudentsReport } from './parallel-bench';

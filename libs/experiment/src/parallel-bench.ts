@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runGenerationExperiment, type GenerationResults } from './run-generation';
+import type { GenerationResults } from './families/generation-setup';
+import { runGenerationExperiment } from './run';
 import { smokeManifest } from './estimate';
 import type { ExperimentManifest } from './schema';
 

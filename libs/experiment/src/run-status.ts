@@ -3,6 +3,7 @@
 // finished or still running.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeJsonAtomic } from './files';
 import type { GridCell } from './grid';
 import type { ExperimentManifest } from './schema';
 
@@ -59,12 +60,6 @@ export interface RunStatus {
   gridKnown: boolean;
   /** Newest modification time among the files read (ISO 8601). */
   updatedAt?: string;
-}
-
-function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
 }
 
 /** Writes (or rewrites, keeping startedAt) <outDir>/run.json. */

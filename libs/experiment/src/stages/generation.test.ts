@@ -13,7 +13,7 @@ import { loadGenerationModel } from './generation-model';
 import { initialGenerationStudent, stackMaps, trainGenerationStudent } from './generation-student';
 import { trainGenerationTeacher } from './generation-teacher';
 import { parseManifest } from '../validate';
-import { runGenerationExperiment } from '../run-generation';
+import { runGenerationExperiment } from '../run';
 
 // A tiny encoder-decoder on the embedded CMUdict task (installed from npm): every generation stage runs for real.
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-generation-'));

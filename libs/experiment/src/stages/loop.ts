@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { Batch } from '@strata/data';
 import { ort } from '@strata/onnx';
 import { readCheckpointMeta, type Trainer } from '@strata/train';
+import { writeAtomic } from '../files';
 import { progress } from '../progress';
 import { LOSS_TERMS, lossTermOutput, type LossTerm } from './loss-terms';
 import { Interrupted, stopRequested, throwIfStopRequested } from '../stop';
@@ -72,12 +73,6 @@ export interface ProgressFile {
 
 export const PROGRESS_EVERY_MS = 2000;
 
-function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value)}\n`);
-  fs.renameSync(tmp, file);
-}
-
 /** A logged curve point: the total, plus each term the graph fetched. */
 export function curvePoint(step: number, loss: number, fetched: Record<string, ort.Tensor>): Curve {
   const point: Curve = { step, loss };
@@ -137,7 +132,8 @@ export async function trainEpochs(o: EpochLoopOptions): Promise<{ curve: Curve[]
     if (!o.progressFile || (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS)) return;
     lastProgress = Date.now();
     const p: ProgressFile = { step: trainer.step, totalSteps: o.totalSteps, epoch: Math.min(epoch + 1, o.epochs), epochs: o.epochs, ...(loss !== undefined ? { loss } : {}), updatedAt: new Date().toISOString() };
-    writeJsonAtomic(o.progressFile, p);
+    writeAtomic(o.progressFile, `${JSON.stringify(p)}
+`);
   };
   writeProgress(pos.epoch, curve.at(-1)?.loss, true);
   // A stop requested before this loop began (another stage was running) ends it before it trains anything new.
