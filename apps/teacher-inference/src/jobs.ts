@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KafkaCacheWriter, actsTopic, readCacheManifest } from '@strata/activations';
 import {
-  CACHE_DTYPES, TEACHER_PRECISIONS, fillCache, fillGenerationCache, loadGenerationModel, loadTeacher, prepareCache, prepareGenerationCache, recordIds, writeAtomic,
-  type LoadedGenerationModel, type LoadedTeacher, type PreparedCache, type PreparedGenerationCache, type SplitRef,
+  CACHE_DTYPES, TEACHER_PRECISIONS, classificationCacheWork, generationCacheWork, loadGenerationModel, loadTeacher, prepareCache, prepareGenerationCache, writeJsonAtomic,
+  type CacheWork, type LoadedGenerationModel, type LoadedTeacher, type PreparedCache, type PreparedGenerationCache, type SplitRef,
 } from '@strata/experiment';
 import { DataError, TASK_IDS, getTask, isTaskId } from '@strata/data';
 import type { KafkaClient } from '@strata/kafka';
@@ -56,13 +56,10 @@ export interface JobEvents {
   onState?: (counts: Record<JobState, number>) => void;
 }
 
-/** What a job with work to do holds: a classification teacher and its encoded split, or a generation teacher and its rows. */
-type JobWork = { kind: 'classification'; teacher: LoadedTeacher; prepared: PreparedCache } | { kind: 'generation'; teacher: LoadedGenerationModel; prepared: PreparedGenerationCache };
-
 interface Job {
   status: JobStatus;
   /** Loaded for jobs that still have work; a job restored as complete has none. */
-  work?: JobWork;
+  work?: CacheWork;
 }
 
 /** STRATA_KAFKA_CHUNK_BYTES: records larger than this are split into several messages (default: under the broker's 1 MiB message limit). */
@@ -100,7 +97,7 @@ export class CacheJobs {
 
   private save(s: JobStatus): void {
     s.updatedAt = new Date().toISOString();
-    writeAtomic(path.join(this.dir, `${s.cacheKey}.json`), `${JSON.stringify(s, null, 2)}\n`);
+    writeJsonAtomic(path.join(this.dir, `${s.cacheKey}.json`), s);
     this.events.onState?.(this.counts());
   }
 
@@ -121,22 +118,21 @@ export class CacheJobs {
     const tokenizer = request.tokenizer ? confinePath(this.artifacts, request.tokenizer, 'tokenizer') : undefined;
     if (fs.statSync(onnx).isDirectory()) throw badRequest(`teacher: '${request.teacher}' is a directory; expected an .onnx file`);
     const work = getTask(request.task).kind === 'classification' ? await this.classificationWork(request, onnx, tokenizer) : await this.generationWork(request, onnx, tokenizer);
-    const key = work.prepared.cacheKey;
+    const key = work.cacheKey;
     const existing = this.jobs.get(key);
     // "complete" is what the broker holds (the cache's manifest on strata.caches), never only a local note: a fresh
     // broker, or one that lost the topic, gets the cache made again.
     const stale = existing?.status.state === 'complete' && !(await readCacheManifest(this.client, key));
     if (stale) this.log.warn({ cacheKey: key }, 'a cache saved as complete is not on the broker; making it again');
     if (existing && existing.status.state !== 'failed' && !stale) return { status: existing.status, created: false };
-    const total = work.kind === 'classification' ? work.prepared.data.rows.length : work.prepared.rows.length;
-    const status: JobStatus = { cacheKey: key, topic: actsTopic(key), state: 'queued', produced: 0, total, request, updatedAt: '' };
+    const status: JobStatus = { cacheKey: key, topic: actsTopic(key), state: 'queued', produced: 0, total: work.total, request, updatedAt: '' };
     this.jobs.set(key, { status, work });
     this.save(status);
     this.enqueue(key);
     return { status, created: true };
   }
 
-  private async classificationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<JobWork> {
+  private async classificationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<CacheWork> {
     const extra = GENERATION_ONLY.filter((f) => request[f] !== undefined);
     if (extra.length) throw badRequest(`${extra.join(', ')}: for generation tasks only; task '${request.task}' is a classification task`);
     let teacher: LoadedTeacher;
@@ -153,14 +149,14 @@ export class CacheJobs {
       if (err instanceof DataError && err.code === 'MISSING_DATA') throw Object.assign(err, { status: 503 });
       throw badRequest((err as Error).message);
     }
-    return { kind: 'classification', teacher, prepared };
+    return classificationCacheWork(teacher, prepared);
   }
 
   /**
    * A generation cache (docs/SERVICES.md): the teacher's states of both stacks and its top-k next-token distribution
    * per target token, the same records and cache key as embedded mode's cacheGenerationTeacher.
    */
-  private async generationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<JobWork> {
+  private async generationWork(request: CacheRequest, onnx: string, tokenizer: string | undefined): Promise<CacheWork> {
     if (request.hiddenStates) throw badRequest(`hiddenStates: for an exported classification teacher only; task '${request.task}' takes a Strata-exported generation teacher`);
     let teacher: LoadedGenerationModel;
     try {
@@ -180,7 +176,7 @@ export class CacheJobs {
       if (err instanceof DataError && err.code === 'MISSING_DATA') throw Object.assign(err, { status: 503 });
       throw badRequest((err as Error).message);
     }
-    return { kind: 'generation', teacher, prepared };
+    return generationCacheWork(teacher, prepared);
   }
 
   /** Re-submits every saved job that had not completed (after a crash or a SIGTERM). */
@@ -231,7 +227,7 @@ export class CacheJobs {
       if (writer.resumedCount) this.log.info({ cacheKey: s.cacheKey, resumed: writer.resumedCount, torn: writer.tornSequences }, 'resuming a cache');
       const w = writer;
       // produced counts examples (a seq2seq example is two records: its encoder's and its decoder's).
-      s.produced = work.kind === 'classification' ? writer.count : work.prepared.ids.filter((id) => w.has(recordIds(work.teacher.model, id).decoder)).length;
+      s.produced = work.produced(writer);
       let bytes = writer.bytesWritten;
       let records = writer.count;
       const fill = {
@@ -245,8 +241,8 @@ export class CacheJobs {
           this.save(s);
         },
       };
-      const finished = work.kind === 'classification' ? await fillCache(work.teacher, work.prepared, writer, fill) : await fillGenerationCache(work.teacher, work.prepared, writer, fill);
-      s.produced = work.kind === 'classification' ? writer.count : finished ? s.total : s.produced;
+      const finished = await work.fill(writer, fill);
+      s.produced = work.produced(writer);
       s.state = finished ? 'complete' : 'queued';
       this.log.info({ cacheKey: s.cacheKey, state: s.state, produced: s.produced, total: s.total, seconds: (Date.now() - started) / 1000 }, finished ? 'cache complete' : 'cache job stopped; it resumes on restart');
     } catch (e) {

@@ -1,10 +1,12 @@
 // A task family (classification; seq2seq and decoder-only generation) as the one pipeline sees it: each step whose
 // work depends on the model family goes through this adapter, so embedded mode, the CLI over Kafka and the evaluator
 // share the loop around it and a new loss, transport or student shape is written once.
+import type { CacheWriter } from '@strata/activations';
 import type { StudentLayerAngles } from '@strata/kd';
 import type { ExperimentContext } from './context';
 import type { GridCell } from './grid';
 import type { ExperimentResults, ResultCell } from './report';
+import type { FillOptions } from './stages/cache';
 import type { Curve, EpochMetrics } from './stages/loop';
 import type { TeacherStateSource } from './stages/student';
 
@@ -97,6 +99,17 @@ export interface StreamHooks {
 
 /** The training half of a record, and the exported student to copy into students/. */
 export type StreamedTraining = Required<Pick<TrainingRecord, 'curve' | 'layerMaps' | 'dev' | 'wallSeconds' | 'parameters'>> & Pick<TrainingRecord, 'generation'> & { onnx: string; trainSeconds: number };
+
+/** teacher-inference's work for one cache request, whatever the family: its key, its size, and filling a writer. */
+export interface CacheWork {
+  cacheKey: string;
+  /** Examples in the cache once complete. */
+  total: number;
+  /** Examples the writer already holds (a resumed job). */
+  produced(writer: CacheWriter): number;
+  /** Fills the writer from where it stands; false when stopped first (resumable). */
+  fill(writer: CacheWriter, o: Pick<FillOptions, 'batchSize' | 'shouldStop' | 'onProgress'>): Promise<boolean>;
+}
 
 /** A scored student: its result, and files to keep beside it (generation: its predictions). */
 export interface ScoredCell {

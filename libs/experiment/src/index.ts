@@ -34,13 +34,13 @@ export { fileStateSource, trainStudent, studentKdGraph, teacherFeeds, initialStu
 // The one pipeline: a run's context, the family adapters, embedded mode, the shared close.
 export { contextOf, experimentContext, type ExperimentContext, type RunOptions } from './context';
 export { sha256File, writeAtomic, writeJsonAtomic } from './files';
-export type { CacheRef, FamilyAdapter, FamilyKind, FamilyRun, LabelledAngles, Lane, ResultExtras, ScoredCell, StageTimes, TrainingRecord } from './family';
+export type { CacheRef, CacheWork, FamilyAdapter, FamilyKind, FamilyRun, LabelledAngles, Lane, ResultExtras, ScoredCell, StageTimes, TrainingRecord } from './family';
 export { familyOf } from './families';
 export { runPipeline } from './pipeline';
 export { finishRun, missingCells, type FinishRunOptions } from './finish';
 export { runExperiment, runGenerationExperiment } from './run';
 // Classification.
-export { classificationFamily, type ClassificationRun } from './families/classification';
+export { classificationCacheWork, classificationFamily, type ClassificationRun } from './families/classification';
 export { bertParameters, cellResult, checkpointTrainSeconds, experimentGrid, finishedCell, type CellResultFile, type CellTraining } from './families/classification-cells';
 export { obtainTeacher, percentMetrics, savedTeacherMetrics, savedTeacherWarnings, type ExperimentTeacher } from './families/classification-teacher';
 export { RUN_PLAN_FILE, findRunDirs, isRunDir, parseCellId, readRunStatus, writeRunPlan, type CellProgressFile, type CellState, type CellStatus, type RunPhase, type RunPlan, type RunStatus } from './run-status';
@@ -53,7 +53,7 @@ export { evaluateModel, scoreClassifier, type EvaluateOptions, type EvaluateResu
 export { RUNS_TOPIC, RUNS_TOPIC_SPEC, RunEventPublisher, parseRunEvent, readRunEvents, runEventSchema, runKey, type RunEvent, type RunEventInput } from './run-events';
 export { TINY_TEACHER, tinyManifestYaml, trainTinyTeacher, writeTinyManifest } from './testing';
 // Generation tasks (encoder-decoder for seq2seq, decoder-only for multiple choice).
-export { generationFamily, type GenerationRun } from './families/generation';
+export { generationCacheWork, generationFamily, type GenerationRun } from './families/generation';
 export { renderGenerationReport } from './families/generation-report';
 export { generationTeacher, savedGenerationTeacherMetrics, scoreGenerationModel, type GenerationExperiment, type GenerationResults } from './families/generation-setup';
 export { generationCacheLayers, generationCellHash, generationData, generationParameters, generationSettings, type GenerationSettings } from './families/generation-settings';

@@ -3,14 +3,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bertMaxLength } from '@strata/nn';
-import type { FamilyAdapter, FamilyRun } from '../family';
+import type { CacheWork, FamilyAdapter, FamilyRun } from '../family';
 import { sha256File } from '../files';
 import { cellHash, cellWidth, type GridCell } from '../grid';
 import { measureLatency } from '../latency';
 import { renderReport, type ExperimentResults } from '../report';
 import { ExperimentManifest } from '../schema';
 import { analyzeAngles } from '../stages/angles';
-import { cacheTeacherStates, prepareCache, type CacheResult } from '../stages/cache';
+import { cacheTeacherStates, fillCache, prepareCache, type CacheResult, type PreparedCache } from '../stages/cache';
 import { LoadedTeacher, encodeClassification, loadTeacher } from '../stages/common';
 import { scoreClassifier } from '../stages/eval';
 import { trainStudent } from '../stages/student';
@@ -151,3 +151,12 @@ export const classificationFamily: FamilyAdapter<ClassificationRun, CacheResult>
 
   report: renderReport,
 };
+
+/** A classification cache as teacher-inference fills it: one record per example. */
+export function classificationCacheWork(teacher: LoadedTeacher, prepared: PreparedCache): CacheWork {
+  return {
+    cacheKey: prepared.cacheKey, total: prepared.data.rows.length,
+    produced: (writer) => writer.count,
+    fill: (writer, o) => fillCache(teacher, prepared, writer, o),
+  };
+}

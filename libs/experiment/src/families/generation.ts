@@ -3,14 +3,14 @@
 // students scored by generation and re-scored when the evaluator measures more, angles per stack, setup and timings.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CacheRef, FamilyAdapter, LabelledAngles } from '../family';
+import type { CacheRef, CacheWork, FamilyAdapter, LabelledAngles } from '../family';
 import { sha256File, writeJsonAtomic } from '../files';
 import { GridCell, cellWidth, planGrid } from '../grid';
 import { ExperimentManifest } from '../schema';
 import { analyzeGenerationAngles } from '../stages/generation-angles';
-import { PreparedGenerationCache, cacheGenerationTeacher, prepareGenerationCache, type GenerationCacheResult } from '../stages/generation-cache';
+import { PreparedGenerationCache, cacheGenerationTeacher, fillGenerationCache, prepareGenerationCache, recordIds, type GenerationCacheResult } from '../stages/generation-cache';
 import { describeSplit, generationArchitecture, loadGenerationData } from '../stages/generation-data';
-import { depthOf, loadGenerationModel, withDepth, withWidth } from '../stages/generation-model';
+import { LoadedGenerationModel, depthOf, loadGenerationModel, withDepth, withWidth } from '../stages/generation-model';
 import { trainGenerationStudent } from '../stages/generation-student';
 import { PROJECTIONS_FILE } from '../stages/student-width';
 import { trainInWorker } from '../stages/student-workers';
@@ -223,4 +223,13 @@ export function prepareRunCache(manifest: ExperimentManifest, run: Pick<Generati
 /** A cell's content hash in a service, equal to embedded mode's for the same teacher, cache and settings. */
 export function serviceCellHash(run: Pick<GenerationRun, 'teacherHash' | 'settings'>, cell: GridCell, cache: CacheRef & { topK: number }): string {
   return generationCellHash(cell, run.teacherHash, cache.cacheKey, cache.topK, run.settings);
+}
+
+/** A generation cache as teacher-inference fills it: an example is complete once its decoder record is written. */
+export function generationCacheWork(teacher: LoadedGenerationModel, prepared: PreparedGenerationCache): CacheWork {
+  return {
+    cacheKey: prepared.cacheKey, total: prepared.rows.length,
+    produced: (writer) => prepared.ids.filter((id) => writer.has(recordIds(teacher.model, id).decoder)).length,
+    fill: (writer, o) => fillGenerationCache(teacher, prepared, writer, o),
+  };
 }
