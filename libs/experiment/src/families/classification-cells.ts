@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { StrategyRequest, teacherLayerSet, type LayerMap } from '@strata/kd';
 import { bertParamSpecs, type BertConfig } from '@strata/nn';
 import { readCheckpointMeta } from '@strata/train';
-import { writeJsonAtomic } from '../files';
+import { finishedResult, savedStudentSize } from '../finished-cell';
 import { GridCell, cellDivergence, planGrid } from '../grid';
 import type { ResultCell } from '../report';
-import { devPoints, resolvedMaps, trainCurves, upgradeCell } from '../results';
+import { devPoints, resolvedMaps, trainCurves } from '../results';
 import { ExperimentManifest } from '../schema';
 import type { Curve, EpochMetrics } from '../stages/loop';
 import { percentMetrics } from './classification-teacher';
@@ -62,20 +62,8 @@ export function checkpointTrainSeconds(file: string): number | undefined {
  * export not included), its sizes from students/<cellId>.onnx and `parametersOf` its depth.
  */
 export function finishedCell(outDir: string, cellId: string, hash: string, parametersOf?: (depth: number) => number): CellResultFile | undefined {
-  const dir = path.join(outDir, 'students', cellId);
-  const file = path.join(dir, 'result.json');
-  if (!fs.existsSync(file)) return undefined;
-  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { hash?: string; depth?: number; wallSeconds?: number };
-  if (raw.hash !== hash) return undefined;
-  if (raw.wallSeconds !== undefined) return upgradeCell(raw, { file });
-  const trainSeconds = checkpointTrainSeconds(path.join(dir, 'student.ckpt'));
-  const onnx = path.join(outDir, 'students', `${cellId}.onnx`);
-  const done = upgradeCell(raw, {
-    file,
-    wallSeconds: trainSeconds,
-    student: parametersOf && fs.existsSync(onnx) && typeof raw.depth === 'number' ? { parameters: parametersOf(raw.depth), onnxBytes: fs.statSync(onnx).size } : undefined,
-  });
-  writeJsonAtomic(file, done);
-  return done;
+  return finishedResult(outDir, cellId, hash, ({ depth }) => ({
+    wallSeconds: checkpointTrainSeconds(path.join(outDir, 'students', cellId, 'student.ckpt')),
+    student: parametersOf && typeof depth === 'number' ? savedStudentSize(outDir, cellId, () => parametersOf(depth)) : undefined,
+  }));
 }
-

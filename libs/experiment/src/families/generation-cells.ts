@@ -1,10 +1,8 @@
 // A generation cell's record: the result a trained student leaves, and a finished cell found again on resume.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { writeJsonAtomic } from '../files';
+import { finishedResult, savedStudentSize } from '../finished-cell';
 import { GridCell, cellDivergence } from '../grid';
 import type { ResultCell } from '../report';
-import { resolvedStackMaps, trainCurves, upgradeCell } from '../results';
+import { resolvedStackMaps, trainCurves } from '../results';
 import type { StackMaps } from '../stages/generation-student';
 import type { Curve } from '../stages/loop';
 
@@ -34,16 +32,8 @@ export function generationResultCell(cell: GridCell, r: GenerationCellTraining, 
 
 /**
  * A finished cell's result.json when its hash matches (so a re-run skips it), else undefined. A file from an older
- * run (schemaVersion 1) is upgraded and rewritten: its sizes from the saved student, its wall time its seconds
- * (train + eval).
+ * run (schemaVersion 1) gets its sizes from the saved student and its wall time from its seconds (train + eval).
  */
 export function finishedGenerationCell(outDir: string, cellId: string, hash: string, parameters: () => number): ResultCell | undefined {
-  const file = path.join(outDir, 'students', cellId, 'result.json');
-  if (!fs.existsSync(file)) return undefined;
-  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { hash?: string; depth?: number };
-  if (raw.hash !== hash) return undefined;
-  const onnx = path.join(outDir, 'students', `${cellId}.onnx`);
-  const done = upgradeCell(raw, { file, student: fs.existsSync(onnx) ? { parameters: parameters(), onnxBytes: fs.statSync(onnx).size } : undefined });
-  if (!('wallSeconds' in raw)) writeJsonAtomic(file, done);
-  return done;
+  return finishedResult(outDir, cellId, hash, () => ({ student: savedStudentSize(outDir, cellId, parameters) }));
 }
