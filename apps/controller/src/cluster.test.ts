@@ -91,6 +91,8 @@ describeK8s('strata-controller against a local API server', (cluster: () => Test
     const table = kubectl(['-n', namespace, 'get', 'experiments']);
     expect(table.split('\n')[0]).toMatch(/^NAME\s+.*PHASE/);
     expect(table).toMatch(/quickstart-spam\s+.*TrainingTeacher/);
+    // A failed experiment's students Job is suspended with a patch: the controller's Role must allow it.
+    expect(kubectl(['-n', namespace, 'auth', 'can-i', 'patch', 'jobs', `--as=system:serviceaccount:${namespace}:strata-controller`]).trim()).toBe('yes');
   });
 
   it('is not ready while the API server is down, and ready again when it returns', async () => {

@@ -59,6 +59,9 @@ export function connect(namespace: string): Cluster {
         throw e;
       }
     },
+    async suspendJob(name) {
+      await batch.patchNamespacedJob({ name, namespace, body: { spec: { suspend: true } } }, lib.setHeaderOptions('Content-Type', lib.PatchStrategy.MergePatch));
+    },
     async patchStatus(name, value) {
       await custom.patchNamespacedCustomObjectStatus({ ...ref, name, body: { status: value } }, lib.setHeaderOptions('Content-Type', lib.PatchStrategy.MergePatch));
     },

@@ -37,6 +37,11 @@ class FakeKube implements KubeApi {
     for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
     e.status = merged;
   }
+  async suspendJob(name: string) {
+    this.writes.push(`suspend Job/${name}`);
+    const job = this.objects.get(`Job/${name}`);
+    job.spec = { ...job.spec, suspend: true };
+  }
   jobStatus(name: string, status: ObservedJob['status']) {
     this.objects.get(`Job/${name}`).status = status;
   }
@@ -116,6 +121,23 @@ describe('reconcileExperiment', () => {
     const out = await reconcileExperiment(name, deps);
     expect(out?.requeueAfterSeconds).toBe(30);
     expect(kube.objects.get('Experiment/sst2-layer-selection').status.message).toBe('the cache request to teacher-inference failed: teacher-inference POST /v1/caches: ECONNREFUSED');
+  });
+
+  it('suspends the students Job when the experiment fails while they train, once', async () => {
+    const { kube, services, deps, name } = setup();
+    await reconcileExperiment(name, deps);
+    kube.jobStatus('sst2-layer-selection-teacher', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] });
+    await reconcileExperiment(name, deps);
+    kube.jobStatus('sst2-layer-selection-students', { active: 4 });
+    services.cacheState = 'failed';
+    kube.writes.length = 0;
+    const failed = await reconcileExperiment(name, deps);
+    expect(failed?.status.phase).toBe('Failed');
+    expect(kube.writes).toEqual(['suspend Job/sst2-layer-selection-students', 'status sst2-layer-selection Failed']);
+    expect(kube.objects.get('Job/sst2-layer-selection-students').spec.suspend).toBe(true);
+    kube.writes.length = 0;
+    await reconcileExperiment(name, deps);
+    expect(kube.writes).toEqual([]);
   });
 
   it('does nothing for an Experiment that is gone or being deleted', async () => {

@@ -29,6 +29,8 @@ export interface KubeApi {
   create(obj: K8sObject): Promise<'created' | 'exists'>;
   /** JSON merge patch of the status subresource. */
   patchStatus(name: string, status: Record<string, unknown>): Promise<void>;
+  /** Sets a Job's spec.suspend (Kubernetes then ends its running pods). */
+  suspendJob(name: string): Promise<void>;
 }
 
 export interface ReconcileDeps {
@@ -109,6 +111,10 @@ export async function reconcileExperiment(name: string, deps: ReconcileDeps): Pr
       results = { ...results, ...(await perform(call, deps)) };
     }
     current = { ...current, status: out.status };
+  }
+  for (const job of out!.suspend) {
+    await deps.kube.suspendJob(job);
+    log(`${name}: suspended Job ${job} (the experiment failed)`);
   }
   if (JSON.stringify(before) !== JSON.stringify(out!.status)) {
     await deps.kube.patchStatus(name, statusPatch(before, out!.status));

@@ -133,7 +133,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
       'strata.dev/experiments: get,list,watch',
       'strata.dev/experiments/status: get,patch,update',
       'strata.dev/experiments/finalizers: update',
-      'batch/jobs: get,list,watch,create',
+      'batch/jobs: get,list,watch,create,patch',
       '/configmaps: get,list,watch,create',
     ]);
     expect(objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);

@@ -199,6 +199,19 @@ describe('reconcile: a trained teacher, from apply to report', () => {
     expect(out.status.message).toContain('the teacher cache abc failed: dataset missing');
   });
 
+  it('suspends the students Job of a failed experiment once, so its cells stop training', () => {
+    const failedCache: CallResults = { cache: { ok: true, cacheKey: 'abc', topic: 'strata.acts.abc', state: 'failed', error: 'dataset missing' } };
+    const out = step(carry(exp, fourth), running, failedCache);
+    expect(out.status.phase).toBe('Failed');
+    expect(out.suspend).toEqual([running.studentsJob!.metadata.name]);
+    // Already suspended, finished, or someone else's: nothing to do.
+    const suspended = { ...running, studentsJob: { ...running.studentsJob!, spec: { suspend: true } } };
+    expect(step(carry(exp, fourth), suspended, failedCache).suspend).toEqual([]);
+    expect(step(carry(exp, fourth), { ...running, studentsJob: withStatus(running.studentsJob, complete) }, failedCache).suspend).toEqual([]);
+    // A running experiment suspends nothing.
+    expect(step(carry(exp, fourth), running).suspend).toEqual([]);
+  });
+
   it('keeps running the started spec when the spec is edited, and says so', () => {
     const edited = { ...carry(exp, fourth), spec: { ...(exp.spec as object), students: { ...(exp.spec as any).students, seeds: [1] } }, metadata: { ...exp.metadata, generation: 2 } };
     const out = step(edited, running);

@@ -33,6 +33,7 @@ export interface ExperimentResource {
 /** The parts of a Job the reconcile reads. */
 export interface ObservedJob {
   metadata: { name: string; ownerReferences?: Array<{ uid: string; controller?: boolean }> };
+  spec?: { suspend?: boolean };
   status?: {
     active?: number;
     succeeded?: number;
@@ -90,6 +91,11 @@ export interface ReconcileInput {
 
 export interface ReconcileOutput {
   create: K8sObject[];
+  /**
+   * Jobs to suspend (spec.suspend: true, which ends their running pods): a Failed experiment's students Job, so its
+   * cells stop training for a run that can no longer complete.
+   */
+  suspend: string[];
   calls: ServiceCall[];
   status: ExperimentStatus;
   /** Seconds until the shell should reconcile again without an event; null when only an event can change things. */
@@ -183,7 +189,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     status.phase = phase;
     status.message = message;
     status.conditions = conditions.list();
-    return { create, calls, status, requeueAfterSeconds };
+    const students = observed.studentsJob;
+    const suspend = phase === 'Failed' && students && ownedBy(students, uid) && !students.spec?.suspend && !jobCondition(students, 'Complete') && !jobCondition(students, 'Failed') ? [students.metadata.name] : [];
+    return { create, calls, status, requeueAfterSeconds, suspend };
   };
 
   // 1. The spec. Once the ConfigMap exists, it is what runs: a later edit of the spec is reported, not applied.
