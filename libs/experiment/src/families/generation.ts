@@ -3,7 +3,7 @@
 // students scored by generation and re-scored when the evaluator measures more, angles per stack, setup and timings.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CacheRef, CacheWork, FamilyAdapter, LabelledAngles } from '../family';
+import type { CacheWork, FamilyAdapter, LabelledAngles } from '../family';
 import { sha256File, writeJsonAtomic } from '../files';
 import { GridCell, cellWidth, planGrid } from '../grid';
 import { ExperimentManifest } from '../schema';
@@ -106,7 +106,7 @@ export const generationFamily: FamilyAdapter<GenerationRun, GenerationCacheResul
   async streamedCell(run, cell, o) {
     const prepared = await prepareRunCache(run.manifest, run);
     return {
-      hash: serviceCellHash(run, cell, prepared), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.recordIds,
+      hash: generationCellHash(cell, run.teacherHash, prepared.cacheKey, prepared.topK, run.settings), cacheKey: prepared.cacheKey, layers: prepared.layers, recordIds: prepared.recordIds,
       train: async (source, hooks) => {
         const r = await trainGenerationStudent({
           ...studentOptions(run, cell, o.outDir), teacher: run.teacher, cacheKey: prepared.cacheKey, source: { ...source, topK: prepared.topK }, score: false, log: o.log, checkpointEvery: o.checkpointEvery, ...hooks,
@@ -196,7 +196,7 @@ function studentOptions(run: GenerationRun, cell: GridCell, outDir: string) {
  * (default expDir; the CLI writes them absolute into the run's manifest.json); `dataRoot` (the service's
  * STRATA_DATA_ROOT) overrides spec.data.root.
  */
-export function generationServiceRun(manifest: ExperimentManifest, expDir: string, o: { dataRoot?: string; teacherOnnx?: string; tokenizer?: string; baseDir?: string } = {}): GenerationRun {
+function generationServiceRun(manifest: ExperimentManifest, expDir: string, o: { dataRoot?: string; teacherOnnx?: string; tokenizer?: string; baseDir?: string } = {}): GenerationRun {
   const onnx = o.teacherOnnx ?? path.join(expDir, 'teacher', 'teacher.onnx');
   if (!fs.existsSync(onnx)) throw new Error(`teacher '${onnx}' not found: the experiment's teacher must be trained (or copied) before its students run`);
   const teacher = loadGenerationModel(onnx, o.tokenizer);
@@ -211,18 +211,13 @@ export function generationServiceRun(manifest: ExperimentManifest, expDir: strin
 }
 
 /** The run's cache (key, rows, record ids) as teacher-inference makes it and the students read it. */
-export function prepareRunCache(manifest: ExperimentManifest, run: Pick<GenerationRun, 'teacher' | 'settings' | 'cacheLayers'>): Promise<PreparedGenerationCache> {
+function prepareRunCache(manifest: ExperimentManifest, run: Pick<GenerationRun, 'teacher' | 'settings' | 'cacheLayers'>): Promise<PreparedGenerationCache> {
   const { spec } = manifest;
   const s = run.settings;
   return prepareGenerationCache({
     teacher: run.teacher, task: spec.task, train: s.train, data: s.data, layers: run.cacheLayers, topK: s.topK, dtype: spec.cache.dtype, teacherPrecision: spec.cache.teacherPrecision,
     maxLength: s.maxLength, maxTargetLength: s.maxTargetLength,
   });
-}
-
-/** A cell's content hash in a service, equal to embedded mode's for the same teacher, cache and settings. */
-export function serviceCellHash(run: Pick<GenerationRun, 'teacherHash' | 'settings'>, cell: GridCell, cache: CacheRef & { topK: number }): string {
-  return generationCellHash(cell, run.teacherHash, cache.cacheKey, cache.topK, run.settings);
 }
 
 /** A generation cache as teacher-inference fills it: an example is complete once its decoder record is written. */
