@@ -1,13 +1,19 @@
 // The quickstart over Kubernetes, end to end, on the local cluster's node: Strata's images built without Docker and
 // imported, `kubectl apply -k k8s/overlays/local`, then `kubectl apply -f examples/quickstart.yaml`; the controller
 // (in the cluster, under its ServiceAccount) takes the Experiment through the teacher Job, the cache, the students'
-// Indexed Job and the evaluation to Succeeded. On the way: a student pod deleted mid-training is replaced by the Job,
-// the controller's pod deleted mid-experiment is replaced and continues without duplicating objects; at the end,
-// deleting the Experiment removes every object it owned. Needs a node (root, containerd): the cluster of
+// Indexed Job and the evaluation to Succeeded. On the way: a student pod deleted mid-training is replaced by the Job
+// and its cell resumes from the checkpoint the stopped pod saved; the controller's pod deleted mid-experiment is
+// replaced and continues without duplicating objects. The results and every student's bytes equal an embedded run of
+// the same manifest (started beside the cluster run, so its minutes overlap the images' import and the rollout). At
+// the end, deleting the Experiment removes every object it owned. Needs a node (root, containerd): the cluster of
 // STRATA_K8S_STATE_DIR started with `start --node` (.ci/run does); a test-started cluster has none, so it skips.
 // About 10 minutes on 2 busy cores (the images: about 2 more when the commit changed).
+import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { planGrid, readManifestFile } from '@strata/experiment';
 import { LOCAL_VOLUMES } from './cluster';
 import { buildImages, buildKafkaImage, loadImages } from './images';
 import { REQUIRE_K8S_ENV, describeK8sNode, type TestCluster } from './testing';
@@ -19,6 +25,23 @@ const NAME = 'quickstart-spam';
 jest.setTimeout(40 * 60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** `strata experiment run` of the quickstart, embedded, into `out`; resolves with its exit code and log tail. */
+function embeddedRun(out: string): Promise<{ code: number; tail: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(repo, 'apps/cli/bin/strata.js'), 'experiment', 'run', path.join(repo, 'examples/quickstart.yaml'), '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (b: Buffer) => (tail = (tail + b.toString()).slice(-4000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', (code) => resolve({ code: code ?? 1, tail }));
+  });
+}
+
+type Results = { experiment: string; teacher: { hash: string; metrics: Record<string, number> }; cells: Array<Record<string, unknown> & { id: string; metrics: Record<string, number> }> };
+/** A cell's record without what depends on the machine's speed. */
+const comparable = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'wallSeconds' && k !== 'seconds'));
 
 const TITLE = 'the quickstart over Kubernetes (local overlay)';
 
@@ -61,6 +84,8 @@ describeK8sNode(TITLE, (cluster: () => TestCluster) => {
       return;
     }
     const t0 = Date.now();
+    const embeddedOut = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-e2e-embedded-'));
+    const embedded = embeddedRun(embeddedOut);
     const stamp = (what: string) => process.stderr.write(`e2e: ${what} after ${Math.round((Date.now() - t0) / 1000)} s\n`);
     for (const built of [buildImages({ repo }), buildKafkaImage()]) loadImages(built, cluster().info.node);
     stamp('images built and loaded');
@@ -80,9 +105,24 @@ describeK8sNode(TITLE, (cluster: () => TestCluster) => {
       return st?.phase === 'Training' || st?.phase === 'Evaluating' || st?.phase === 'Succeeded';
     }, 15 * 60_000);
     stamp('teacher trained, cache requested, students started');
-    // A running student pod deleted: the Job replaces it (the cell resumes from its checkpoint or starts over).
-    const running = json<{ items: Array<{ metadata: { name: string }; status: { phase: string } }> }>(['-n', NS, 'get', 'pods', '-l', 'batch.kubernetes.io/job-name=' + `${NAME}-students`]).items.find((p) => p.status.phase === 'Running');
-    if (running) kubectl(['-n', NS, 'delete', 'pod', running.metadata.name, '--wait=false']);
+    // A student pod deleted mid-training (a cell past its first steps and well before its last): the pod saves a
+    // checkpoint on SIGTERM, the Job replaces it, and the replacement resumes from that step.
+    const cells = planGrid(readManifestFile(path.join(repo, 'examples/quickstart.yaml')), { teacherLayers: 4 });
+    const studentDir = (id: string) => path.join(LOCAL_VOLUMES, 'artifacts', NAME, 'students', id);
+    type Pod = { metadata: { name: string; labels: Record<string, string> }; status: { phase: string } };
+    const victim = await until('a student pod in mid-training', () => {
+      const pods = json<{ items: Pod[] }>(['-n', NS, 'get', 'pods', '-l', `batch.kubernetes.io/job-name=${NAME}-students`]).items;
+      for (const pod of pods.filter((p) => p.status.phase === 'Running')) {
+        const index = Number(pod.metadata.labels['batch.kubernetes.io/job-completion-index']);
+        const progress = path.join(studentDir(cells[index].id), 'progress.json');
+        if (!fs.existsSync(progress)) continue;
+        const p = JSON.parse(fs.readFileSync(progress, 'utf8')) as { step: number; totalSteps: number };
+        if (p.step >= 5 && p.step < p.totalSteps - 40) return { pod: pod.metadata.name, index, cell: cells[index].id };
+      }
+      return undefined;
+    }, 10 * 60_000, 500);
+    kubectl(['-n', NS, 'delete', 'pod', victim.pod, '--wait=false']);
+    stamp(`deleted student pod ${victim.pod} (cell ${victim.cell})`);
     // The controller's pod deleted: its Deployment starts another, which continues from the Experiment's status.
     const before = owned();
     kubectl(['-n', NS, 'delete', 'pod', '-l', 'app.kubernetes.io/component=controller', '--wait=false']);
@@ -98,11 +138,26 @@ describeK8sNode(TITLE, (cluster: () => TestCluster) => {
     stamp('Succeeded');
     expect(done).toEqual(expect.objectContaining({ cellsDone: 20, cellsTotal: 20 }));
     expect(owned()).toEqual(before);
-    const results = JSON.parse(fs.readFileSync(path.join(LOCAL_VOLUMES, 'artifacts', NAME, 'results.json'), 'utf8')) as { experiment: string; cells: Array<{ id: string; metrics: Record<string, number> }> };
+    const results = JSON.parse(fs.readFileSync(path.join(LOCAL_VOLUMES, 'artifacts', NAME, 'results.json'), 'utf8')) as Results;
     expect(results.experiment).toBe(NAME);
     expect(results.cells).toHaveLength(20);
     for (const cell of results.cells) expect(cell.metrics.accuracy).toBeGreaterThan(50);
     expect(fs.existsSync(path.join(LOCAL_VOLUMES, 'artifacts', NAME, 'report.md'))).toBe(true);
+    // The replaced student resumed from the checkpoint its stopped pod saved, not from step 0.
+    const replacementLog = kubectl(['-n', NS, 'logs', '-l', `batch.kubernetes.io/job-name=${NAME}-students,batch.kubernetes.io/job-completion-index=${victim.index}`, '--tail=-1']);
+    expect(replacementLog).toMatch(/resuming from step [1-9]/);
+
+    // Equal to embedded mode: the same teacher, cells, hashes, metrics, curves and maps, and byte-identical students
+    // (the resumed one included).
+    const run = await embedded;
+    stamp('embedded run compared');
+    if (run.code !== 0) throw new Error(`the embedded quickstart failed (exit ${run.code}):\n${run.tail}`);
+    const local = JSON.parse(fs.readFileSync(path.join(embeddedOut, 'results.json'), 'utf8')) as Results;
+    expect(results.teacher.hash).toBe(local.teacher.hash);
+    expect(results.teacher.metrics).toEqual(local.teacher.metrics);
+    expect(results.cells.map(comparable)).toEqual(local.cells.map(comparable));
+    for (const cell of results.cells) expect(`${cell.id} ${sha256(path.join(studentDir(cell.id), '..', `${cell.id}.onnx`))}`).toBe(`${cell.id} ${sha256(path.join(embeddedOut, 'students', `${cell.id}.onnx`))}`);
+    fs.rmSync(embeddedOut, { recursive: true, force: true });
 
     kubectl(['-n', NS, 'delete', 'experiment', NAME, '--wait=true', '--timeout=120s']);
     await until('the owned objects to go', () => owned().length === 0, 120_000);
