@@ -64,6 +64,9 @@ describeK8sNode(TITLE, (cluster: () => TestCluster) => {
     const base = defaultSettings('gpu');
     const settings = { ...base, namespace: ns, imagePullPolicy: 'Never' as const, images: { ...base.images, cli: 'strata/cli:0.1.0' } };
     const manifest = parseManifest(fs.readFileSync(path.join(repo, 'examples/quickstart.yaml'), 'utf8'));
+    // Where the teacher runs is the point, not how well it learns: one epoch on a few hundred examples keeps it short.
+    manifest.spec.teacher.train!.epochs = 1;
+    manifest.spec.data.maxTrainExamples = 400;
     const objects = renderExperiment(manifest, { settings, managedBy: 'strata-cli' }) as Array<K8sObject & { spec?: any }>;
     const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
     const teacher = objects.find((o) => o.kind === 'Job' && o.metadata.name.endsWith('-teacher'))!;
