@@ -45,7 +45,7 @@ describe('evaluator', () => {
 
   beforeAll(async () => {
     await trainTinyTeacher(path.join(root, 'T'), 600);
-    const manifest = writeTinyManifest(path.join(root, 'exp.yaml'), name, path.join(root, 'T', 'teacher.onnx'), { store: 'file', strategies: ['none', 'forward', 'reverse'] });
+    const manifest = writeTinyManifest(path.join(root, 'exp.yaml'), name, path.join(root, 'T', 'teacher.onnx'), { store: 'file', strategies: ['none', 'forward', 'reverse'], examples: 300 });
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       embedded = (await runExperiment(manifest, { outDir: path.join(artifacts, name), log: () => undefined })).results;
