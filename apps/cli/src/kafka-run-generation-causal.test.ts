@@ -1,13 +1,17 @@
 // Generation over Kafka with a decoder-only teacher (#23 point 1): a tiny Qwen3-style causal LM on CommonsenseQA (one
 // record per example: the decoder stack's states and the top-k per token) cached by teacher-inference, two students
 // at once from the topic, scored by the evaluator (exact match, multiple-choice accuracy, gold NLL): the same results
-// and byte-identical students as embedded mode. Needs ../shared/data/commonsenseqa.
+// and byte-identical students as embedded mode. The students are half the teacher's width (#23 point 2), so a narrow
+// generation student's projection is trained from the stream too, kept beside it and left out of its export. Needs
+// ../shared/data/commonsenseqa.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeShared } from '@strata/data';
-import { runExperiment, type ExperimentResults } from '@strata/experiment';
+import { PROJECTIONS_FILE, runExperiment, type ExperimentResults } from '@strata/experiment';
+import { readSafetensors } from '@strata/hub';
 import { describeKafka, uniqueName } from '@strata/kafka';
+import { readModel } from '@strata/onnx';
 import { runExperimentOverKafka } from './kafka-run';
 
 jest.setTimeout(600_000);
@@ -18,7 +22,7 @@ function csqaManifest(file: string, name: string, store: 'file' | 'kafka'): stri
     '  teacher:',
     '    train: { layers: 2, hidden: 32, heads: 2, kvHeads: 1, intermediate: 64, maxLength: 48, vocabSize: 512, tokenizer: bpe, epochs: 2, batchSize: 32, lr: 0.003, dropout: 0.1, seed: 1 }',
     `  cache: { dtype: float16, store: ${store}, topK: 16 }`,
-    '  students: { depths: [1], inits: [copy], strategies: [none, forward], seeds: [1], epochs: 1, lr: 0.003, loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: cosine } }',
+    '  students: { depths: [1], hidden: 16, inits: [random], strategies: [none, forward], seeds: [1], epochs: 1, lr: 0.003, loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: cosine } }',
     '  eval: { split: dev, beam: 1, maxAnswerLength: 6 }',
     '  analysis: { angles: true }',
     '  data: { maxTrainExamples: 256, maxEvalExamples: 24 }',
@@ -46,7 +50,7 @@ describeKafka('experiment run --transport kafka, decoder-only generation task', 
       } finally {
         stderr.mockRestore();
       }
-      expect(streamed.cells.map((c) => c.id)).toEqual(['none-copy-d1-s1', 'forward-copy-d1-s1']);
+      expect(streamed.cells.map((c) => c.id)).toEqual(['none-random-d1-s1', 'forward-random-d1-s1']);
       expect(streamed.teacher.hash).toBe(embedded.teacher.hash);
       for (const c of streamed.cells) {
         const e = embedded.cells.find((x) => x.id === c.id)!;
@@ -57,10 +61,20 @@ describeKafka('experiment run --transport kafka, decoder-only generation task', 
         expect(c.metrics).toEqual(e.metrics);
         expect(c.curves).toEqual(e.curves);
         expect(fs.readFileSync(path.join(kafkaDir, 'students', `${c.id}.onnx`)).equals(fs.readFileSync(path.join(embeddedDir, 'students', `${c.id}.onnx`)))).toBe(true);
+        // Half width in the export, and no projection in it.
+        const model = readModel(path.join(kafkaDir, 'students', `${c.id}.onnx`));
+        const embedding = model.graph.initializers.find((t) => /embed_tokens\.weight$/.test(t.name));
+        expect(embedding?.dims[1]).toBe(16);
+        expect(model.graph.initializers.filter((t) => t.name.startsWith('kd.'))).toEqual([]);
       }
+      // The forward student's projection (16 -> 32, one per matched pair) was trained by its student-trainer.
+      const projections = readSafetensors(path.join(kafkaDir, 'students', 'forward-random-d1-s1', PROJECTIONS_FILE));
+      expect(projections.names().length).toBeGreaterThan(0);
+      for (const n of projections.names()) expect(projections.info(n).shape).toEqual([32, 16]);
+      expect(fs.existsSync(path.join(kafkaDir, 'students', 'none-random-d1-s1', PROJECTIONS_FILE))).toBe(false);
       // A decoder-only stack matches no embeddings (examples/commonsenseqa.yaml's maps likewise).
       expect(streamed.cells[1].stackMaps).toEqual({ decoder: [[1, 2]] });
-      expect(streamed.angles?.map((a) => a.cellId)).toEqual(['forward-copy-d1-s1']);
+      expect(streamed.angles?.map((a) => a.cellId)).toEqual(['forward-random-d1-s1']);
       const setup = (r: ExperimentResults) => (r as ExperimentResults & { setup: Record<string, unknown> }).setup;
       expect(setup(streamed)).toEqual(setup(embedded));
       expect(setup(streamed).architecture).toBe('decoder-only (Qwen3-style)');
