@@ -48,6 +48,15 @@ describe('reconcile: invalid specs', () => {
     expect(out.requeueAfterSeconds).toBeNull();
   });
 
+  it('refuses a generation task, which the teacher Job and the cache request do not carry yet, naming the field', () => {
+    for (const file of ['examples/quickstart-g2p.yaml', 'examples/commonsenseqa.yaml']) {
+      const out = step(resource(file), {});
+      expect(out.status.phase).toBe('Invalid');
+      expect(out.status.message).toMatch(/^spec\.task: '[a-z0-9-]+' is a (seq2seq|multiple-choice) task; the Kubernetes controller runs classification tasks only so far/);
+      expect(out.create).toEqual([]);
+    }
+  });
+
   it('reports fields that mean nothing on Kubernetes', () => {
     const out = step(resource('examples/sst2.yaml', (s) => (s.data = { root: '/glue' })), {});
     expect(out.status.phase).toBe('Invalid');

@@ -2,7 +2,7 @@
 // teacher Job when spec.teacher.train, and the Indexed Job of student cells. The controller creates exactly these
 // (with owner references); `strata k8s render` prints them for clusters without the controller. Pure.
 import * as nodePath from 'node:path';
-import { canonicalJson } from '@strata/data';
+import { canonicalJson, getTask } from '@strata/data';
 import { experimentGrid, planGrid, type ExperimentManifest, type TeacherShape } from '@strata/experiment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1/PodFailurePolicy';
@@ -66,6 +66,13 @@ export function kubernetesProblems(manifest: ExperimentManifest): string[] {
   const name = manifest.metadata.name;
   if (name.length > MAX_EXPERIMENT_NAME) {
     problems.push(`metadata.name: '${name}' has ${name.length} characters; on Kubernetes at most ${MAX_EXPERIMENT_NAME}, so that the student pods' hostnames <name>-students-<index> stay DNS labels`);
+  }
+  // The teacher Job trains classification teachers and the cache request carries no generation settings (top-k,
+  // lengths, carve): a generation Experiment would fail in its teacher Job or cache a different stream than the
+  // students expect, so it is refused here, where the user sees it, instead.
+  const kind = getTask(manifest.spec.task).kind;
+  if (kind !== 'classification') {
+    problems.push(`spec.task: '${manifest.spec.task}' is a ${kind} task; the Kubernetes controller runs classification tasks only so far (run it with strata experiment run --transport kafka, or embedded)`);
   }
   if (manifest.spec.data.root !== undefined) {
     problems.push('spec.data.root: not used on Kubernetes; datasets come from the strata-data volume (STRATA_DATA_ROOT=/data); remove the field');
