@@ -46,12 +46,21 @@ describeKafka('student-trainer', (brokers) => {
   /** The broker keeps earlier runs' events and the watchers read from the start: names of this run only. */
   const names = { kill: uniqueName('kill'), healthy: uniqueName('healthy'), corrupt: uniqueName('corrupt'), listen: uniqueName('listen') };
 
-  // Teachers of this run only, too: the cache key hashes the teacher, and the broker keeps earlier runs' caches.
+  // Teachers of this run only, too: the cache key hashes the teacher, and the broker keeps earlier runs' caches. The
+  // experiments on a healthy cache share one teacher (so one cache, filled once: a second fill finds every record
+  // there); the corrupted cache has a teacher, and so a cache key, of its own.
   const runSeed = 1000 + Math.floor(Math.random() * 1e6);
+
+  const trained = new Map<number, string>();
 
   async function experiment(name: string, teacherSeed: number, corrupt?: number): Promise<{ manifest: string; cacheKey: string }> {
     const teacherDir = path.join(artifacts, name, 'teacher');
-    await trainTinyTeacher(teacherDir, EXAMPLES, runSeed + teacherSeed);
+    const earlier = trained.get(teacherSeed);
+    if (earlier) fs.cpSync(earlier, teacherDir, { recursive: true });
+    else {
+      await trainTinyTeacher(teacherDir, EXAMPLES, runSeed + teacherSeed);
+      trained.set(teacherSeed, teacherDir);
+    }
     const manifest = path.join(artifacts, name, 'manifest.yaml');
     fs.writeFileSync(manifest, tinyManifestYaml(name, path.join(teacherDir, 'teacher.onnx'), { examples: EXAMPLES, epochs: 3, strategies: ['none', 'forward'] }));
     const teacher = loadTeacher(path.join(teacherDir, 'teacher.onnx'));
@@ -177,7 +186,7 @@ describeKafka('student-trainer', (brokers) => {
   });
 
   it('a corrupted record stops its run with the example id and offset; a run on a healthy cache finishes', async () => {
-    const healthy = await experiment(names.healthy, 4);
+    const healthy = await experiment(names.healthy, 1);
     const bad = await experiment(names.corrupt, 5, 123);
     const events = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-corrupt'), from: 'earliest' });
     const badRun = trainer(['--manifest', bad.manifest, '--cell', 'forward-random-d1-s1'], env, path.join(artifacts, 'corrupt.log'));
@@ -209,7 +218,7 @@ describeKafka('student-trainer', (brokers) => {
   });
 
   it('--listen trains a cell requested on strata.runs and stops on SIGTERM', async () => {
-    const { manifest } = await experiment(names.listen, 6);
+    const { manifest } = await experiment(names.listen, 1);
     const group = uniqueName('listeners');
     const listener = trainer(['--listen', '--group', group], env, path.join(artifacts, 'listen.log'));
     const events = await client.read(RUNS_TOPIC, { groupId: uniqueName('watch-listen'), from: 'earliest' });
