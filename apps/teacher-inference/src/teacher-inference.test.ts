@@ -12,7 +12,8 @@ jest.setTimeout(240_000);
 
 const BIN = path.join(__dirname, '..', 'bin', 'teacher-inference.js');
 const TOKEN = 'teacher-inference-test-token';
-const EXAMPLES = 600;
+// Cached examples: enough that a kill at 100 (or a SIGTERM at 50) of them, sent one per batch, lands mid-cache.
+const EXAMPLES = 300;
 
 interface Status {
   cacheKey: string;
@@ -70,15 +71,16 @@ describeKafka('teacher-inference', (brokers) => {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const request = (exp: string, batchSize: number) => ({ experiment: exp, teacher: `${exp}/teacher/teacher.onnx`, task: 'spam', split: 'train', layers: [0, 1, 2], dtype: 'float16', maxExamples: EXAMPLES, batchSize });
+  // One teacher in three experiments' folders; each asks for other layers, so each has a cache key (a job) of its own.
+  const LAYERS: Record<string, number[]> = { a: [0, 1, 2], b: [0, 2], c: [1, 2] };
+  const request = (exp: string, batchSize: number) => ({ experiment: exp, teacher: `${exp}/teacher/teacher.onnx`, task: 'spam', split: 'train', layers: LAYERS[exp], dtype: 'float16', maxExamples: EXAMPLES, batchSize });
 
   beforeAll(async () => {
     client = createKafkaClient({ brokers, clientId: 'ti-test' });
-    // Teachers of this run only: the cache key hashes the teacher, and the broker keeps earlier runs' caches.
+    // A teacher of this run only: the cache key hashes the teacher, and the broker keeps earlier runs' caches.
     const seed = 1000 + Math.floor(Math.random() * 1e6);
-    await trainTinyTeacher(path.join(artifacts, 'a', 'teacher'), EXAMPLES, seed + 1);
-    await trainTinyTeacher(path.join(artifacts, 'b', 'teacher'), EXAMPLES, seed + 2);
-    await trainTinyTeacher(path.join(artifacts, 'c', 'teacher'), EXAMPLES, seed + 3);
+    await trainTinyTeacher(path.join(artifacts, 'a', 'teacher'), EXAMPLES, seed);
+    for (const exp of ['b', 'c']) fs.cpSync(path.join(artifacts, 'a', 'teacher'), path.join(artifacts, exp, 'teacher'), { recursive: true });
     await start();
   });
   afterAll(async () => {
@@ -133,7 +135,7 @@ describeKafka('teacher-inference', (brokers) => {
   });
 
   it('killed mid-cache (SIGKILL) and restarted, completes with exactly one record per example', async () => {
-    // One example per batch, so the kill lands between two of the 600 sends.
+    // One example per batch, so the kill lands between two of the sends.
     const job = (await (await post(request('b', 1))).json()) as Status;
     const before = await waitFor(job.cacheKey, (s) => s.produced >= 100);
     svc!.child.kill('SIGKILL');
