@@ -154,6 +154,23 @@ describe('evaluator', () => {
     expect(both.map((r) => r.complete)).toEqual([true, true]);
   });
 
+  it('registers a completed run afresh when its results are gone, instead of answering complete from memory', async () => {
+    const manifest = JSON.parse(JSON.stringify(parseManifest(fs.readFileSync(path.join(root, 'exp.yaml'), 'utf8'))));
+    const run = `runs-b/${name}`;
+    const second = path.join(artifacts, 'runs-b', name);
+    const resultsOf = async () => (await (await fetch(`${url}/v1/experiments/${encodeURIComponent(run)}/results`)).json()) as { complete: boolean };
+    // results.json and the report deleted, the students kept: aggregated again from their scored results.
+    for (const f of ['results.json', 'report.md']) fs.rmSync(path.join(second, f));
+    expect(await (await post({ manifest, dir: run })).json()).toMatchObject({ run, phase: 'complete', cellsDone: 3 });
+    expect(fs.existsSync(path.join(second, 'results.json'))).toBe(true);
+    // The whole folder deleted and the Experiment applied again: its teacher trained anew, no student yet. Nothing is
+    // complete any more.
+    fs.rmSync(second, { recursive: true, force: true });
+    fs.cpSync(path.join(artifacts, name, 'teacher'), path.join(second, 'teacher'), { recursive: true });
+    expect(await (await post({ manifest, dir: run })).json()).toMatchObject({ run, phase: 'running', cellsDone: 0, cellsTotal: 3 });
+    expect((await resultsOf()).complete).toBe(false);
+  });
+
   describeBrowser("the dashboard's browser test", () => {
     let browser: Browser;
     beforeAll(async () => {

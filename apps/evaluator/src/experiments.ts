@@ -106,7 +106,11 @@ export class Experiments {
   async register(manifest: ExperimentManifest, dir = manifest.metadata.name): Promise<ExperimentSummary> {
     const name = runKey(dir);
     const existing = this.byName.get(name);
-    if (existing && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) {
+    // A run whose results.json was deleted since it completed (its folder removed, the Experiment applied again) is
+    // registered afresh: answering "complete" from memory would point at files that are no longer there.
+    const vanished = existing?.phase === 'complete' && !fs.existsSync(path.join(existing.expDir, 'results.json'));
+    if (vanished) this.log.info({ experiment: name }, 'results.json of a completed run is gone; registering it afresh');
+    if (existing && !vanished && JSON.stringify(existing.manifest) === JSON.stringify(manifest) && existing.dir === dir) {
       // Registered before its teacher existed (Kubernetes registers while the teacher Job runs): try again now.
       if (!existing.run) await this.serial(() => this.attachTeacher(existing));
       return this.summary(name)!;
