@@ -32,7 +32,7 @@ describeBrowser('strata dashboard in chromium', () => {
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-dashboard-'));
     const teacher = await trainTinyTeacher(path.join(root, 'teacher-src'), 400);
-    const finished = writeTinyManifest(path.join(root, 'manifests', 'finished.yaml'), 'finished', teacher.onnx, { store: 'file', strategies: ['none', 'forward', 'reverse'], seeds: [1, 2], examples: 300 });
+    const finished = writeTinyManifest(path.join(root, 'manifests', 'finished.yaml'), 'finished', teacher.onnx, { store: 'file', strategies: ['none', 'forward', 'reverse'], seeds: [1, 2], examples: 160 });
     await runExperiment(finished, { outDir: path.join(root, 'runs', 'finished'), angleExamples: 32, ...quiet });
     // A second run, started now and left training while the tests look at it.
     const slow = writeTinyManifest(path.join(root, 'manifests', 'running.yaml'), 'running', teacher.onnx, { store: 'file', strategies: ['none', 'forward'], seeds: [1, 2], examples: 300, epochs: 2 });
