@@ -43,7 +43,7 @@ describeSharedModel('tiny-bert-classifier', 'pretrained and exported teachers', 
   it('fine-tunes a Hugging Face checkpoint with its own tokenizer, resumably, and copies its layers into students', async () => {
     const dir = path.join(root, 'finetuned');
     const lines: string[] = [];
-    const t = await finetuneTeacher({ task: 'spam', outDir: dir, pretrained: tinyBert(), maxTrainExamples: 256, maxEvalExamples: 64, config: { epochs: 1, lr: 1e-3, maxLength: 32 }, log: (l) => lines.push(l) });
+    const t = await finetuneTeacher({ task: 'spam', outDir: dir, pretrained: tinyBert(), maxTrainExamples: 128, maxEvalExamples: 64, config: { epochs: 1, lr: 1e-3, maxLength: 32 }, log: (l) => lines.push(l) });
     expect(t.pretrained).toEqual({ dir: tinyBert(), initialized: [], unused: [] });
     expect(t.config).toMatchObject({ layers: 3, hidden: 64, heads: 4, intermediate: 128, maxPositions: 128, maxLength: 32, vocabSize: 30522 });
     expect(lines.some((l) => /^pretrained teacher BertForSequenceClassification from .*: 3 layers, hidden 64, 4 heads, FFN 128, vocab 30522$/.test(l))).toBe(true);
@@ -63,7 +63,7 @@ describeSharedModel('tiny-bert-classifier', 'pretrained and exported teachers', 
     expect(student.get('bert.encoder.layer.1.attention.self.query.weight')).toEqual(after);
     expect(student.get('bert.embeddings.word_embeddings.weight')).toEqual(teacher.values.get('bert.embeddings.word_embeddings.weight'));
     // Re-running finds the finished checkpoint: nothing is trained again, the result is the same.
-    const again = await finetuneTeacher({ task: 'spam', outDir: dir, pretrained: tinyBert(), maxTrainExamples: 256, maxEvalExamples: 64, config: { epochs: 1, lr: 1e-3, maxLength: 32 }, log: quiet });
+    const again = await finetuneTeacher({ task: 'spam', outDir: dir, pretrained: tinyBert(), maxTrainExamples: 128, maxEvalExamples: 64, config: { epochs: 1, lr: 1e-3, maxLength: 32 }, log: quiet });
     expect(again.curve).toEqual(t.curve);
     expect(again.metrics).toEqual(t.metrics);
   });
