@@ -22,7 +22,7 @@ const manifest = (name: string, teacher: string, store: 'file' | 'kafka') =>
     `  cache: { dtype: float16, store: ${store} }`,
     '  students: { depths: [2], inits: [copy, random], strategies: [forward], seeds: [1], epochs: 1, lr: 0.0005 }',
     '  analysis: { angles: true }',
-    '  data: { maxTrainExamples: 160, maxEvalExamples: 64 }',
+    '  data: { maxTrainExamples: 96, maxEvalExamples: 64 }',
     '',
   ].join('\n');
 
