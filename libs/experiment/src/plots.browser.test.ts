@@ -36,7 +36,7 @@ function manifest(teacherOnnx: string): string {
     '    loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: token }',
     '  eval: { split: dev }',
     '  analysis: { angles: true }',
-    '  data: { maxTrainExamples: 224, maxEvalExamples: 64 }',
+    '  data: { maxTrainExamples: 128, maxEvalExamples: 64 }',
     '',
   ].join('\n');
 }
