@@ -12,6 +12,9 @@ import { runExperimentOverKafka } from './kafka-run';
 
 jest.setTimeout(600_000);
 
+/** Training examples: the cache holds one job of this many. */
+const TRAIN = 384;
+
 /** quickstart-g2p's shape (examples/quickstart-g2p.yaml), small enough for a test. */
 function g2pManifest(file: string, name: string, store: 'file' | 'kafka'): string {
   fs.writeFileSync(file, [
@@ -22,7 +25,7 @@ function g2pManifest(file: string, name: string, store: 'file' | 'kafka'): strin
     '  students: { depths: [2], inits: [copy], strategies: [none, forward, reverse], seeds: [1], epochs: 2, lr: 0.003, loss: { ce: 1, kl: 1, hidden: 3, temperature: 1, normalize: element } }',
     '  eval: { split: dev, beam: 2 }',
     '  analysis: { angles: true }',
-    '  data: { maxTrainExamples: 512, maxEvalExamples: 24 }',
+    `  data: { maxTrainExamples: ${TRAIN}, maxEvalExamples: 24 }`,
     '',
   ].join('\n'));
   return file;
@@ -91,12 +94,12 @@ describeKafka('experiment run --transport kafka, generation task (quickstart-g2p
     // more messages than records.
     const jobs = path.join(dir, 'kafka', 'teacher-inference', 'jobs');
     const job = JSON.parse(fs.readFileSync(path.join(jobs, fs.readdirSync(jobs).find((f) => f.endsWith('.json'))!), 'utf8')) as { cacheKey: string; state: string; produced: number; total: number };
-    expect(job).toMatchObject({ state: 'complete', produced: 512, total: 512 });
+    expect(job).toMatchObject({ state: 'complete', produced: TRAIN, total: TRAIN });
     const client = createKafkaClient({ brokers });
     let events: RunEvent[] = [];
     try {
       const messages = [...(await client.endOffsets(`strata.acts.${job.cacheKey}`)).values()].reduce((x, y) => x + y, 0n);
-      expect(messages).toBeGreaterThan(2n * 512n);
+      expect(messages).toBeGreaterThan(2n * BigInt(TRAIN));
 
       // The three student-trainers read the topic concurrently: each one trained while another did.
       events = await readRunEvents(client, uniqueName('gen-events'), name);
