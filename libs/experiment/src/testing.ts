@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeJsonAtomic } from './files';
 import { trainTeacher, type TeacherTrainResult } from './stages/teacher';
 
 export const TINY_TEACHER = { layers: 2, hidden: 32, heads: 2, intermediate: 64, maxLength: 32, vocabSize: 1000, epochs: 3, lr: 0.003, seed: 1 } as const;
@@ -35,7 +36,7 @@ export async function trainTinyTeacher(dir: string, examples = 600, seed: number
     fs.mkdirSync(dir, { recursive: true });
     fs.cpSync(cached, dir, { recursive: true });
     const result = teacherIn(dir, JSON.parse(fs.readFileSync(path.join(cached, 'teacher.json'), 'utf8')) as TeacherTrainResult);
-    fs.writeFileSync(path.join(dir, 'teacher.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeJsonAtomic(path.join(dir, 'teacher.json'), result);
     return result;
   }
   const result = await trainTeacher({ ...options, outDir: dir, log: () => undefined });
@@ -51,7 +52,6 @@ export async function trainTinyTeacher(dir: string, examples = 600, seed: number
   }
   return result;
 }
-
 
 /**
  * A manifest (YAML) for the spam task with the given teacher .onnx, five strategies, depth 1; optionally students

@@ -9,11 +9,10 @@
 // STRATA_K8S_STATE_DIR started with `start --node` (.ci/run does); a test-started cluster has none, so it skips.
 // About 10 minutes on 2 busy cores (the images: about 2 more when the commit changed).
 import { spawn } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { planGrid, readManifestFile } from '@strata/experiment';
+import { planGrid, readManifestFile, sha256File } from '@strata/experiment';
 import { LOCAL_VOLUMES } from './cluster';
 import { buildImages, buildKafkaImage, loadImages } from './images';
 import { REQUIRE_K8S_ENV, describeK8sNode, type TestCluster } from './testing';
@@ -25,7 +24,6 @@ const NAME = 'quickstart-spam';
 jest.setTimeout(40 * 60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** `strata experiment run` of the quickstart, embedded, into `out`; resolves with its exit code and log tail. */
 function embeddedRun(out: string): Promise<{ code: number; tail: string }> {
@@ -156,7 +154,7 @@ describeK8sNode(TITLE, (cluster: () => TestCluster) => {
     expect(results.teacher.hash).toBe(local.teacher.hash);
     expect(results.teacher.metrics).toEqual(local.teacher.metrics);
     expect(results.cells.map(comparable)).toEqual(local.cells.map(comparable));
-    for (const cell of results.cells) expect(`${cell.id} ${sha256(path.join(studentDir(cell.id), '..', `${cell.id}.onnx`))}`).toBe(`${cell.id} ${sha256(path.join(embeddedOut, 'students', `${cell.id}.onnx`))}`);
+    for (const cell of results.cells) expect(`${cell.id} ${sha256File(path.join(studentDir(cell.id), '..', `${cell.id}.onnx`))}`).toBe(`${cell.id} ${sha256File(path.join(embeddedOut, 'students', `${cell.id}.onnx`))}`);
     fs.rmSync(embeddedOut, { recursive: true, force: true });
 
     kubectl(['-n', NS, 'delete', 'experiment', NAME, '--wait=true', '--timeout=120s']);
