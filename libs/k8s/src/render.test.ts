@@ -112,6 +112,14 @@ describe('renderExperiment', () => {
     }
   });
 
+  it('gives the students the submit init container only without a controller (which made the calls before)', () => {
+    const students = (managedBy: 'strata-cli' | 'strata-controller') =>
+      byName(renderExperiment(sst2, { ...gpu, owner: { name: 'sst2-layer-selection', uid: 'u-1' }, managedBy }), 'sst2-layer-selection-students').spec.template.spec;
+    expect(students('strata-cli').initContainers.map((c: { name: string }) => c.name)).toEqual(['submit']);
+    expect(students('strata-controller').initContainers).toBeUndefined();
+    expect(students('strata-controller').containers.map((c: { name: string }) => c.name)).toEqual(['student']);
+  });
+
   it('is deterministic', () => {
     expect(toYamlDocuments(renderExperiment(sst2, gpu))).toBe(toYamlDocuments(renderExperiment(load('examples/sst2.yaml'), gpu)));
   });
