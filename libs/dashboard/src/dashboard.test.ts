@@ -27,6 +27,7 @@ describeBrowser('strata dashboard in chromium', () => {
   let dashboard: Dashboard;
   let browser: Browser;
   let running: Promise<unknown> | undefined;
+  let slow: string;
   const quiet = { log: () => undefined };
 
   beforeAll(async () => {
@@ -34,9 +35,9 @@ describeBrowser('strata dashboard in chromium', () => {
     const teacher = await trainTinyTeacher(path.join(root, 'teacher-src'), 400);
     const finished = writeTinyManifest(path.join(root, 'manifests', 'finished.yaml'), 'finished', teacher.onnx, { store: 'file', strategies: ['none', 'forward', 'reverse'], seeds: [1, 2], examples: 160 });
     await runExperiment(finished, { outDir: path.join(root, 'runs', 'finished'), angleExamples: 32, ...quiet });
-    // A second run, started now and left training while the tests look at it.
-    const slow = writeTinyManifest(path.join(root, 'manifests', 'running.yaml'), 'running', teacher.onnx, { store: 'file', strategies: ['none', 'forward'], seeds: [1, 2], examples: 300, epochs: 2 });
-    running = runExperiment(slow, { outDir: path.join(root, 'runs', 'running'), angleExamples: 32, ...quiet });
+    // The second run is started by the test that watches it train: started here, it could end before that test opened
+    // its page (it did when another project's tests ran beside this one).
+    slow = writeTinyManifest(path.join(root, 'manifests', 'running.yaml'), 'running', teacher.onnx, { store: 'file', strategies: ['none', 'forward'], seeds: [1, 2], examples: 300, epochs: 2 });
     dashboard = await startDashboard({ root: path.join(root, 'runs'), port: 0 });
     browser = await launchChromium();
   }, 600_000);
@@ -113,6 +114,7 @@ describeBrowser('strata dashboard in chromium', () => {
 
   it('follows a running run: partial table while it trains, complete without a reload when it ends', async () => {
     const runDir = path.join(root, 'runs', 'running');
+    running = runExperiment(slow, { outDir: runDir, angleExamples: 32, ...quiet });
     // Wait until the run has planned its grid (the teacher is given, so that is quick).
     for (let i = 0; i < 600 && !JSON.parse(fs.existsSync(path.join(runDir, 'run.json')) ? fs.readFileSync(path.join(runDir, 'run.json'), 'utf8') : '{}').cells; i++) await new Promise((r) => setTimeout(r, 100));
     const page = await open('/runs/running');
