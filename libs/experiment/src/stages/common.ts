@@ -236,23 +236,21 @@ const RECENT_ENCODINGS_KEPT = 4;
 export async function encodeClassification(task: string, splitName: string, tokenizer: Tokenizer, maxLength: number, opts: { dataRoot?: string; maxExamples?: number } = {}): Promise<EncodedSplit> {
   const split = loadClassification(task, splitName, opts.dataRoot);
   const key = JSON.stringify([task, splitName, split.fingerprint, opts.maxExamples ?? null, maxLength, tokenizer.fingerprint()]);
-  const known = recentEncodings.get(key);
-  if (known) {
-    // Most recently used last, so the oldest goes first.
-    recentEncodings.delete(key);
-    recentEncodings.set(key, known);
-    return known;
+  let encoding = recentEncodings.get(key);
+  if (!encoding) {
+    const made = (async () => {
+      const examples = subsample(split.examples, opts.maxExamples);
+      const sliced: ClassificationSplit = { ...split, examples };
+      const rows = await encodeSplit(tokenizer, sliced, { maxLength });
+      const fingerprint = examples.length === split.examples.length ? split.fingerprint : `${split.fingerprint}:first-${examples.length}`;
+      return { split: sliced, rows, ids: examples.map((e) => e.id), fingerprint };
+    })();
+    // Like generation-data's loaded splits: the oldest of the few kept goes; a failed encode is not kept.
+    recentEncodings.set(key, made);
+    if (recentEncodings.size > RECENT_ENCODINGS_KEPT) recentEncodings.delete(recentEncodings.keys().next().value!);
+    made.catch(() => recentEncodings.get(key) === made && recentEncodings.delete(key));
+    encoding = made;
   }
-  const encoding = (async () => {
-    const examples = subsample(split.examples, opts.maxExamples);
-    const sliced: ClassificationSplit = { ...split, examples };
-    const rows = await encodeSplit(tokenizer, sliced, { maxLength });
-    const fingerprint = examples.length === split.examples.length ? split.fingerprint : `${split.fingerprint}:first-${examples.length}`;
-    return { split: sliced, rows, ids: examples.map((e) => e.id), fingerprint };
-  })();
-  recentEncodings.set(key, encoding);
-  while (recentEncodings.size > RECENT_ENCODINGS_KEPT) recentEncodings.delete(recentEncodings.keys().next().value!);
-  encoding.catch(() => recentEncodings.get(key) === encoding && recentEncodings.delete(key));
   return encoding;
 }
 
